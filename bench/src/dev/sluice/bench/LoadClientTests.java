@@ -1,0 +1,98 @@
+package dev.sluice.bench;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class LoadClientTests {
+
+    private FakeUpstream fake;
+
+    @BeforeEach
+    void start() {
+        fake = FakeUpstream.start(0, Script.tokens(3));
+    }
+
+    @AfterEach
+    void stop() {
+        fake.close();
+    }
+
+    @Test
+    void classifiesEachWayAStreamCanFail() {
+        fake.enqueue(
+                Script.tokens(4).dropAfter(1),
+                Script.status(500),
+                Script.tokens(4).stallAfter(1),
+                Script.tokens(3).midStreamError(1, "boom"),
+                Script.tokens(2).withoutDone());
+
+        LoadClient.Result result = LoadClient.run(LoadClient.Options.parse(
+                "--url", fake.baseUrl() + "/chat/completions", "--concurrency", "1", "--requests", "8",
+                "--stall", "1s", "--header", "Authorization: Bearer load-key"));
+
+        assertThat(result.requests()).isEqualTo(8);
+        assertThat(result.phase().ok.sum()).as("the 3 default replies").isEqualTo(3);
+        assertThat(failures(result)).containsOnly(
+                Map.entry("PrematureCloseException", 1L),
+                Map.entry("HTTP 500", 1L),
+                Map.entry("stalled", 1L),
+                Map.entry("error event", 1L),
+                Map.entry("no [DONE]", 1L));
+        assertThat(result.phase().stalled.sum()).isEqualTo(1);
+        assertThat(fake.apiKeys()).as("the --header reaches the server").allMatch("load-key"::equals);
+        assertThat(result.row()).startsWith("| run | stream | 1 | 8 | 5 | 1 |");
+    }
+
+    @Test
+    void measuresTimeToFirstContentAndToTheEnd() {
+        fake.defaultScript(Script.tokens(3).firstTokenAfter(Duration.ofMillis(100)).every(Duration.ofMillis(50)));
+
+        LoadClient.Result result = LoadClient.run(LoadClient.Options.parse(
+                "--url", fake.baseUrl() + "/chat/completions", "--concurrency", "2", "--requests", "4",
+                "--warmup", "2", "--ramp", "0ms"));
+
+        assertThat(result.requests()).as("warm-up requests are not counted").isEqualTo(4);
+        assertThat(fake.requests()).isEqualTo(6);
+        assertThat(result.phase().failed.sum()).isZero();
+        assertThat(result.phase().ttft.getMinValue()).as("µs, after the first-token delay").isGreaterThanOrEqualTo(100_000);
+        assertThat(result.phase().total.getMinValue()).as("µs, after the last token").isGreaterThanOrEqualTo(200_000);
+        assertThat(result.throughput()).isPositive();
+    }
+
+    @Test
+    void timesNonStreamingRequestsToTheirWholeReply() {
+        fake.defaultScript(Script.tokens(2).firstTokenAfter(Duration.ofMillis(50)));
+
+        LoadClient.Result result = LoadClient.run(LoadClient.Options.parse(
+                "--url", fake.baseUrl() + "/chat/completions", "--stream", "false", "--requests", "3"));
+
+        assertThat(result.phase().ok.sum()).isEqualTo(3);
+        assertThat(result.phase().ttft.getTotalCount()).as("no first token without a stream").isZero();
+        assertThat(result.phase().total.getMinValue()).isGreaterThanOrEqualTo(50_000);
+        assertThat(fake.requestBodies().get(0)).contains("\"stream\":false");
+    }
+
+    @Test
+    void stopsAtTheHardDeadline() {
+        fake.defaultScript(Script.tokens(2).stallAfter(1));
+
+        LoadClient.Result result = LoadClient.run(LoadClient.Options.parse(
+                "--url", fake.baseUrl() + "/chat/completions", "--requests", "5", "--deadline", "500ms"));
+
+        assertThat(result.deadlineHit()).isTrue();
+        assertThat(result.row()).contains("(DEADLINE)");
+    }
+
+    private static Map<String, Long> failures(LoadClient.Result result) {
+        Map<String, Long> kinds = new TreeMap<>();
+        result.phase().failures.forEach((kind, n) -> kinds.put(kind, n.sum()));
+        return kinds;
+    }
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Streaming baseline: the fake upstream called directly, then through the gateway, at concurrency 1 and
+# 1000 (§10 of the design). Prints one Markdown table. Every step is time-bounded; everything started here
+# is stopped on exit.
+#
+#   bench/stream-baseline.sh                 # build, then run all
+#   SKIP_BUILD=1 CP=... GW_CP=... bench/stream-baseline.sh
+#   SKIP_GATEWAY=1 bench/stream-baseline.sh  # the direct runs only
+#
+# Knobs (environment): DURATION (30s), CONCURRENCY ("1 1000"), TOKENS (64), INTERVAL (20ms),
+# FAKE_PORT (9100), FAST_PORT (9101), GATEWAY_PORT (8080), GATEWAY_OPTS (-Xms256m -Xmx1g),
+# GATEWAY_JSON (replaces the generated SPRING_APPLICATION_JSON), LOG_DIR (target/bench-logs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-30s}
+CONCURRENCY=${CONCURRENCY:-"1 1000"}
+TOKENS=${TOKENS:-64}
+INTERVAL=${INTERVAL:-20ms}
+FAKE_PORT=${FAKE_PORT:-9100}
+FAST_PORT=${FAST_PORT:-9101}
+GATEWAY_PORT=${GATEWAY_PORT:-8080}
+GATEWAY_OPTS=${GATEWAY_OPTS:-"-Xms256m -Xmx1g"}
+LOG_DIR=${LOG_DIR:-target/bench-logs}
+mkdir -p "$LOG_DIR"
+# Reactor Netty logs each broken connection at WARN; under load the client counts them instead.
+QUIET="-Dlogback.configurationFile=$PWD/bench/logback.xml"
+ROWS="$LOG_DIR/rows.md"
+: > "$ROWS"
+
+# Thousands of sockets per process: take every file descriptor we are allowed.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT INT TERM
+
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+  echo "building..." >&2
+  CP=$(timeout 600 bench/classpath.sh)
+  GW_CP=$(timeout 600 bench/classpath.sh runtime)
+fi
+: "${CP:?CP (bench classpath) is not set}"
+: "${GW_CP:=$CP}"
+
+# Waits (bounded) until $2 answers; $1 names it, $3 is the pid that must stay alive meanwhile.
+wait_http() {
+  local name=$1 url=$2 pid=$3 limit=$4
+  for _ in $(seq "$((limit * 5))"); do
+    if curl -sf -o /dev/null --max-time 1 "$url"; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then echo "$name exited early" >&2; return 1; fi
+    sleep 0.2
+  done
+  echo "$name not ready after ${limit}s" >&2
+  return 1
+}
+
+STARTED=
+start_fake() { # port tokens interval log; sets STARTED to its pid
+  java "$QUIET" -Xms128m -Xmx512m -cp "$CP" dev.sluice.bench.FakeUpstream \
+      --port "$1" --tokens "$2" --interval "$3" > "$LOG_DIR/$4" 2>&1 &
+  STARTED=$!
+  PIDS+=("$STARTED")
+  wait_http "fake upstream :$1" "http://127.0.0.1:$1/v1/models" "$STARTED" 30
+}
+
+# Seconds in a duration like 30s / 2m / 500ms, rounded up (for the outer timeouts).
+seconds() {
+  local d=$1
+  case "$d" in
+    *ms) echo $(( (${d%ms} + 999) / 1000 )) ;;
+    *s) echo "${d%s}" ;;
+    *m) echo $(( ${d%m} * 60 )) ;;
+    *) echo "$d" ;;
+  esac
+}
+
+# label url model key concurrency cpu-pid
+run_load() {
+  local label=$1 url=$2 model=$3 key=$4 conc=$5 pid=$6
+  local warmup warmup_conc
+  if [[ "$conc" -le 1 ]]; then
+    # Warm the client's JIT with many short-lived users before measuring one.
+    warmup=300; warmup_conc=100
+  else
+    warmup=$((conc * 2)); warmup_conc=$conc
+  fi
+  local bound=$(( $(seconds "$DURATION") + 240 ))
+  echo "== $label: $model x$conc for $DURATION" >&2
+  timeout "$((bound + 30))" java "$QUIET" -Xms256m -Xmx1g -cp "$CP" dev.sluice.bench.LoadClient \
+      --url "$url" --model "$model" --header "Authorization: Bearer $key" --stream true \
+      --concurrency "$conc" --duration "$DURATION" --warmup "$warmup" --warmup-concurrency "$warmup_conc" \
+      --deadline "${bound}s" --label "$label" --cpu-pid "$pid" \
+      | tee "$LOG_DIR/$label-$model-$conc.txt" >&2
+  tail -n 1 "$LOG_DIR/$label-$model-$conc.txt" >> "$ROWS"
+}
+
+start_fake "$FAKE_PORT" "$TOKENS" "$INTERVAL" fake.log
+FAKE_PID=$STARTED
+# A fast fake for concurrency 1: short replies give thousands of latency samples instead of a few dozen.
+start_fake "$FAST_PORT" 8 0ms fast.log
+FAST_PID=$STARTED
+
+for conc in $CONCURRENCY; do
+  if [[ "$conc" -le 1 ]]; then
+    run_load direct-fast "http://127.0.0.1:$FAST_PORT/v1/chat/completions" bench-model bench "$conc" "$FAST_PID"
+  fi
+  run_load direct "http://127.0.0.1:$FAKE_PORT/v1/chat/completions" bench-model bench "$conc" "$FAKE_PID"
+done
+
+GATEWAY_OK=1
+if [[ -z "${SKIP_GATEWAY:-}" ]]; then
+  # Auth, rate limits and quotas stay on, with budgets no benchmark reaches; the cache is off so that
+  # identical benchmark prompts are not served from it.
+  big=1000000000
+  GATEWAY_JSON=${GATEWAY_JSON:-$(cat <<JSON
+{"sluice":{
+  "providers":{
+    "fake":{"type":"openai","base-url":"http://127.0.0.1:$FAKE_PORT/v1","api-keys":["bench"],"models":["*"],
+            "max-concurrency":20000,"max-queue":20000},
+    "fast":{"type":"openai","base-url":"http://127.0.0.1:$FAST_PORT/v1","api-keys":["bench"],"models":["*"],
+            "max-concurrency":20000,"max-queue":20000}},
+  "aliases":{
+    "bench":{"strategy":"ordered","targets":["fake/bench-model"]},
+    "bench-fast":{"strategy":"ordered","targets":["fast/bench-model"]}},
+  "limits":{"per-ip":{"requests-per-minute":$big},"per-user":{"requests-per-minute":$big}},
+  "quotas":{"daily-requests":$big,"daily-tokens":$big},
+  "cache":{"enabled":false}}}
+JSON
+)}
+  # shellcheck disable=SC2086
+  SPRING_APPLICATION_JSON="$GATEWAY_JSON" java $GATEWAY_OPTS -cp "$GW_CP" dev.sluice.gateway.SluiceApplication \
+      --server.port="$GATEWAY_PORT" --logging.level.root=WARN > "$LOG_DIR/gateway.log" 2>&1 &
+  GATEWAY_PID=$!
+  PIDS+=("$GATEWAY_PID")
+  if wait_http gateway "http://127.0.0.1:$GATEWAY_PORT/actuator/health/readiness" "$GATEWAY_PID" 120; then
+    for conc in $CONCURRENCY; do
+      if [[ "$conc" -le 1 ]]; then
+        run_load gateway-fast "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" bench-fast sk-bench "$conc" "$GATEWAY_PID"
+      fi
+      run_load gateway "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" bench sk-bench "$conc" "$GATEWAY_PID"
+    done
+  else
+    GATEWAY_OK=0
+    echo "--- gateway log (tail) ---" >&2
+    tail -n 40 "$LOG_DIR/gateway.log" >&2 || true
+  fi
+fi
+
+echo
+echo "Streams of $TOKENS tokens x $INTERVAL (fast: 8 tokens, no pause), $DURATION per run;" \
+     "$(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo), load avg $(cut -d' ' -f1-3 /proc/loadavg)."
+echo "CPU µs/req: CPU time of the process behind the URL (the fake when direct, the gateway otherwise)."
+echo
+java "$QUIET" -cp "$CP" dev.sluice.bench.LoadClient --table-header
+cat "$ROWS"
+[[ "$GATEWAY_OK" == 1 ]]

@@ -1,0 +1,123 @@
+// Drives Sluice's OpenAI-compatible /v1 API with the official OpenAI SDK for Node, unchanged,
+// the way an application would: list models, one plain completion, one streamed with usage,
+// and an unknown model. Usage: node check.mjs http://127.0.0.1:8080/v1
+// Prints one line per check and exits non-zero if any expectation fails.
+import OpenAI, { APIError } from "openai";
+import { VERSION } from "openai/version";
+
+const baseURL = process.argv[2];
+if (!baseURL) {
+  console.error("usage: node check.mjs <base URL, e.g. http://127.0.0.1:8080/v1>");
+  process.exit(2);
+}
+
+// Anonymous access is on, so any key passes; no retries, so that a failure shows at once.
+const client = new OpenAI({ baseURL, apiKey: "sk-anything", maxRetries: 0, timeout: 20_000 });
+const messages = [{ role: "user", content: "Hi" }];
+const failures = [];
+
+function expect(condition, what, detail) {
+  if (!condition) {
+    failures.push(`${what}${detail === undefined ? "" : `: got ${JSON.stringify(detail)}`}`);
+  }
+}
+
+async function check(name, body) {
+  const before = failures.length;
+  try {
+    const summary = await body();
+    console.log(`${failures.length === before ? "ok  " : "FAIL"} ${name}${summary ? ` (${summary})` : ""}`);
+  } catch (error) {
+    failures.push(`${name} threw ${error?.constructor?.name}: ${error?.message}`);
+    console.log(`FAIL ${name}`);
+  }
+}
+
+await check("models.list names the demo alias", async () => {
+  const ids = [];
+  for await (const model of client.models.list()) {
+    ids.push(model.id);
+  }
+  expect(ids.includes("demo"), "models.list contains demo", ids);
+  return ids.join(", ");
+});
+
+await check("chat.completions.create answers in one completion", async () => {
+  const { data, response } = await client.chat.completions
+    .create({ model: "demo", messages })
+    .withResponse();
+  const choice = data.choices?.[0];
+  expect(data.object === "chat.completion", "object is chat.completion", data.object);
+  expect(typeof choice?.message?.content === "string" && choice.message.content.length > 0,
+    "message content is non-empty", choice?.message);
+  expect(choice?.message?.role === "assistant", "message role is assistant", choice?.message?.role);
+  expect(Boolean(choice?.finish_reason), "finish_reason is set", choice?.finish_reason);
+  expect(data.usage?.completion_tokens > 0 && data.usage?.total_tokens >= data.usage?.completion_tokens,
+    "usage counts tokens", data.usage);
+  expect(Boolean(response.headers.get("x-request-id")), "X-Request-ID header is present");
+  return `${data.usage?.completion_tokens} tokens, finish_reason ${choice?.finish_reason}`;
+});
+
+await check("chat.completions.create with stream:true streams chunks, then usage", async () => {
+  const stream = await client.chat.completions.create({
+    model: "demo",
+    messages,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let chunks = 0;
+  let deltas = 0;
+  let text = "";
+  let finishReason = null;
+  let usage = null;
+  let usageChunkIsLast = false;
+  // The loop ends only when the SDK has read [DONE]; a broken stream throws instead.
+  for await (const chunk of stream) {
+    chunks++;
+    expect(chunk.object === "chat.completion.chunk", "every chunk is a chat.completion.chunk", chunk.object);
+    const choice = chunk.choices?.[0];
+    if (choice?.delta?.content) {
+      deltas++;
+      text += choice.delta.content;
+    }
+    if (choice?.finish_reason) {
+      finishReason = choice.finish_reason;
+    }
+    usageChunkIsLast = Boolean(chunk.usage);
+    if (chunk.usage) {
+      usage = chunk.usage;
+      expect(chunk.choices.length === 0, "the usage chunk has no choices", chunk.choices);
+    }
+  }
+  expect(deltas >= 2, "several content deltas", deltas);
+  expect(text.length > 0, "the deltas join into text", text);
+  expect(Boolean(finishReason), "a chunk carries finish_reason", finishReason);
+  expect(usage?.completion_tokens > 0, "a usage chunk counts tokens", usage);
+  expect(usageChunkIsLast, "the usage chunk comes last");
+  return `${chunks} chunks, ${deltas} deltas, finish_reason ${finishReason}, ${usage?.completion_tokens} tokens`;
+});
+
+await check("an unknown model throws APIError 404 model_not_found", async () => {
+  try {
+    await client.chat.completions.create({ model: "no-such-model", messages });
+    expect(false, "an unknown model is refused");
+    return "no error";
+  } catch (error) {
+    expect(error instanceof APIError, "the error is an APIError", error?.constructor?.name);
+    expect(error instanceof OpenAI.NotFoundError, "the error is a NotFoundError", error?.constructor?.name);
+    expect(error?.status === 404, "status is 404", error?.status);
+    expect(error?.code === "model_not_found", "code is model_not_found", error?.code);
+    expect(typeof error?.error?.message === "string" && error.error.message.length > 0,
+      "the error body has a message", error?.error);
+    return `${error?.status} ${error?.code}`;
+  }
+});
+
+if (failures.length > 0) {
+  console.log(`openai ${VERSION} on node ${process.version}: ${failures.length} failed expectation(s)`);
+  for (const failure of failures) {
+    console.log(`  - ${failure}`);
+  }
+  process.exit(1);
+}
+console.log(`openai ${VERSION} on node ${process.version}: all checks passed`);

@@ -1,0 +1,40 @@
+package dev.sluice.gateway.auth;
+
+import java.util.UUID;
+
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.context.ReactiveSecurityContextHolder;
+import org.springframework.security.core.context.SecurityContext;
+import reactor.core.publisher.Mono;
+
+/**
+ * Who is calling: an account (by access token or personal API key), or the anonymous user of the embedded
+ * default. It is the principal of every authenticated request.
+ *
+ * @param id the account's id; {@link #ANONYMOUS_ID} for the anonymous user
+ * @param apiKeyId the personal API key used, or {@code null} for a token or anonymous access
+ */
+public record Caller(UUID id, String email, Role role, UUID apiKeyId) {
+
+    /** The account every anonymous request runs as; its row exists so that quotas can count it. */
+    public static final UUID ANONYMOUS_ID = new UUID(0, 0);
+    public static final Caller ANONYMOUS = new Caller(ANONYMOUS_ID, "anonymous", Role.USER, null);
+
+    public enum Role { USER, ADMIN }
+
+    public boolean isAnonymous() {
+        return ANONYMOUS_ID.equals(id);
+    }
+
+    public boolean isAdmin() {
+        return role == Role.ADMIN;
+    }
+
+    /** The caller of the request being served, from Spring Security's reactive context. */
+    public static Mono<Caller> current() {
+        return ReactiveSecurityContextHolder.getContext()
+                .map(SecurityContext::getAuthentication)
+                .map(Authentication::getPrincipal)
+                .cast(Caller.class);
+    }
+}

@@ -1,0 +1,128 @@
+package dev.sluice.gateway.auth;
+
+import java.util.List;
+
+import dev.sluice.gateway.auth.apikey.ApiKeys;
+import dev.sluice.gateway.web.ApiErrorHandler;
+import dev.sluice.gateway.web.ErrorCode;
+import dev.sluice.gateway.web.GatewayException;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpHeaders;
+import org.springframework.security.authentication.BadCredentialsException;
+import org.springframework.security.authentication.ReactiveAuthenticationManager;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.config.annotation.web.reactive.EnableWebFluxSecurity;
+import org.springframework.security.config.web.server.SecurityWebFiltersOrder;
+import org.springframework.security.config.web.server.ServerHttpSecurity;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.authority.SimpleGrantedAuthority;
+import org.springframework.security.web.server.SecurityWebFilterChain;
+import org.springframework.security.web.server.authentication.AuthenticationWebFilter;
+import org.springframework.security.web.server.authentication.ServerAuthenticationConverter;
+import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
+import org.springframework.security.web.server.savedrequest.NoOpServerRequestCache;
+import org.springframework.security.web.server.util.matcher.AndServerWebExchangeMatcher;
+import org.springframework.security.web.server.util.matcher.NegatedServerWebExchangeMatcher;
+import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatcher;
+import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
+import reactor.core.publisher.Mono;
+
+/**
+ * The filter chain: a Bearer access token (JWT) or personal API key on {@code /v1/**} and {@code /api/v1/**},
+ * except registering and logging in. With {@code sluice.auth.anonymous} on (the embedded default only), a
+ * request without a valid credential runs as the anonymous user, since OpenAI SDKs always send some key;
+ * with it off, it gets 401. Admin endpoints need the ADMIN role; personal resources need an account.
+ * Stateless: no session, no CSRF token, no login page.
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableWebFluxSecurity
+class SecurityConfig {
+
+    static final String ROLE_ANONYMOUS_CALLER = "ROLE_ANONYMOUS_CALLER";
+    private static final String[] OPEN = {"/api/v1/auth/register", "/api/v1/auth/login"};
+
+    @Bean
+    SecurityWebFilterChain securityFilterChain(ServerHttpSecurity http, AccessTokens tokens, ApiKeys apiKeys,
+            AuthProperties properties, ApiErrorHandler errors) {
+        ServerWebExchangeMatcher api = ServerWebExchangeMatchers.pathMatchers("/v1/**", "/api/v1/**");
+        ServerWebExchangeMatcher open = ServerWebExchangeMatchers.pathMatchers(OPEN);
+        AuthenticationWebFilter authentication = new AuthenticationWebFilter(
+                manager(tokens, apiKeys, properties.anonymous()));
+        authentication.setServerAuthenticationConverter(bearerCredentials());
+        authentication.setRequiresAuthenticationMatcher(
+                new AndServerWebExchangeMatcher(api, new NegatedServerWebExchangeMatcher(open)));
+        authentication.setSecurityContextRepository(NoOpServerSecurityContextRepository.getInstance());
+        authentication.setAuthenticationFailureHandler((exchange, failure) ->
+                errors.handle(exchange.getExchange(), unauthorized(failure.getMessage())));
+        return http
+                .csrf(ServerHttpSecurity.CsrfSpec::disable)
+                .httpBasic(ServerHttpSecurity.HttpBasicSpec::disable)
+                .formLogin(ServerHttpSecurity.FormLoginSpec::disable)
+                .logout(ServerHttpSecurity.LogoutSpec::disable)
+                .anonymous(ServerHttpSecurity.AnonymousSpec::disable)
+                .requestCache(cache -> cache.requestCache(NoOpServerRequestCache.getInstance()))
+                .securityContextRepository(NoOpServerSecurityContextRepository.getInstance())
+                .addFilterAt(authentication, SecurityWebFiltersOrder.AUTHENTICATION)
+                .authorizeExchange(exchanges -> exchanges
+                        .pathMatchers(OPEN).permitAll()
+                        .pathMatchers("/api/v1/admin/**").hasRole("ADMIN")
+                        .pathMatchers("/api/v1/keys", "/api/v1/keys/**").hasRole("USER")
+                        .pathMatchers("/v1/**", "/api/v1/**").authenticated()
+                        .anyExchange().permitAll())
+                .exceptionHandling(handling -> handling
+                        .authenticationEntryPoint((exchange, failure) -> errors.handle(exchange,
+                                unauthorized("Credentials are required: send Authorization: Bearer <access token or API key>")))
+                        .accessDeniedHandler((exchange, denied) -> errors.handle(exchange, new GatewayException(
+                                ErrorCode.FORBIDDEN, "This needs an account with more rights than yours"))))
+                .build();
+    }
+
+    /** {@code Authorization: Bearer <credential>}; a request without one is authenticated as "no credential". */
+    private static ServerAuthenticationConverter bearerCredentials() {
+        return exchange -> {
+            String header = exchange.getRequest().getHeaders().getFirst(HttpHeaders.AUTHORIZATION);
+            String credential = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
+                    ? header.substring(7).trim() : "";
+            return Mono.just(new UsernamePasswordAuthenticationToken(null, credential));
+        };
+    }
+
+    /** Checks the credential; when it is missing or invalid, anonymous mode decides between the anonymous user and 401. */
+    private static ReactiveAuthenticationManager manager(AccessTokens tokens, ApiKeys apiKeys, boolean anonymous) {
+        return authentication -> {
+            String credential = (String) authentication.getCredentials();
+            Mono<Caller> caller;
+            if (credential.isEmpty()) {
+                caller = Mono.empty();
+            }
+            else if (credential.startsWith(ApiKeys.PREFIX)) {
+                caller = apiKeys.authenticate(credential);
+            }
+            else if (AccessTokens.looksLikeJwt(credential)) {
+                caller = Mono.justOrEmpty(tokens.verify(credential));
+            }
+            else {
+                caller = Mono.empty();
+            }
+            Mono<Caller> orAnonymous = anonymous ? caller.defaultIfEmpty(Caller.ANONYMOUS)
+                    : caller.switchIfEmpty(Mono.error(() -> new BadCredentialsException(credential.isEmpty()
+                            ? "Credentials are required: send Authorization: Bearer <access token or API key>"
+                            : "The access token or API key is invalid, expired or revoked")));
+            return orAnonymous.map(SecurityConfig::authenticated);
+        };
+    }
+
+    private static Authentication authenticated(Caller caller) {
+        List<SimpleGrantedAuthority> authorities = caller.isAnonymous()
+                ? List.of(new SimpleGrantedAuthority(ROLE_ANONYMOUS_CALLER))
+                : caller.isAdmin()
+                        ? List.of(new SimpleGrantedAuthority("ROLE_USER"), new SimpleGrantedAuthority("ROLE_ADMIN"))
+                        : List.of(new SimpleGrantedAuthority("ROLE_USER"));
+        return UsernamePasswordAuthenticationToken.authenticated(caller, null, authorities);
+    }
+
+    private static GatewayException unauthorized(String message) {
+        return new GatewayException(ErrorCode.UNAUTHORIZED, message);
+    }
+}

@@ -1,0 +1,170 @@
+package dev.sluice.gateway.auth.apikey;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.UUID;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.sluice.gateway.auth.AuthProperties;
+import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.web.ErrorCode;
+import dev.sluice.gateway.web.GatewayException;
+import dev.sluice.gateway.web.Ids;
+import dev.sluice.gateway.web.Page;
+import org.springframework.r2dbc.core.DatabaseClient;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
+
+/**
+ * Personal API keys: {@code sk-sluice-} and 43 random characters, shown once. Only a SHA-256 of the key is
+ * stored (a fast hash is safe for 256 random bits, and keeps lookups cheap), with its first characters for
+ * recognising it in lists. Recently used keys are remembered briefly so that a busy key does not cost a
+ * database round trip per request; a revoked key stops working here at once, and on other replicas
+ * within {@link #REMEMBERED}.
+ */
+@Component
+public class ApiKeys {
+
+    public static final String PREFIX = "sk-sluice-";
+    static final Duration REMEMBERED = Duration.ofSeconds(10);
+    private static final int VISIBLE = PREFIX.length() + 4;
+    private static final int MAX_NAME = 100;
+
+    private final DatabaseClient database;
+    private final AuthProperties properties;
+    private final SecureRandom random;
+    private final Cache<String, Optional<Caller>> recent = Caffeine.newBuilder()
+            .maximumSize(10_000)
+            .expireAfterWrite(REMEMBERED)
+            .build();
+
+    public ApiKeys(DatabaseClient database, AuthProperties properties) throws NoSuchAlgorithmException {
+        this.database = database;
+        this.properties = properties;
+        // DRBG seeds itself once, here, and then draws no entropy from the OS, so it never blocks an event loop.
+        this.random = SecureRandom.getInstance("DRBG");
+        this.random.nextBytes(new byte[8]);
+    }
+
+    /** A new key for the caller; the only time its full text is seen. */
+    public Mono<CreatedKey> create(Caller owner, String name) {
+        String label = name == null || name.isBlank() ? "default" : name.strip();
+        if (label.length() > MAX_NAME) {
+            return Mono.error(GatewayException.invalid("name", "must be at most " + MAX_NAME + " characters"));
+        }
+        byte[] secret = new byte[32];
+        random.nextBytes(secret);
+        String key = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        UUID id = Ids.uuid();
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        String prefix = key.substring(0, VISIBLE);
+        return database.sql("""
+                        INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at)
+                        VALUES (:id, :user, :name, :prefix, :hash, :now)""")
+                .bind("id", id).bind("user", owner.id()).bind("name", label).bind("prefix", prefix)
+                .bind("hash", sha256(key)).bind("now", now)
+                .then()
+                .thenReturn(new CreatedKey(id, label, prefix, key, now));
+    }
+
+    /** The caller's keys that still work, newest first. */
+    public Mono<Page<KeyView>> list(Caller owner) {
+        return database.sql("""
+                        SELECT id, name, prefix, created_at, last_used_at FROM api_keys
+                        WHERE user_id = :user AND revoked_at IS NULL ORDER BY created_at DESC""")
+                .bind("user", owner.id())
+                .map((row, metadata) -> new KeyView(row.get("id", UUID.class), row.get("name", String.class),
+                        row.get("prefix", String.class), row.get("created_at", OffsetDateTime.class),
+                        row.get("last_used_at", OffsetDateTime.class)))
+                .all()
+                .take(1_000)
+                .collectList()
+                .map(Page::of);
+    }
+
+    /** Revokes one of the caller's keys; someone else's key is "not found", never "forbidden", so ids do not leak. */
+    public Mono<Void> revoke(Caller owner, UUID id) {
+        return database.sql("""
+                        UPDATE api_keys SET revoked_at = :now
+                        WHERE id = :id AND user_id = :user AND revoked_at IS NULL""")
+                .bind("now", OffsetDateTime.now(ZoneOffset.UTC)).bind("id", id).bind("user", owner.id())
+                .fetch().rowsUpdated()
+                .flatMap(updated -> {
+                    if (updated == 0) {
+                        return Mono.error(new GatewayException(ErrorCode.NOT_FOUND, "No API key with id " + id));
+                    }
+                    recent.asMap().values().removeIf(caller -> caller.filter(c -> id.equals(c.apiKeyId())).isPresent());
+                    return Mono.empty();
+                });
+    }
+
+    /** The caller a key belongs to, or empty when it is unknown or revoked. */
+    public Mono<Caller> authenticate(String key) {
+        String hash = sha256(key);
+        Optional<Caller> known = recent.getIfPresent(hash);
+        if (known != null) {
+            return Mono.justOrEmpty(known);
+        }
+        return database.sql("""
+                        SELECT k.id AS key_id, u.id AS user_id, u.email FROM api_keys k JOIN users u ON u.id = k.user_id
+                        WHERE k.key_hash = :hash AND k.revoked_at IS NULL""")
+                .bind("hash", hash)
+                .map((row, metadata) -> {
+                    String email = row.get("email", String.class);
+                    return new Caller(row.get("user_id", UUID.class), email, properties.roleOf(email),
+                            row.get("key_id", UUID.class));
+                })
+                .one()
+                .map(Optional::of)
+                .defaultIfEmpty(Optional.empty())
+                .doOnNext(caller -> {
+                    recent.put(hash, caller);
+                    caller.ifPresent(this::markUsed);
+                })
+                .flatMap(Mono::justOrEmpty);
+    }
+
+    /** Off the request path, and only when the key was not remembered: a rough "last used" is enough. */
+    private void markUsed(Caller caller) {
+        database.sql("UPDATE api_keys SET last_used_at = :now WHERE id = :id")
+                .bind("now", OffsetDateTime.now(ZoneOffset.UTC)).bind("id", caller.apiKeyId())
+                .then()
+                .onErrorResume(failure -> Mono.empty())
+                .subscribe();
+    }
+
+    static String sha256(String key) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+        }
+        catch (NoSuchAlgorithmException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+    }
+
+    /** A key as created: {@code key} is its full text, shown this once. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record CreatedKey(UUID id, String name, String prefix, String key, OffsetDateTime createdAt) {
+
+        @Override
+        public String toString() {
+            return "CreatedKey[id=" + id + ", prefix=" + prefix + "]";
+        }
+    }
+
+    /** A key as listed: never its text. {@code lastUsedAt} is updated at most every few seconds. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record KeyView(UUID id, String name, String prefix, OffsetDateTime createdAt, OffsetDateTime lastUsedAt) {
+    }
+}

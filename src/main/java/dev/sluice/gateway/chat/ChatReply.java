@@ -1,0 +1,70 @@
+package dev.sluice.gateway.chat;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** A whole reply, assembled from a stream of chunks for callers that did not ask to stream. */
+public record ChatReply(String text, List<ToolCall> toolCalls, FinishReason finishReason, ChatChunk.Usage usage) {
+
+    /**
+     * Collects a stream into one reply. A stream that ends without a finish chunk is an error
+     * upstream, surfaced by the stream itself, so this only sees complete streams.
+     */
+    public static Mono<ChatReply> collect(Flux<ChatChunk> chunks) {
+        return chunks.collect(Builder::new, Builder::add).map(Builder::build);
+    }
+
+    private static final class Builder {
+        private final StringBuilder text = new StringBuilder();
+        private final List<ToolCallBuilder> calls = new ArrayList<>();
+        private FinishReason finish = FinishReason.STOP;
+        private ChatChunk.Usage usage;
+
+        void add(ChatChunk chunk) {
+            if (chunk instanceof ChatChunk.TextDelta delta) {
+                text.append(delta.text());
+            }
+            else if (chunk instanceof ChatChunk.ToolCallDelta delta) {
+                while (calls.size() <= delta.index()) {
+                    calls.add(new ToolCallBuilder());
+                }
+                calls.get(delta.index()).add(delta);
+            }
+            else if (chunk instanceof ChatChunk.Finish f) {
+                finish = f.reason();
+            }
+            else if (chunk instanceof ChatChunk.Usage u) {
+                usage = u;
+            }
+        }
+
+        ChatReply build() {
+            return new ChatReply(text.toString(), calls.stream().map(ToolCallBuilder::build).toList(), finish, usage);
+        }
+    }
+
+    private static final class ToolCallBuilder {
+        private String id;
+        private String name;
+        private final StringBuilder arguments = new StringBuilder();
+
+        void add(ChatChunk.ToolCallDelta delta) {
+            if (delta.id() != null) {
+                id = delta.id();
+            }
+            if (delta.name() != null) {
+                name = delta.name();
+            }
+            if (delta.argumentsDelta() != null) {
+                arguments.append(delta.argumentsDelta());
+            }
+        }
+
+        ToolCall build() {
+            return new ToolCall(id, name, arguments.toString());
+        }
+    }
+}

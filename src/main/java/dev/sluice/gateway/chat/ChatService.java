@@ -1,0 +1,53 @@
+package dev.sluice.gateway.chat;
+
+import java.util.List;
+
+import dev.sluice.gateway.quota.DailyQuota;
+import dev.sluice.gateway.routing.ModelCatalog;
+import dev.sluice.gateway.routing.Route;
+import dev.sluice.gateway.routing.RouteTrace;
+import dev.sluice.gateway.routing.Router;
+import dev.sluice.gateway.web.GatewayException;
+import org.springframework.stereotype.Service;
+import reactor.core.publisher.Flux;
+
+/** The chat use case behind both APIs: check the request, find its route, stream the reply. */
+@Service
+public class ChatService {
+
+    private final ModelCatalog models;
+    private final Router router;
+    private final ChatProperties limits;
+    private final DailyQuota quota;
+
+    public ChatService(ModelCatalog models, Router router, ChatProperties limits, DailyQuota quota) {
+        this.models = models;
+        this.router = router;
+        this.limits = limits;
+        this.quota = quota;
+    }
+
+    /**
+     * Streams the reply. Bad requests and unknown models fail here, before anything is sent upstream,
+     * so that the API edge can still answer with a plain 4xx. The caller's daily quota is charged next (a 429
+     * when it is spent, and then nothing goes upstream), and settled to the real usage when the stream ends.
+     */
+    public Flux<ChatChunk> stream(ChatRequest request, RouteTrace trace) {
+        checkLimits(request.messages());
+        Route route = models.resolve(request.model());
+        return quota.meter(request, router.stream(route, request, trace));
+    }
+
+    private void checkLimits(List<ChatMessage> messages) {
+        if (messages.size() > limits.maxMessages()) {
+            throw GatewayException.invalid("messages", messages.size() + " messages, over the limit of " + limits.maxMessages());
+        }
+        long chars = 0;
+        for (ChatMessage message : messages) {
+            chars += message.content() == null ? 0 : message.content().length();
+        }
+        if (chars > limits.maxContentChars()) {
+            throw GatewayException.invalid("messages", chars + " characters of content, over the limit of " + limits.maxContentChars());
+        }
+    }
+}

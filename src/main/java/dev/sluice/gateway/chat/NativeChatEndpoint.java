@@ -1,0 +1,117 @@
+package dev.sluice.gateway.chat;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.sluice.gateway.agent.AgentCatalog;
+import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.conversation.Conversations;
+import dev.sluice.gateway.conversation.Turn;
+import dev.sluice.gateway.routing.ModelCatalog;
+import dev.sluice.gateway.routing.RouteTrace;
+import dev.sluice.gateway.web.JsonBody;
+import dev.sluice.gateway.web.MethodNotAllowed;
+import dev.sluice.gateway.web.Page;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.RouterFunctions;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The native edge for the browser frontend: {@code POST /api/v1/chat} and {@code GET /api/v1/models}. */
+@Configuration(proxyBeanMethods = false)
+class NativeChatEndpoint {
+
+    private final ChatService chat;
+    private final AgentCatalog agents;
+    private final ModelCatalog models;
+    private final ChatProperties properties;
+    private final JsonMapper json;
+    private final Conversations conversations;
+
+    NativeChatEndpoint(ChatService chat, AgentCatalog agents, ModelCatalog models, ChatProperties properties, JsonMapper json,
+            Conversations conversations) {
+        this.conversations = conversations;
+        this.chat = chat;
+        this.agents = agents;
+        this.models = models;
+        this.properties = properties;
+        this.json = json;
+    }
+
+    @Bean
+    RouterFunction<ServerResponse> nativeChatRoutes() {
+        return RouterFunctions.route()
+                .POST("/api/v1/chat", this::chat)
+                .GET("/api/v1/models", this::listModels)
+                .add(MethodNotAllowed.otherThan(HttpMethod.POST, "/api/v1/chat"))
+                .build();
+    }
+
+    /**
+     * Checks the request, then starts a turn in the conversation (a new one without {@code conversation_id}),
+     * whose latest messages go ahead of the new ones. The reply is teed to history as it streams; the
+     * conversation and the caller's messages are offered only once the request is known to be servable.
+     */
+    private Mono<ServerResponse> chat(ServerRequest request) {
+        return JsonBody.read(request, NativeChatRequest.class).zipWith(Caller.current().defaultIfEmpty(Caller.ANONYMOUS))
+                .flatMap(both -> {
+                    NativeChatRequest wire = both.getT1();
+                    // Checked before any lookup, so that a bad request is a 400 whatever its conversation.
+                    ChatRequest asSent = NativeChatReader.read(wire, agents);
+                    List<ChatMessage> newMessages = NativeChatReader.newMessages(wire);
+                    return conversations.begin(both.getT2(), blankToNull(wire.conversationId()), newMessages)
+                            .flatMap(turn -> respond(request, wire, turn.context().isEmpty() ? asSent
+                                    : NativeChatReader.read(wire, agents, turn.context()), turn));
+                });
+    }
+
+    private static String blankToNull(String text) {
+        return text == null || text.isBlank() ? null : text;
+    }
+
+    private Mono<ServerResponse> respond(ServerRequest request, NativeChatRequest wire, ChatRequest chatRequest, Turn turn) {
+        RouteTrace trace = new RouteTrace();
+        NativeEventEncoder encoder = new NativeEventEncoder(json, turn.conversationId().toString(),
+                turn.replyId().toString(), trace);
+        Flux<ChatChunk> upstream = chat.stream(chatRequest, trace);
+        turn.start(chatRequest.model());
+        Flux<ChatChunk> chunks = turn.record(upstream, chatRequest.model(), trace);
+        ChatStreams.reportRouting(request.exchange(), trace);
+        if (Boolean.FALSE.equals(wire.stream())) {
+            return ChatReply.collect(chunks).flatMap(reply ->
+                    ServerResponse.ok().bodyValue(encoder.reply(reply, chatRequest.model())));
+        }
+        Flux<ServerSentEvent<String>> events = chunks
+                .<ServerSentEvent<String>>handle((chunk, sink) -> {
+                    ServerSentEvent<String> event = encoder.encode(chunk);
+                    if (event != null) {
+                        sink.next(event);
+                    }
+                })
+                .concatWith(Mono.fromSupplier(encoder::done));
+        return ChatStreams.respond(events, properties.heartbeat(), encoder::error);
+    }
+
+    private Mono<ServerResponse> listModels(ServerRequest request) {
+        return ServerResponse.ok().bodyValue(Page.of(models.models().stream().map(NativeChatEndpoint::model).toList()));
+    }
+
+    private static Map<String, Object> model(ModelCatalog.ModelEntry entry) {
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("id", entry.id());
+        model.put("owned_by", entry.ownedBy());
+        model.put("simulated", entry.simulated());
+        if (entry.simulated()) {
+            model.put("description", ModelCatalog.SIMULATOR_DESCRIPTION);
+        }
+        return model;
+    }
+}

@@ -1,0 +1,82 @@
+package dev.sluice.gateway.chat;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import dev.sluice.gateway.routing.RouteTrace;
+import dev.sluice.gateway.web.ApiErrorHandler;
+import dev.sluice.gateway.web.GatewayException;
+import org.springframework.http.codec.ServerSentEvent;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Writes one reply as the native API's SSE events: {@code token}, {@code usage}, {@code done}, or
+ * {@code error}. One encoder per reply; it remembers the finish reason for the {@code done} event.
+ */
+final class NativeEventEncoder {
+
+    private final JsonMapper json;
+    private final String conversationId;
+    private final String messageId;
+    private final RouteTrace trace;
+    private FinishReason finishReason = FinishReason.STOP;
+
+    NativeEventEncoder(JsonMapper json, String conversationId, String messageId, RouteTrace trace) {
+        this.json = json;
+        this.conversationId = conversationId;
+        this.messageId = messageId;
+        this.trace = trace;
+    }
+
+    /** The event for one chunk, or {@code null} for none (the finish reason waits for {@code done}). */
+    ServerSentEvent<String> encode(ChatChunk chunk) {
+        if (chunk instanceof ChatChunk.TextDelta text) {
+            return event("token", Map.of("text", text.text()));
+        }
+        if (chunk instanceof ChatChunk.Usage usage) {
+            return event("usage", usage(usage));
+        }
+        if (chunk instanceof ChatChunk.Finish finish) {
+            finishReason = finish.reason();
+        }
+        return null;
+    }
+
+    ServerSentEvent<String> done() {
+        Map<String, Object> done = new LinkedHashMap<>();
+        done.put("conversation_id", conversationId);
+        done.put("message_id", messageId);
+        done.put("cached", false);
+        done.put("finish_reason", finishReason.wireName());
+        done.put("provider", trace.servedBy() == null ? null : trace.servedBy().toString());
+        return event("done", done);
+    }
+
+    ServerSentEvent<String> error(Throwable failure) {
+        GatewayException error = ApiErrorHandler.classify(failure);
+        return event("error", Map.of("code", error.code().code(), "message", error.getMessage()));
+    }
+
+    /** The whole reply as one JSON object, for {@code stream:false}. */
+    Map<String, Object> reply(ChatReply reply, String model) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("conversation_id", conversationId);
+        body.put("message_id", messageId);
+        body.put("model", model);
+        body.put("provider", trace.servedBy() == null ? null : trace.servedBy().toString());
+        body.put("text", reply.text());
+        body.put("finish_reason", reply.finishReason().wireName());
+        body.put("usage", reply.usage() == null ? null : usage(reply.usage()));
+        body.put("cached", false);
+        return body;
+    }
+
+    private static Map<String, Object> usage(ChatChunk.Usage usage) {
+        return Map.of("prompt_tokens", usage.promptTokens(), "completion_tokens", usage.completionTokens(),
+                "total_tokens", usage.totalTokens());
+    }
+
+    private ServerSentEvent<String> event(String name, Object data) {
+        return ServerSentEvent.builder(json.writeValueAsString(data)).event(name).build();
+    }
+}

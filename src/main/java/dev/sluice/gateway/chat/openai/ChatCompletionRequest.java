@@ -1,0 +1,58 @@
+package dev.sluice.gateway.chat.openai;
+
+import java.util.List;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
+
+/**
+ * The body of {@code POST /v1/chat/completions} as OpenAI defines it. Fields that take several shapes
+ * (string or array content, string or object tool choice) stay JSON here and are read by
+ * {@link ChatCompletionRequestReader}, which names the field when one is wrong.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+record ChatCompletionRequest(
+        String model,
+        List<Message> messages,
+        Boolean stream,
+        StreamOptions streamOptions,
+        Double temperature,
+        Double topP,
+        Integer maxTokens,
+        Integer maxCompletionTokens,
+        JsonNode stop,
+        Long seed,
+        Double presencePenalty,
+        Double frequencyPenalty,
+        List<Tool> tools,
+        JsonNode toolChoice,
+        Boolean parallelToolCalls,
+        ResponseFormat responseFormat,
+        String user,
+        Integer n) {
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record StreamOptions(Boolean includeUsage) {
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record Message(String role, JsonNode content, List<ToolCall> toolCalls, String toolCallId, String name) {
+    }
+
+    record ToolCall(String id, String type, FunctionCall function) {
+    }
+
+    record FunctionCall(String name, String arguments) {
+    }
+
+    record Tool(String type, Function function) {
+    }
+
+    record Function(String name, String description, JsonNode parameters, Boolean strict) {
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record ResponseFormat(String type, JsonNode jsonSchema) {
+    }
+}

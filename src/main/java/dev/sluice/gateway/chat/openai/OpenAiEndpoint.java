@@ -1,0 +1,104 @@
+package dev.sluice.gateway.chat.openai;
+
+import java.time.Instant;
+import java.util.List;
+
+import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.chat.ChatProperties;
+import dev.sluice.gateway.chat.ChatReply;
+import dev.sluice.gateway.chat.ChatRequest;
+import dev.sluice.gateway.chat.ChatService;
+import dev.sluice.gateway.chat.ChatStreams;
+import dev.sluice.gateway.routing.ModelCatalog;
+import dev.sluice.gateway.routing.RouteTrace;
+import dev.sluice.gateway.web.ApiErrorHandler;
+import dev.sluice.gateway.web.JsonBody;
+import dev.sluice.gateway.web.MethodNotAllowed;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.MediaType;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.RouterFunctions;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The OpenAI-compatible edge: {@code POST /v1/chat/completions} and {@code GET /v1/models}. */
+@Configuration(proxyBeanMethods = false)
+class OpenAiEndpoint {
+
+    private final ChatService chat;
+    private final ModelCatalog models;
+    private final ChatProperties properties;
+    private final JsonMapper json;
+    private final long startedAt = Instant.now().getEpochSecond();
+
+    OpenAiEndpoint(ChatService chat, ModelCatalog models, ChatProperties properties, JsonMapper json) {
+        this.chat = chat;
+        this.models = models;
+        this.properties = properties;
+        this.json = json;
+    }
+
+    @Bean
+    RouterFunction<ServerResponse> openAiRoutes() {
+        return RouterFunctions.route()
+                .POST("/v1/chat/completions", this::chatCompletions)
+                .GET("/v1/models", this::listModels)
+                .add(MethodNotAllowed.otherThan(HttpMethod.POST, "/v1/chat/completions"))
+                .build();
+    }
+
+    private Mono<ServerResponse> chatCompletions(ServerRequest request) {
+        return JsonBody.read(request, ChatCompletionRequest.class)
+                .flatMap(wire -> {
+                    ChatRequest chatRequest = ChatCompletionRequestReader.read(wire);
+                    boolean includeUsage = wire.streamOptions() != null && Boolean.TRUE.equals(wire.streamOptions().includeUsage());
+                    ChatCompletionEncoder encoder = new ChatCompletionEncoder(json, chatRequest.model(), includeUsage);
+                    RouteTrace trace = new RouteTrace();
+                    Flux<ChatChunk> chunks = chat.stream(chatRequest, trace);
+                    ChatStreams.reportRouting(request.exchange(), trace);
+                    return Boolean.TRUE.equals(wire.stream()) ? stream(chunks, encoder) : reply(chunks, encoder);
+                });
+    }
+
+    private Mono<ServerResponse> stream(Flux<ChatChunk> chunks, ChatCompletionEncoder encoder) {
+        Flux<ServerSentEvent<String>> events = chunks
+                .<ServerSentEvent<String>>handle((chunk, sink) -> {
+                    String payload = encoder.encode(chunk);
+                    if (payload != null) {
+                        sink.next(data(payload));
+                    }
+                })
+                .concatWith(Mono.just(DONE));
+        // An error ends the stream without [DONE], so that SDKs do not take it for a complete reply.
+        return ChatStreams.respond(events, properties.heartbeat(),
+                failure -> data(json.writeValueAsString(ApiErrorHandler.openAiBody(ApiErrorHandler.classify(failure)))));
+    }
+
+    private Mono<ServerResponse> reply(Flux<ChatChunk> chunks, ChatCompletionEncoder encoder) {
+        return ChatReply.collect(chunks).flatMap(reply -> ServerResponse.ok()
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(encoder.completion(reply)));
+    }
+
+    private Mono<ServerResponse> listModels(ServerRequest request) {
+        List<ChatCompletionWire.Model> data = models.models().stream().map(this::model).toList();
+        return ServerResponse.ok().bodyValue(new ChatCompletionWire.ModelList("list", data));
+    }
+
+    private ChatCompletionWire.Model model(ModelCatalog.ModelEntry entry) {
+        return new ChatCompletionWire.Model(entry.id(), "model", startedAt, entry.ownedBy(),
+                entry.simulated() ? ModelCatalog.SIMULATOR_DESCRIPTION : null);
+    }
+
+    private static final ServerSentEvent<String> DONE = data("[DONE]");
+
+    private static ServerSentEvent<String> data(String payload) {
+        return ServerSentEvent.builder(payload).build();
+    }
+}

@@ -1,0 +1,136 @@
+package dev.sluice.gateway.conversation;
+
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.springframework.r2dbc.core.DatabaseClient;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Stores a batch of history writes with a few multi-row statements: new conversations first, then messages,
+ * then the conversations' activity time, then feedback. Every statement is idempotent (inserts ignore rows
+ * whose id exists), so a batch that failed half-way, or whose commit was lost with the connection, can simply
+ * be stored again.
+ */
+class HistoryStore {
+
+    private static final String MESSAGE_COLUMNS = "id, conversation_id, user_id, role, content, model, provider, "
+            + "tokens_in, tokens_out, ttft_ms, duration_ms, finish_reason, status, error, created_at";
+
+    private final DatabaseClient database;
+
+    HistoryStore(DatabaseClient database) {
+        this.database = database;
+    }
+
+    Mono<Void> write(List<HistoryWrite> batch) {
+        List<HistoryWrite.NewConversation> conversations = new ArrayList<>();
+        List<HistoryWrite.Message> messages = new ArrayList<>();
+        List<HistoryWrite.Feedback> feedback = new ArrayList<>();
+        Map<UUID, OffsetDateTime> active = new LinkedHashMap<>();
+        for (HistoryWrite write : batch) {
+            if (write instanceof HistoryWrite.NewConversation conversation) {
+                conversations.add(conversation);
+            }
+            else if (write instanceof HistoryWrite.Message message) {
+                messages.add(message);
+                active.merge(message.conversationId(), message.createdAt(), (a, b) -> a.isAfter(b) ? a : b);
+            }
+            else if (write instanceof HistoryWrite.Feedback rating) {
+                feedback.add(rating);
+            }
+        }
+        return insertConversations(conversations)
+                .then(insertMessages(messages))
+                .then(Flux.fromIterable(active.entrySet()).concatMap(entry -> touch(entry.getKey(), entry.getValue())).then())
+                .then(Flux.fromIterable(feedback).concatMap(this::upsert).then());
+    }
+
+    private Mono<Void> insertConversations(List<HistoryWrite.NewConversation> rows) {
+        if (rows.isEmpty()) {
+            return Mono.empty();
+        }
+        StringBuilder sql = new StringBuilder("INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES ");
+        for (int i = 0; i < rows.size(); i++) {
+            sql.append(i == 0 ? "" : ", ").append("(:id").append(i).append(", :user").append(i).append(", :title").append(i)
+                    .append(", :at").append(i).append(", :at").append(i).append(')');
+        }
+        sql.append(" ON CONFLICT DO NOTHING");
+        DatabaseClient.GenericExecuteSpec spec = database.sql(sql.toString());
+        for (int i = 0; i < rows.size(); i++) {
+            HistoryWrite.NewConversation row = rows.get(i);
+            spec = spec.bind("id" + i, row.id()).bind("user" + i, row.userId()).bind("title" + i, row.title())
+                    .bind("at" + i, row.createdAt());
+        }
+        return spec.then();
+    }
+
+    private Mono<Void> insertMessages(List<HistoryWrite.Message> rows) {
+        if (rows.isEmpty()) {
+            return Mono.empty();
+        }
+        StringBuilder sql = new StringBuilder("INSERT INTO messages (" + MESSAGE_COLUMNS + ") VALUES ");
+        for (int i = 0; i < rows.size(); i++) {
+            sql.append(i == 0 ? "(" : ", (");
+            for (String column : MESSAGE_COLUMNS.split(", ")) {
+                sql.append(column.equals("id") ? ":" : ", :").append(column).append(i);
+            }
+            sql.append(')');
+        }
+        sql.append(" ON CONFLICT DO NOTHING");
+        DatabaseClient.GenericExecuteSpec spec = database.sql(sql.toString());
+        for (int i = 0; i < rows.size(); i++) {
+            HistoryWrite.Message row = rows.get(i);
+            spec = spec.bind("id" + i, row.id())
+                    .bind("conversation_id" + i, row.conversationId())
+                    .bind("user_id" + i, row.userId())
+                    .bind("role" + i, row.role())
+                    .bind("content" + i, row.content());
+            spec = bind(spec, "model" + i, row.model(), String.class);
+            spec = bind(spec, "provider" + i, row.provider(), String.class);
+            spec = bind(spec, "tokens_in" + i, row.tokensIn(), Integer.class);
+            spec = bind(spec, "tokens_out" + i, row.tokensOut(), Integer.class);
+            spec = bind(spec, "ttft_ms" + i, row.ttftMs(), Long.class);
+            spec = bind(spec, "duration_ms" + i, row.durationMs(), Long.class);
+            spec = bind(spec, "finish_reason" + i, row.finishReason(), String.class);
+            spec = spec.bind("status" + i, row.status());
+            spec = bind(spec, "error" + i, row.error(), String.class);
+            spec = spec.bind("created_at" + i, row.createdAt());
+        }
+        return spec.then();
+    }
+
+    private Mono<Void> touch(UUID conversation, OffsetDateTime at) {
+        return database.sql("UPDATE conversations SET updated_at = :at WHERE id = :id AND updated_at < :at")
+                .bind("at", at).bind("id", conversation).then();
+    }
+
+    /** Update, else insert; an insert that lost a race with another replica's is followed by the update. */
+    private Mono<Void> upsert(HistoryWrite.Feedback row) {
+        Mono<Long> update = bind(database.sql("""
+                        UPDATE feedback SET rating = :rating, comment = :comment, updated_at = :at
+                        WHERE user_id = :user AND message_id = :message""")
+                .bind("rating", row.rating()), "comment", row.comment(), String.class)
+                .bind("at", row.at()).bind("user", row.userId()).bind("message", row.messageId())
+                .fetch().rowsUpdated();
+        Mono<Long> insert = bind(database.sql("""
+                        INSERT INTO feedback (user_id, message_id, rating, comment, created_at, updated_at)
+                        VALUES (:user, :message, :rating, :comment, :at, :at) ON CONFLICT DO NOTHING""")
+                .bind("user", row.userId()).bind("message", row.messageId()).bind("rating", row.rating()),
+                "comment", row.comment(), String.class)
+                .bind("at", row.at())
+                .fetch().rowsUpdated();
+        return update.flatMap(updated -> updated > 0 ? Mono.<Void>empty()
+                : insert.flatMap(inserted -> inserted > 0 ? Mono.<Void>empty() : update.then()));
+    }
+
+    private static DatabaseClient.GenericExecuteSpec bind(DatabaseClient.GenericExecuteSpec spec, String name, Object value,
+            Class<?> type) {
+        return value == null ? spec.bindNull(name, type) : spec.bind(name, value);
+    }
+}

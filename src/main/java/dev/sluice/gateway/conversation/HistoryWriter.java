@@ -1,0 +1,240 @@
+package dev.sluice.gateway.conversation;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.dao.InvalidDataAccessApiUsageException;
+import org.springframework.r2dbc.BadSqlGrammarException;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.util.concurrent.Queues;
+import reactor.util.retry.Retry;
+
+/**
+ * The write-behind buffer for history: requests offer rows and go on streaming; one drain loop stores them in
+ * batches, in the order offered.
+ * <p>
+ * Nothing is lost silently. The buffer is bounded ({@code sluice.history.buffer-size}); a write that finds it
+ * full is dropped and counted ({@code sluice.history.dropped}, reason {@code full}). While the database is
+ * unreachable the batch is retried with exponential backoff ({@code sluice.history.retries}), as long as it
+ * takes, and the rest waits behind it ({@code sluice.history.backlog}). A row the database refuses for good
+ * (its conversation deleted meanwhile) is dropped and counted alone, reason {@code rejected}, after the batch
+ * is retried row by row. A graceful shutdown stops taking writes only after the web server has drained, then
+ * waits up to {@code sluice.history.shutdown-wait} for the buffer to empty.
+ * <p>
+ * The buffer is a lock-free multi-producer queue with a separate counter for its bound: no lock is shared by
+ * the requests that offer to it.
+ */
+public class HistoryWriter implements SmartLifecycle {
+
+    private static final Log logger = LogFactory.getLog(HistoryWriter.class);
+    /** After the web server's graceful shutdown and stop, before the connection pool is closed. */
+    static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
+
+    private final HistoryStore store;
+    private final HistoryProperties properties;
+    private final Queue<HistoryWrite> queue = Queues.<HistoryWrite>unboundedMultiproducer().get();
+    /** Writes offered and not yet stored or dropped: the queue plus the batch being stored. */
+    private final AtomicInteger backlog = new AtomicInteger();
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicBoolean outage = new AtomicBoolean();
+    private final Counter retries;
+    private final Counter droppedFull;
+    private final Counter droppedRejected;
+    private final Counter droppedShutdown;
+    private final Counter stored;
+    private volatile boolean running;
+    private volatile Disposable inFlight;
+
+    HistoryWriter(HistoryStore store, HistoryProperties properties, MeterRegistry registry) {
+        this.store = store;
+        this.properties = properties;
+        Gauge.builder("sluice.history.backlog", backlog, AtomicInteger::get)
+                .description("History writes waiting for the database").register(registry);
+        this.retries = Counter.builder("sluice.history.retries")
+                .description("Batches of history writes stored again after a database failure").register(registry);
+        this.droppedFull = dropped(registry, "full");
+        this.droppedRejected = dropped(registry, "rejected");
+        this.droppedShutdown = dropped(registry, "shutdown");
+        this.stored = Counter.builder("sluice.history.stored").description("History writes stored").register(registry);
+    }
+
+    private static Counter dropped(MeterRegistry registry, String reason) {
+        return Counter.builder("sluice.history.dropped").tag("reason", reason)
+                .description("History writes given up on").register(registry);
+    }
+
+    /** Offers writes that belong together (a conversation and its first message): all are taken, or none. */
+    public boolean offer(List<? extends HistoryWrite> writes) {
+        int n = writes.size();
+        if (!running || !reserve(n)) {
+            droppedFull.increment(n);
+            return false;
+        }
+        for (HistoryWrite write : writes) {
+            queue.offer(write);
+        }
+        kick();
+        return true;
+    }
+
+    public boolean offer(HistoryWrite write) {
+        return offer(List.of(write));
+    }
+
+    /** Writes offered and not yet stored. */
+    public int backlog() {
+        return backlog.get();
+    }
+
+    private boolean reserve(int n) {
+        int limit = properties.bufferSize();
+        for (;;) {
+            int current = backlog.get();
+            if (current + n > limit) {
+                return false;
+            }
+            if (backlog.compareAndSet(current, current + n)) {
+                return true;
+            }
+        }
+    }
+
+    private void kick() {
+        if (draining.compareAndSet(false, true)) {
+            next();
+        }
+    }
+
+    /** Takes the next batch and stores it; only ever runs in one place at a time (the draining flag). */
+    private void next() {
+        List<HistoryWrite> batch = new ArrayList<>();
+        HistoryWrite write;
+        while (batch.size() < properties.batchSize() && (write = queue.poll()) != null) {
+            batch.add(write);
+        }
+        if (batch.isEmpty()) {
+            draining.set(false);
+            // A write offered after the poll and before the flag went down would wait for the next offer.
+            if (!queue.isEmpty()) {
+                kick();
+            }
+            return;
+        }
+        inFlight = storeWithRetries(batch).subscribe(null, failure -> {
+            // Not expected: storeWithRetries handles every failure; counted so it cannot go unnoticed.
+            logger.error("History batch of " + batch.size() + " writes lost", failure);
+            finished(batch.size(), droppedRejected);
+            next();
+        }, () -> {
+            finished(batch.size(), null);
+            next();
+        });
+    }
+
+    private void finished(int n, Counter dropped) {
+        backlog.addAndGet(-n);
+        if (dropped != null) {
+            dropped.increment(n);
+        }
+    }
+
+    private Mono<Void> storeWithRetries(List<HistoryWrite> batch) {
+        return store.write(batch)
+                .retryWhen(Retry.backoff(Long.MAX_VALUE, properties.retryBackoff())
+                        .maxBackoff(properties.maxRetryBackoff())
+                        .filter(failure -> !isPermanent(failure))
+                        .doBeforeRetry(signal -> {
+                            retries.increment();
+                            if (outage.compareAndSet(false, true)) {
+                                logger.warn("History writes are waiting for the database (" + backlog.get()
+                                        + " buffered): " + signal.failure());
+                            }
+                        }))
+                .doOnSuccess(done -> {
+                    stored.increment(batch.size());
+                    if (outage.compareAndSet(true, false)) {
+                        logger.info("History writes reach the database again");
+                    }
+                })
+                .onErrorResume(HistoryWriter::isPermanent, failure -> batch.size() == 1 ? reject(batch.get(0), failure)
+                        : Flux.fromIterable(batch).concatMap(one -> storeWithRetries(List.of(one))).then());
+    }
+
+    private Mono<Void> reject(HistoryWrite write, Throwable failure) {
+        droppedRejected.increment();
+        logger.warn("History write refused by the database and dropped: " + describe(write) + ": " + failure.getMessage());
+        return Mono.empty();
+    }
+
+    private static String describe(HistoryWrite write) {
+        if (write instanceof HistoryWrite.Message message) {
+            return "message " + message.id() + " of conversation " + message.conversationId();
+        }
+        if (write instanceof HistoryWrite.NewConversation conversation) {
+            return "conversation " + conversation.id();
+        }
+        return "feedback on message " + ((HistoryWrite.Feedback) write).messageId();
+    }
+
+    /** The database refused the rows themselves: storing them again cannot help. */
+    static boolean isPermanent(Throwable failure) {
+        return failure instanceof DataIntegrityViolationException || failure instanceof BadSqlGrammarException
+                || failure instanceof InvalidDataAccessApiUsageException
+                || failure instanceof io.r2dbc.spi.R2dbcDataIntegrityViolationException
+                || failure instanceof io.r2dbc.spi.R2dbcBadGrammarException;
+    }
+
+    /** Waits (blocking: for shutdown and tests, never on an event loop) until everything offered is stored. */
+    public boolean flush(Duration wait) {
+        Boolean empty = Flux.interval(Duration.ZERO, Duration.ofMillis(10))
+                .filter(tick -> backlog.get() == 0)
+                .next()
+                .map(tick -> true)
+                .timeout(wait, Mono.just(false))
+                .block();
+        return Boolean.TRUE.equals(empty);
+    }
+
+    @Override
+    public void start() {
+        running = true;
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        if (!flush(properties.shutdownWait())) {
+            int lost = backlog.get();
+            droppedShutdown.increment(lost);
+            logger.error(lost + " history writes could not be stored before shutdown (database unreachable for "
+                    + properties.shutdownWait() + ")");
+        }
+        Disposable last = inFlight;
+        if (last != null) {
+            last.dispose();
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return PHASE;
+    }
+}

@@ -1,0 +1,158 @@
+package dev.sluice.gateway.conversation;
+
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.chat.ChatMessage;
+import dev.sluice.gateway.chat.Role;
+import dev.sluice.gateway.routing.RouteTrace;
+import dev.sluice.gateway.web.ApiErrorHandler;
+import dev.sluice.gateway.web.GatewayException;
+import dev.sluice.gateway.web.Ids;
+import reactor.core.publisher.Flux;
+
+/**
+ * One exchange in a conversation: the caller's new messages and the reply to them. {@link #start} offers the
+ * conversation (when new) and the caller's messages; {@link #record} watches the reply go by and offers it
+ * when it ends, however it ends: completed ({@code ok}), cut off by the client ({@code cancelled}, with the
+ * text so far) or broken ({@code failed}, with the error). Both go through the write-behind buffer in that
+ * order, so the conversation row and the question are stored before the answer.
+ */
+public final class Turn {
+
+    private static final int MAX_ERROR = 1000;
+
+    private final Conversations conversations;
+    private final UUID owner;
+    private final UUID conversationId;
+    private final boolean created;
+    private final String title;
+    private final List<ChatMessage> context;
+    private final List<ChatMessage> newMessages;
+    private final UUID replyId = Ids.uuid();
+    private final long startedNanos = System.nanoTime();
+    private OffsetDateTime lastStoredAt;
+
+    Turn(Conversations conversations, UUID owner, UUID conversationId, boolean created, String title,
+            List<ChatMessage> context, List<ChatMessage> newMessages) {
+        this.conversations = conversations;
+        this.owner = owner;
+        this.conversationId = conversationId;
+        this.created = created;
+        this.title = title;
+        this.context = context;
+        this.newMessages = newMessages;
+    }
+
+    public UUID conversationId() {
+        return conversationId;
+    }
+
+    /** The id the reply is stored under, known before it starts (the {@code done} event carries it). */
+    public UUID replyId() {
+        return replyId;
+    }
+
+    /** The conversation's latest messages that fit the context window, oldest first. */
+    public List<ChatMessage> context() {
+        return context;
+    }
+
+    /** Offers the conversation (when new) and the caller's messages; system messages are not history. */
+    public void start(String model) {
+        OffsetDateTime at = Conversations.now();
+        List<HistoryWrite> writes = new ArrayList<>(newMessages.size() + 1);
+        List<ChatMessage> appended = new ArrayList<>(newMessages.size());
+        if (created) {
+            writes.add(new HistoryWrite.NewConversation(conversationId, owner, title, at));
+        }
+        for (ChatMessage message : newMessages) {
+            if (message.role() == Role.SYSTEM || message.content() == null) {
+                continue;
+            }
+            // A microsecond apart, so that the order of the messages survives in created_at.
+            at = at.plusNanos(1_000);
+            writes.add(new HistoryWrite.Message(Ids.uuid(), conversationId, owner, message.role().wireName(),
+                    message.content(), model, null, null, null, null, null, null, "ok", null, at));
+            appended.add(message);
+        }
+        lastStoredAt = at;
+        conversations.store(owner, conversationId, writes, appended, created);
+    }
+
+    /** The reply, unchanged, offered to history when it ends. */
+    public Flux<ChatChunk> record(Flux<ChatChunk> reply, String model, RouteTrace trace) {
+        return Flux.defer(() -> {
+            Reply log = new Reply(model, trace);
+            return reply.doOnNext(log::add)
+                    .doOnComplete(() -> log.end("ok", null))
+                    .doOnError(failure -> log.end("failed", failure))
+                    .doOnCancel(() -> log.end("cancelled", null));
+        });
+    }
+
+    /** What has been seen of one reply. Signals of one stream are serialised; the flag guards the one ending. */
+    private final class Reply {
+        private final String model;
+        private final RouteTrace trace;
+        private final StringBuilder text = new StringBuilder();
+        private final AtomicBoolean ended = new AtomicBoolean();
+        private long firstTokenNanos = -1;
+        private ChatChunk.Usage usage;
+        private String finishReason;
+
+        Reply(String model, RouteTrace trace) {
+            this.model = model;
+            this.trace = trace;
+        }
+
+        void add(ChatChunk chunk) {
+            if (chunk instanceof ChatChunk.TextDelta delta) {
+                if (firstTokenNanos < 0) {
+                    firstTokenNanos = System.nanoTime();
+                }
+                text.append(delta.text());
+            }
+            else if (chunk instanceof ChatChunk.ToolCallDelta && firstTokenNanos < 0) {
+                firstTokenNanos = System.nanoTime();
+            }
+            else if (chunk instanceof ChatChunk.Finish finish) {
+                finishReason = finish.reason().wireName();
+            }
+            else if (chunk instanceof ChatChunk.Usage u) {
+                usage = u;
+            }
+        }
+
+        void end(String status, Throwable failure) {
+            if (!ended.compareAndSet(false, true)) {
+                return;
+            }
+            long now = System.nanoTime();
+            OffsetDateTime at = Conversations.now();
+            if (lastStoredAt != null && !at.isAfter(lastStoredAt)) {
+                at = lastStoredAt.plusNanos(1_000);
+            }
+            String error = null;
+            if (failure != null) {
+                GatewayException known = ApiErrorHandler.classify(failure);
+                error = known.code().code() + ": " + known.getMessage();
+                if (error.length() > MAX_ERROR) {
+                    error = error.substring(0, MAX_ERROR);
+                }
+            }
+            String content = text.toString();
+            HistoryWrite.Message message = new HistoryWrite.Message(replyId, conversationId, owner, Role.ASSISTANT.wireName(),
+                    content, model, trace.servedBy() == null ? null : trace.servedBy().toString(),
+                    usage == null ? null : usage.promptTokens(), usage == null ? null : usage.completionTokens(),
+                    firstTokenNanos < 0 ? null : (firstTokenNanos - startedNanos) / 1_000_000,
+                    (now - startedNanos) / 1_000_000, finishReason, status, error, at);
+            conversations.store(owner, conversationId, List.of(message),
+                    content.isEmpty() ? List.of() : List.of(ChatMessage.of(Role.ASSISTANT, content)), false);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+package dev.sluice.gateway.provider;
+
+import dev.sluice.gateway.chat.ChatChunk;
+import reactor.core.publisher.Flux;
+
+/**
+ * Talks to one upstream: sends one call and streams the reply back as neutral chunks.
+ * <p>
+ * Contract: the returned Flux is cold (nothing is sent before subscription); cancelling it aborts
+ * the upstream call at once; failures arrive as {@link UpstreamException} signals; a stream that the
+ * upstream cut short ends with {@link UpstreamException.StreamBroken}, never with a quiet completion.
+ */
+public interface ProviderClient {
+
+    Flux<ChatChunk> stream(UpstreamCall call);
+}

@@ -1,0 +1,63 @@
+package dev.sluice.gateway.provider;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
+import jakarta.validation.constraints.PositiveOrZero;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * One upstream ({@code sluice.providers.<name>.*}).
+ *
+ * @param type wire protocol: openai (any OpenAI-compatible API), anthropic, gemini or demo
+ * @param baseUrl base URL of the API, e.g. {@code https://api.groq.com/openai/v1}
+ * @param apiKeys keys to authenticate with; requests are spread over them
+ * @param models models callers may ask for directly as {@code <name>/<model>}; {@code "*"} allows any
+ * @param maxConcurrency most calls in flight to this provider at once
+ * @param maxQueue most calls waiting for a free slot
+ * @param maxQueueWait longest a call waits for a free slot before it is turned away
+ * @param requestsPerMinute request budget per minute, unlimited when unset
+ * @param tokensPerMinute token budget per minute, unlimited when unset
+ * @param timeouts how long the upstream may stay silent in each phase of a call
+ * @param tokenInterval pause between tokens of the demo simulator (demo only)
+ */
+public record ProviderProperties(
+        @NotNull ProviderType type,
+        URI baseUrl,
+        List<String> apiKeys,
+        List<String> models,
+        @DefaultValue("100") @Positive int maxConcurrency,
+        @DefaultValue("1000") @PositiveOrZero int maxQueue,
+        @DefaultValue("2s") @NotNull Duration maxQueueWait,
+        @Positive Integer requestsPerMinute,
+        @Positive Integer tokensPerMinute,
+        @DefaultValue @Valid Timeouts timeouts,
+        @DefaultValue("40ms") @NotNull Duration tokenInterval) {
+
+    public ProviderProperties {
+        apiKeys = apiKeys == null ? List.of() : List.copyOf(apiKeys);
+        models = models == null ? List.of() : List.copyOf(models);
+    }
+
+    /** Whether callers may ask for {@code model} of this provider directly. */
+    public boolean allowsDirect(String model) {
+        return models.contains("*") || models.contains(model);
+    }
+
+    /**
+     * @param connect to open a connection
+     * @param firstToken from sending the request to the first token of the reply
+     * @param idle between two chunks of a reply
+     * @param total for the whole reply
+     */
+    public record Timeouts(
+            @DefaultValue("2s") @NotNull Duration connect,
+            @DefaultValue("15s") @NotNull Duration firstToken,
+            @DefaultValue("30s") @NotNull Duration idle,
+            @DefaultValue("300s") @NotNull Duration total) {
+    }
+}

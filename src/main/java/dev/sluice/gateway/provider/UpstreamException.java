@@ -1,0 +1,95 @@
+package dev.sluice.gateway.provider;
+
+import java.time.Duration;
+
+/**
+ * Why a call to an upstream failed, typed so that routing can decide what to do next
+ * (another key, a backoff, the next target, or giving up). Stack traces are not filled in:
+ * these are expected outcomes on the hot path, not bugs.
+ */
+public abstract sealed class UpstreamException extends RuntimeException {
+
+    private UpstreamException(String message) {
+        super(message, null, false, false);
+    }
+
+    /** 429: this key is rate limited; {@code retryAfter} is null when the upstream did not say. */
+    public static final class RateLimited extends UpstreamException {
+        private final Duration retryAfter;
+
+        public RateLimited(Duration retryAfter, String message) {
+            super(message);
+            this.retryAfter = retryAfter;
+        }
+
+        public Duration retryAfter() {
+            return retryAfter;
+        }
+    }
+
+    /** 401/403: the upstream refused this key. */
+    public static final class AuthRejected extends UpstreamException {
+        private final int status;
+
+        public AuthRejected(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+
+        public int status() {
+            return status;
+        }
+    }
+
+    /** 4xx other than auth and rate limits: the upstream refused the request itself (bad parameter, too long...). */
+    public static final class Rejected extends UpstreamException {
+        private final int status;
+
+        public Rejected(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+
+        public int status() {
+            return status;
+        }
+    }
+
+    /** 5xx, a refused connection or a full connection pool: the upstream cannot serve right now. */
+    public static final class Unavailable extends UpstreamException {
+        public Unavailable(String message) {
+            super(message);
+        }
+    }
+
+    /** The upstream went silent for longer than one of its timeouts allows. */
+    public static final class TimedOut extends UpstreamException {
+        private final Phase phase;
+
+        public TimedOut(Phase phase, Duration limit) {
+            super("no " + phase.description + " within " + limit.toMillis() + " ms");
+            this.phase = phase;
+        }
+
+        public Phase phase() {
+            return phase;
+        }
+
+        public enum Phase {
+            CONNECT("connection"), FIRST_TOKEN("first token"), IDLE("data between chunks"), TOTAL("end of reply");
+
+            private final String description;
+
+            Phase(String description) {
+                this.description = description;
+            }
+        }
+    }
+
+    /** The stream broke after it had started: dropped connection, malformed data, or an error event mid-stream. */
+    public static final class StreamBroken extends UpstreamException {
+        public StreamBroken(String message) {
+            super(message);
+        }
+    }
+}

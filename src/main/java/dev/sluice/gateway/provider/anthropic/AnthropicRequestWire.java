@@ -1,0 +1,67 @@
+package dev.sluice.gateway.provider.anthropic;
+
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
+
+/** The Messages API request body as Sluice sends it. */
+final class AnthropicRequestWire {
+
+    private AnthropicRequestWire() {
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Request(
+            String model,
+            int maxTokens,
+            String system,
+            List<Message> messages,
+            Double temperature,
+            Double topP,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> stopSequences,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Tool> tools,
+            ToolChoice toolChoice,
+            Metadata metadata,
+            boolean stream) {
+    }
+
+    record Message(String role, List<Block> content) {
+    }
+
+    /** One content block; which fields are set depends on its type: text, tool_use or tool_result. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Block(String type, String text, String id, String name, JsonNode input, String toolUseId, String content) {
+
+        static Block text(String text) {
+            return new Block("text", text, null, null, null, null, null);
+        }
+
+        static Block toolUse(String id, String name, JsonNode input) {
+            return new Block("tool_use", null, id, name, input, null, null);
+        }
+
+        static Block toolResult(String toolUseId, String content) {
+            return new Block("tool_result", null, null, null, null, toolUseId, content);
+        }
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Tool(String name, String description, JsonNode inputSchema) {
+    }
+
+    /** {@code type} is auto, any, tool (with {@code name}) or none. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record ToolChoice(String type, String name, Boolean disableParallelToolUse) {
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record Metadata(String userId) {
+    }
+}

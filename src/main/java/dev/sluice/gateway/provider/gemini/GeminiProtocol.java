@@ -1,0 +1,40 @@
+package dev.sluice.gateway.provider.gemini;
+
+import java.net.URI;
+import java.util.regex.Pattern;
+
+import dev.sluice.gateway.provider.UpstreamCall;
+import dev.sluice.gateway.provider.UpstreamException;
+import dev.sluice.gateway.provider.http.WireProtocol;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Google's Gemini API: {@code POST {base}/models/{model}:streamGenerateContent?alt=sse} with
+ * {@code x-goog-api-key}, a {@code GenerateContentResponse} per event back.
+ */
+public final class GeminiProtocol {
+
+    public static final URI DEFAULT_BASE_URL = URI.create("https://generativelanguage.googleapis.com/v1beta");
+
+    /** The model goes into the path, so only names that cannot change the path are sent. */
+    private static final Pattern MODEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+
+    private GeminiProtocol() {
+    }
+
+    /** @param baseUrl the API's base URL, {@code null} for {@link #DEFAULT_BASE_URL} */
+    public static WireProtocol of(URI baseUrl, JsonMapper json) {
+        String models = WireProtocol.resolve(baseUrl != null ? baseUrl : DEFAULT_BASE_URL, "/models/").toString();
+        return new WireProtocol(call -> endpoint(models, call), (headers, apiKey) -> headers.set("x-goog-api-key", apiKey),
+                new GeminiRequestEncoder(json)::wire, () -> new GeminiEventReader(json));
+    }
+
+    private static URI endpoint(String models, UpstreamCall call) {
+        // Gemini's own listings name models "models/<name>"; both spellings are accepted.
+        String model = call.model().startsWith("models/") ? call.model().substring(7) : call.model();
+        if (!MODEL.matcher(model).matches()) {
+            throw new UpstreamException.Rejected(400, "'" + call.model() + "' is not a Gemini model name");
+        }
+        return URI.create(models + model + ":streamGenerateContent?alt=sse");
+    }
+}

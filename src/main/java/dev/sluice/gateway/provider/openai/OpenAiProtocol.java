@@ -1,0 +1,31 @@
+package dev.sluice.gateway.provider.openai;
+
+import java.net.URI;
+
+import dev.sluice.gateway.provider.http.WireProtocol;
+import org.springframework.http.HttpHeaders;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * OpenAI's Chat Completions, as any OpenAI-compatible API speaks it (OpenAI, Groq, OpenRouter, Mistral,
+ * Together, DeepSeek, vLLM, Ollama, llama.cpp): {@code POST {base}/chat/completions} with a bearer key,
+ * {@code chat.completion.chunk} events back.
+ */
+public final class OpenAiProtocol {
+
+    private OpenAiProtocol() {
+    }
+
+    public static WireProtocol of(URI baseUrl, JsonMapper json) {
+        URI endpoint = WireProtocol.resolve(baseUrl, "/chat/completions");
+        return new WireProtocol(call -> endpoint, OpenAiProtocol::bearer, OpenAiRequestEncoder::wire,
+                () -> new CompletionChunkReader(json));
+    }
+
+    /** Local servers such as Ollama take no key. */
+    private static void bearer(HttpHeaders headers, String apiKey) {
+        if (apiKey != null) {
+            headers.setBearerAuth(apiKey);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package dev.sluice.gateway.quota;
+
+import java.time.Clock;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.r2dbc.core.DatabaseClient;
+
+/** Daily quotas on the application's database. */
+@Configuration(proxyBeanMethods = false)
+class QuotaConfiguration {
+
+    @Bean
+    QuotaLedger quotaLedger(DatabaseClient database, QuotaProperties properties) {
+        return new QuotaLedger(database, properties);
+    }
+
+    /** Drained on shutdown, before the connection pool closes, so that finished requests are charged. */
+    @Bean(destroyMethod = "drain")
+    Settlements quotaSettlements(QuotaLedger ledger, QuotaProperties properties, MeterRegistry registry) {
+        return new Settlements(ledger, properties.maxPendingSettlements(), registry);
+    }
+
+    @Bean
+    DailyQuota dailyQuota(QuotaLedger ledger, Settlements settlements, QuotaProperties properties, MeterRegistry registry) {
+        return new DailyQuota(ledger, settlements, properties, Clock.systemUTC(), registry);
+    }
+}

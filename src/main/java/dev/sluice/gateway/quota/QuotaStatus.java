@@ -1,0 +1,32 @@
+package dev.sluice.gateway.quota;
+
+import java.time.Instant;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/** {@code GET /api/v1/quota}: where the caller stands today, per quota. */
+public record QuotaStatus(Dimension requests, Dimension tokens) {
+
+    static QuotaStatus of(QuotaLedger.DailyUsage usage, Instant resetsAt) {
+        String resets = resetsAt.toString();
+        return new QuotaStatus(
+                new Dimension(usage.requests(), null, usage.requestLimit(),
+                        Math.max(0, usage.requestLimit() - usage.requests()), resets),
+                new Dimension(usage.tokens(), usage.reservedTokens(), usage.tokenLimit(),
+                        Math.max(0, usage.tokenLimit() - usage.tokens() - usage.reservedTokens()), resets));
+    }
+
+    /**
+     * One quota.
+     *
+     * @param used spent today
+     * @param reserved held for requests still streaming (tokens only), settled to their real usage when they end
+     * @param limit the day's limit for this user
+     * @param remaining what is left: the limit less what is used and reserved
+     * @param resetsAt the next 00:00 UTC, ISO-8601
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Dimension(long used, Long reserved, long limit, long remaining, @JsonProperty("resets_at") String resetsAt) {
+    }
+}

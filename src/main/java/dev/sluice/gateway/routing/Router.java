@@ -1,0 +1,263 @@
+package dev.sluice.gateway.routing;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.chat.ChatMessage;
+import dev.sluice.gateway.chat.ChatRequest;
+import dev.sluice.gateway.provider.Provider;
+import dev.sluice.gateway.provider.ProviderRegistry;
+import dev.sluice.gateway.provider.UpstreamCall;
+import dev.sluice.gateway.provider.UpstreamException;
+import dev.sluice.gateway.provider.key.KeyPool;
+import dev.sluice.gateway.routing.resilience.Backoff;
+import dev.sluice.gateway.routing.resilience.ProviderGuard;
+import dev.sluice.gateway.routing.resilience.ProviderGuards;
+import dev.sluice.gateway.routing.resilience.ProviderMeters.Outcome;
+import dev.sluice.gateway.routing.resilience.ProviderMeters.Skip;
+import dev.sluice.gateway.web.ErrorCode;
+import dev.sluice.gateway.web.GatewayException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.pool.PoolAcquirePendingLimitException;
+import reactor.pool.PoolAcquireTimeoutException;
+
+/**
+ * Sends a request along its route and streams the reply.
+ * <p>
+ * Until the first token reaches the client, a failure is routing's to handle: a 429 rests that key and
+ * tries another at once, a refused key leaves the rotation, a 5xx, a lost connection or a silent first
+ * token is retried after a jittered backoff and then handed to the next target; an open circuit, a full
+ * bulkhead, a spent budget or no usable key passes a target over. After the first token the provider is
+ * never switched: a failure ends the stream as an error. Faults leave here as {@link GatewayException}s
+ * from the one error table, with messages safe to show to callers.
+ */
+@Component
+public class Router {
+
+    private static final Duration MIN_COOLDOWN = Duration.ofSeconds(1);
+    private static final Duration OVERLOADED_RETRY_AFTER = Duration.ofSeconds(1);
+
+    private final ProviderRegistry providers;
+    private final ProviderGuards guards;
+    private final TargetOrder targetOrder;
+    private final LatencyTracker latency;
+    private final RoutingProperties properties;
+    private final Backoff backoff;
+
+    public Router(ProviderRegistry providers, ProviderGuards guards, TargetOrder targetOrder, LatencyTracker latency,
+            RoutingProperties properties) {
+        this.providers = providers;
+        this.guards = guards;
+        this.targetOrder = targetOrder;
+        this.latency = latency;
+        this.properties = properties;
+        this.backoff = new Backoff(properties.backoff(), properties.maxBackoff());
+    }
+
+    public Flux<ChatChunk> stream(Route route, ChatRequest request, RouteTrace trace) {
+        return Flux.defer(() -> new Walk(route, request, trace).from(0))
+                .onErrorMap(UpstreamException.class, failure -> toClientError(route, failure));
+    }
+
+    /** A fault that reached the client unhandled: the request was refused, or the stream broke after it started. */
+    private static GatewayException toClientError(Route route, UpstreamException failure) {
+        if (failure instanceof UpstreamException.Rejected) {
+            return new GatewayException(ErrorCode.UPSTREAM_REJECTED, "The provider refused the request: " + failure.getMessage());
+        }
+        if (failure instanceof UpstreamException.TimedOut) {
+            return new GatewayException(ErrorCode.UPSTREAM_TIMEOUT, "The reply from '" + route.name() + "' stalled: "
+                    + failure.getMessage());
+        }
+        return new GatewayException(ErrorCode.STREAM_BROKEN, "The reply from '" + route.name() + "' broke off: "
+                + failure.getMessage());
+    }
+
+    /** One request's way along its route. Its signals are serialised, so plain fields suffice. */
+    private final class Walk {
+
+        private final Route route;
+        private final List<Target> targets;
+        private final ChatRequest request;
+        private final RouteTrace trace;
+        private final long estimatedTokens;
+        private boolean started;
+        /** The most telling failure so far: an upstream fault beats a target passed over. */
+        private RuntimeException failure;
+
+        Walk(Route route, ChatRequest request, RouteTrace trace) {
+            this.route = route;
+            this.targets = targetOrder.order(route);
+            this.request = request;
+            this.trace = trace;
+            this.estimatedTokens = estimateTokens(request);
+        }
+
+        Flux<ChatChunk> from(int index) {
+            if (index == targets.size()) {
+                trace.upstreamStopped();
+                return Flux.error(toClientError());
+            }
+            Target target = targets.get(index);
+            Provider provider = providers.find(target.provider()).orElseThrow();
+            ProviderGuard guard = guards.of(provider.name());
+            if (!guard.budget().trySpend(estimatedTokens)) {
+                return passOver(guard, Skip.BUDGET_SPENT, index);
+            }
+            return guard.bulkhead().acquire()
+                    .onErrorMap(error -> error instanceof PoolAcquirePendingLimitException
+                            || error instanceof PoolAcquireTimeoutException, error -> new PassedOver(Skip.BULKHEAD_FULL))
+                    .flatMapMany(permit -> tries(target, provider, guard, 0)
+                            .doOnTerminate(permit::release)
+                            .doOnCancel(permit::release))
+                    .onErrorResume(error -> !started && fallsBack(error), error -> {
+                        if (error instanceof PassedOver passedOver) {
+                            guard.meters().skip(passedOver.reason);
+                        }
+                        remember((RuntimeException) error);
+                        trace.upstreamStopped();
+                        return from(index + 1);
+                    });
+        }
+
+        private Flux<ChatChunk> passOver(ProviderGuard guard, Skip reason, int index) {
+            guard.meters().skip(reason);
+            remember(new PassedOver(reason));
+            return from(index + 1);
+        }
+
+        /** Calls one target, with another key after a 429 or a refused key, and again after a backoff. */
+        private Flux<ChatChunk> tries(Target target, Provider provider, ProviderGuard guard, int retry) {
+            CircuitBreaker breaker = guard.breaker();
+            if (!breaker.tryAcquirePermission()) {
+                return Flux.error(new PassedOver(Skip.CIRCUIT_OPEN));
+            }
+            KeyPool.Lease lease = provider.keys().acquire();
+            if (lease == null) {
+                breaker.releasePermission();
+                return Flux.error(new PassedOver(Skip.NO_USABLE_KEY));
+            }
+            trace.attempt(target);
+            trace.upstreamStarted();
+            long sentAt = System.nanoTime();
+            UpstreamCall call = new UpstreamCall(target.model(), request, lease.key());
+            return StreamTimeouts.apply(provider.client().stream(call), provider.properties().timeouts())
+                    .doOnNext(chunk -> {
+                        if (!started) {
+                            started = true;
+                            long firstToken = System.nanoTime() - sentAt;
+                            breaker.onSuccess(firstToken, TimeUnit.NANOSECONDS);
+                            latency.record(target, firstToken);
+                            guard.meters().firstToken(target.model(), firstToken);
+                            guard.meters().attempt(Outcome.OK);
+                        }
+                    })
+                    .doOnTerminate(() -> {
+                        lease.release();
+                        trace.upstreamStopped();
+                    })
+                    .doOnCancel(() -> {
+                        lease.release();
+                        trace.upstreamStopped();
+                        if (!started) {
+                            breaker.releasePermission();
+                            guard.meters().attempt(Outcome.CANCELLED);
+                        }
+                    })
+                    .onErrorResume(error -> !started, error -> afterFailure(error, target, provider, guard, retry,
+                            lease, System.nanoTime() - sentAt));
+        }
+
+        private Flux<ChatChunk> afterFailure(Throwable error, Target target, Provider provider, ProviderGuard guard,
+                int retry, KeyPool.Lease lease, long elapsed) {
+            CircuitBreaker breaker = guard.breaker();
+            if (error instanceof UpstreamException.RateLimited limited) {
+                breaker.releasePermission();
+                guard.meters().attempt(Outcome.RATE_LIMITED);
+                guard.meters().cooldown();
+                Duration rest = limited.retryAfter() == null ? properties.keyCooldown() : limited.retryAfter();
+                lease.coolDown(rest.compareTo(MIN_COOLDOWN) < 0 ? MIN_COOLDOWN : rest);
+                remember(limited);
+                return tries(target, provider, guard, retry);
+            }
+            if (error instanceof UpstreamException.AuthRejected rejected) {
+                breaker.releasePermission();
+                guard.meters().attempt(Outcome.AUTH_REJECTED);
+                lease.disable();
+                remember(rejected);
+                return tries(target, provider, guard, retry);
+            }
+            if (error instanceof UpstreamException.Rejected) {
+                // The request itself is at fault: another provider would refuse it too.
+                breaker.releasePermission();
+                guard.meters().attempt(Outcome.REJECTED);
+                return Flux.error(error);
+            }
+            if (error instanceof UpstreamException upstream) {
+                breaker.onError(elapsed, TimeUnit.NANOSECONDS, upstream);
+                guard.meters().attempt(upstream instanceof UpstreamException.TimedOut ? Outcome.TIMED_OUT
+                        : upstream instanceof UpstreamException.StreamBroken ? Outcome.BROKEN : Outcome.UNAVAILABLE);
+                if (retry < properties.retries()) {
+                    trace.upstreamStarted();
+                    return Mono.delay(backoff.before(retry))
+                            .thenMany(Flux.defer(() -> tries(target, provider, guard, retry + 1)));
+                }
+                return Flux.error(upstream);
+            }
+            breaker.releasePermission();
+            return Flux.error(error);
+        }
+
+        private void remember(RuntimeException error) {
+            if (failure == null || !(error instanceof PassedOver) || failure instanceof PassedOver) {
+                failure = error;
+            }
+        }
+
+        private GatewayException toClientError() {
+            if (failure instanceof PassedOver || failure == null) {
+                return new GatewayException(ErrorCode.OVERLOADED, "Every provider for '" + route.name()
+                        + "' is at capacity or resting; try again shortly", null, OVERLOADED_RETRY_AFTER);
+            }
+            if (failure instanceof UpstreamException.TimedOut) {
+                return new GatewayException(ErrorCode.UPSTREAM_TIMEOUT, "No provider for '" + route.name()
+                        + "' answered in time: " + failure.getMessage());
+            }
+            // Auth failures are the operator's to fix, and providers echo part of the key in their message.
+            String reason = failure instanceof UpstreamException.AuthRejected ? "rejected the gateway's credentials"
+                    : failure instanceof UpstreamException.RateLimited ? "rate limited every key"
+                    : failure.getMessage();
+            return new GatewayException(ErrorCode.UPSTREAM_FAILED, "No provider could serve '" + route.name()
+                    + "' (last: " + trace.servedBy() + ", " + reason + ")");
+        }
+    }
+
+    /** Whether a failure before the first token should move on to the next target. */
+    private static boolean fallsBack(Throwable error) {
+        return error instanceof PassedOver
+                || (error instanceof UpstreamException && !(error instanceof UpstreamException.Rejected));
+    }
+
+    /** Prompt characters over four, plus the reply's maximum: the usual estimate before a tokenizer has run. */
+    private static long estimateTokens(ChatRequest request) {
+        long chars = 0;
+        for (ChatMessage message : request.messages()) {
+            chars += message.content() == null ? 0 : message.content().length();
+        }
+        return chars / 4 + (request.maxTokens() == null ? 0 : request.maxTokens());
+    }
+
+    /** A target passed over without a call; never leaves the router. */
+    private static final class PassedOver extends RuntimeException {
+        private final Skip reason;
+
+        PassedOver(Skip reason) {
+            super(reason.name(), null, false, false);
+            this.reason = reason;
+        }
+    }
+}

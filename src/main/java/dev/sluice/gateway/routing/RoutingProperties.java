@@ -1,0 +1,26 @@
+package dev.sluice.gateway.routing;
+
+import java.time.Duration;
+
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.PositiveOrZero;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * How a request walks its route ({@code sluice.routing.*}).
+ *
+ * @param retries further tries on the same target after a 5xx, a connection error or a first-token timeout, before falling back
+ * @param backoff first pause before a retry; it doubles with each retry, with jitter
+ * @param maxBackoff longest pause before a retry
+ * @param keyCooldown how long a key rests after a 429 that did not say how long (no Retry-After)
+ */
+@Validated
+@ConfigurationProperties("sluice.routing")
+public record RoutingProperties(
+        @DefaultValue("1") @PositiveOrZero int retries,
+        @DefaultValue("200ms") @NotNull Duration backoff,
+        @DefaultValue("2s") @NotNull Duration maxBackoff,
+        @DefaultValue("30s") @NotNull Duration keyCooldown) {
+}

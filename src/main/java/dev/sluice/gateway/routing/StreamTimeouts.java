@@ -1,0 +1,29 @@
+package dev.sluice.gateway.routing;
+
+import java.time.Duration;
+
+import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.provider.ProviderProperties;
+import dev.sluice.gateway.provider.UpstreamException.TimedOut;
+import dev.sluice.gateway.provider.UpstreamException.TimedOut.Phase;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The time-to-first-token and total deadlines of one upstream call. The idle gap between chunks is
+ * watched by the provider's HTTP client at the socket, which costs no timer per chunk.
+ */
+final class StreamTimeouts {
+
+    private StreamTimeouts() {
+    }
+
+    static Flux<ChatChunk> apply(Flux<ChatChunk> upstream, ProviderProperties.Timeouts timeouts) {
+        Duration firstToken = timeouts.firstToken();
+        Duration total = timeouts.total();
+        return upstream
+                .timeout(Mono.delay(firstToken), chunk -> Mono.never(),
+                        Flux.error(() -> new TimedOut(Phase.FIRST_TOKEN, firstToken)))
+                .takeUntilOther(Mono.delay(total).then(Mono.error(() -> new TimedOut(Phase.TOTAL, total))));
+    }
+}

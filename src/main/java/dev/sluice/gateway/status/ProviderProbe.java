@@ -1,0 +1,55 @@
+package dev.sluice.gateway.status;
+
+import java.time.Duration;
+import java.util.concurrent.TimeoutException;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
+
+/**
+ * Asks a provider whether it is there, without a key and without spending tokens: an unauthenticated
+ * {@code GET {base-url}/models}. Any HTTP answer below 500 (a 401 or 404 included) proves the provider
+ * reachable, and its latency is the probe's; a connection error, a timeout or a 5xx is a failed check.
+ * <p>
+ * One client for all probes. It reads only the status line and headers: a model list can run to
+ * megabytes, so the connection is closed instead of drained. Probes are seconds apart, so nothing is
+ * pooled; each one measures a fresh connection, as a first call after a quiet spell would see it.
+ */
+final class ProviderProbe {
+
+    private final HttpClient http = HttpClient.create(ConnectionProvider.newConnection())
+            .followRedirect(false)
+            .headers(headers -> headers.set(HttpHeaderNames.USER_AGENT, "sluice-status-probe"));
+
+    Mono<ProbeResult> probe(ProbeTarget target) {
+        if (target.inProcess()) {
+            return Mono.just(ProbeResult.reachable(target.name(), Duration.ZERO));
+        }
+        return Mono.defer(() -> {
+            long start = System.nanoTime();
+            return http.get().uri(target.uri()).response()
+                    .map(response -> {
+                        Duration latency = since(start);
+                        int status = response.status().code();
+                        return status < 500 ? ProbeResult.reachable(target.name(), latency)
+                                : ProbeResult.failed(target.name(), latency, "answered " + status);
+                    })
+                    .timeout(target.timeout())
+                    .onErrorResume(error -> Mono.just(ProbeResult.failed(target.name(), since(start),
+                            describe(error, target))));
+        });
+    }
+
+    private static Duration since(long start) {
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    private static String describe(Throwable error, ProbeTarget target) {
+        if (error instanceof TimeoutException) {
+            return "no answer within " + target.timeout().toMillis() + " ms";
+        }
+        return error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+    }
+}

@@ -1,0 +1,62 @@
+package dev.sluice.gateway.web;
+
+import org.springframework.http.HttpStatus;
+
+/**
+ * The one table from a failure to what clients see: HTTP status, the problem+json {@code type} of
+ * the native API, and the error {@code type} and {@code code} of the OpenAI-compatible API.
+ */
+public enum ErrorCode {
+    INVALID_REQUEST(HttpStatus.BAD_REQUEST, "invalid_request_error"),
+    UNAUTHORIZED(HttpStatus.UNAUTHORIZED, "authentication_error"),
+    FORBIDDEN(HttpStatus.FORBIDDEN, "permission_error"),
+    NOT_FOUND(HttpStatus.NOT_FOUND, "invalid_request_error"),
+    MODEL_NOT_FOUND(HttpStatus.NOT_FOUND, "invalid_request_error"),
+    METHOD_NOT_ALLOWED(HttpStatus.METHOD_NOT_ALLOWED, "invalid_request_error"),
+    NOT_ACCEPTABLE(HttpStatus.NOT_ACCEPTABLE, "invalid_request_error"),
+    CONFLICT(HttpStatus.CONFLICT, "invalid_request_error"),
+    PAYLOAD_TOO_LARGE(HttpStatus.CONTENT_TOO_LARGE, "invalid_request_error"),
+    UNSUPPORTED_MEDIA_TYPE(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "invalid_request_error"),
+    RATE_LIMITED(HttpStatus.TOO_MANY_REQUESTS, "rate_limit_error"),
+    /** The upstream refused the request's content (a parameter it does not take, a prompt too long...). */
+    UPSTREAM_REJECTED(HttpStatus.BAD_REQUEST, "invalid_request_error"),
+    /** Every target of the route failed before answering. */
+    UPSTREAM_FAILED(HttpStatus.BAD_GATEWAY, "api_error"),
+    /** The reply had started and then broke; only ever sent inside a stream. */
+    STREAM_BROKEN(HttpStatus.BAD_GATEWAY, "api_error"),
+    UPSTREAM_TIMEOUT(HttpStatus.GATEWAY_TIMEOUT, "timeout_error"),
+    OVERLOADED(HttpStatus.SERVICE_UNAVAILABLE, "api_error"),
+    INTERNAL(HttpStatus.INTERNAL_SERVER_ERROR, "api_error");
+
+    private final HttpStatus status;
+    private final String openAiType;
+
+    ErrorCode(HttpStatus status, String openAiType) {
+        this.status = status;
+        this.openAiType = openAiType;
+    }
+
+    public HttpStatus status() {
+        return status;
+    }
+
+    /** The OpenAI error {@code type}. */
+    public String openAiType() {
+        return openAiType;
+    }
+
+    /** The machine-readable code: {@code model_not_found}, {@code rate_limited}... */
+    public String code() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** The problem+json {@code type} URI. */
+    public String problemType() {
+        return "https://sluice.dev/problems/" + code().replace('_', '-');
+    }
+
+    /** The problem+json {@code title}: the status's reason phrase. */
+    public String title() {
+        return status.getReasonPhrase();
+    }
+}

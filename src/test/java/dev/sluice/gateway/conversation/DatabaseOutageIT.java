@@ -1,0 +1,136 @@
+package dev.sluice.gateway.conversation;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import dev.sluice.bench.Script;
+import dev.sluice.gateway.testing.CuttableProxy;
+import dev.sluice.gateway.testing.ExternalServices;
+import dev.sluice.gateway.testing.IntegrationTest;
+import dev.sluice.gateway.testing.SseEvents;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.r2dbc.spi.ConnectionFactories;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
+import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
+import io.r2dbc.spi.ConnectionFactory;
+import org.springframework.test.context.TestPropertySource;
+import reactor.core.publisher.Flux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * PostgreSQL unreachable for a while, through a proxy this test cuts (the shared service keeps running for
+ * everyone else): replies keep streaming, their history waits in the buffer, and it is all stored once the
+ * database is back, over a connection pool that recovered by itself.
+ */
+@TestPropertySource(properties = {"sluice.history.retry-backoff=50ms", "sluice.history.max-retry-backoff=300ms"})
+class DatabaseOutageIT extends IntegrationTest {
+
+    private static final CuttableProxy proxy = startProxy();
+
+    /**
+     * The gateway's connection pool, through the proxy. A bean rather than {@code spring.r2dbc.url}, which the
+     * base class's dynamic properties would override; the pool settings are the application's.
+     */
+    @TestConfiguration(proxyBeanMethods = false)
+    static class ThroughTheProxy {
+
+        @Bean
+        ConnectionFactory connectionFactory() {
+            URI direct = URI.create(ExternalServices.get().postgresUrl());
+            String proxied = ExternalServices.get().r2dbcUrl().replace("r2dbc:postgresql:", "r2dbc:pool:postgresql:")
+                    .replace("@" + direct.getHost() + ":" + direct.getPort() + "/", "@127.0.0.1:" + proxy.port() + "/");
+            return ConnectionFactories.get(proxied + "?initialSize=2&maxSize=20&maxAcquireTime=PT2S");
+        }
+    }
+
+    private final DatabaseClient direct = DatabaseClient.create(ConnectionFactories.get(ExternalServices.get().r2dbcUrl()));
+
+    @Autowired
+    HistoryWriter writer;
+
+    @Autowired
+    MeterRegistry meters;
+
+    @AfterEach
+    void restore() {
+        proxy.restore();
+    }
+
+    @Test
+    void repliesThatFinishWhileTheDatabaseIsDownAreStoredOnceItIsBack() {
+        upstream.defaultScript(Script.tokens(10).every(Duration.ofMillis(100)));
+        List<String> replies = new CopyOnWriteArrayList<>();
+        List<Integer> tokensSeen = new CopyOnWriteArrayList<>();
+        double retriesBefore = meters.counter("sluice.history.retries").count();
+        // One request alone first: Jackson builds its deserializers under a lock on first use, which BlockHound
+        // reports when several cold requests race for it.
+        web.post().uri("/api/v1/chat").contentType(MediaType.APPLICATION_JSON).bodyValue("{\"model\":\"fake\",\"prompt\":\"Warm\"}")
+                .exchange().expectStatus().isOk().expectBody(String.class).returnResult();
+
+        Flux.range(0, 4)
+                .flatMap(i -> client().post().uri("/api/v1/chat").contentType(MediaType.APPLICATION_JSON)
+                        .bodyValue("{\"model\":\"fake\",\"prompt\":\"During the outage " + i + "\"}")
+                        .retrieve().bodyToFlux(SseEvents.TYPE)
+                        .filter(event -> event.data() != null)
+                        .doOnNext(event -> {
+                            if ("token".equals(event.event()) && tokensSeen.size() < 4) {
+                                tokensSeen.add(i);
+                            }
+                            if ("done".equals(event.event())) {
+                                replies.add(SseEvents.json(event).path("message_id").asString());
+                            }
+                        })
+                        .map(ServerSentEvent::event)
+                        .last())
+                .subscribe();
+        await().atMost(Duration.ofSeconds(5)).until(() -> tokensSeen.size() >= 4);
+        assertThat(proxy.accepted()).as("the gateway reaches the database through the proxy").isPositive();
+        proxy.cut();
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(replies)
+                .as("every stream finished normally while the database was away").hasSize(4));
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(meters.counter("sluice.history.retries").count())
+                .as("the writer kept trying").isGreaterThan(retriesBefore));
+        assertThat(writer.backlog()).as("the replies wait in the buffer").isGreaterThanOrEqualTo(4);
+        assertThat(storedOk(replies)).as("nothing reached the database yet").isZero();
+
+        proxy.restore();
+
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(storedOk(replies))
+                .as("every reply stored once the database is back").isEqualTo(4));
+        assertThat(writer.backlog()).isZero();
+        assertThat(meters.counter("sluice.history.dropped", "reason", "full").count()).isZero();
+    }
+
+    private long storedOk(List<String> replies) {
+        return Flux.fromIterable(replies)
+                .flatMap(id -> direct.sql("SELECT status FROM messages WHERE id = :id").bind("id", UUID.fromString(id))
+                        .map((row, metadata) -> row.get("status", String.class)).all())
+                .filter("ok"::equals)
+                .count()
+                .block(Duration.ofSeconds(5));
+    }
+
+    private static CuttableProxy startProxy() {
+        URI direct = URI.create(ExternalServices.get().postgresUrl());
+        try {
+            return new CuttableProxy(direct.getHost(), direct.getPort());
+        }
+        catch (IOException failure) {
+            throw new UncheckedIOException(failure);
+        }
+    }
+}

@@ -1,0 +1,191 @@
+package dev.sluice.gateway.provider.http;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.sluice.gateway.chat.ChatChunk.Finish;
+import dev.sluice.gateway.chat.ChatChunk.TextDelta;
+import dev.sluice.gateway.chat.ChatChunk.Usage;
+import dev.sluice.gateway.chat.FinishReason;
+import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import org.junit.jupiter.api.Test;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DefaultDataBufferFactory;
+import org.springframework.core.io.buffer.NettyDataBufferFactory;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
+
+import static dev.sluice.gateway.provider.http.EventStreams.decode;
+import static dev.sluice.gateway.provider.http.EventStreams.signals;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The SSE framing every protocol shares, read with a reader of plain-text payloads. */
+class EventStreamDecoderTests {
+
+    /** Payloads in one line, with CRLF, comments, fields other than data, and characters cut by any split. */
+    private static final String WIRE = "event: message\nid: 7\nretry: 1000\n: keep-alive\n\ndata: Grüß\r\n\r\n"
+            + "data:dich 👋\n\n" + "data: stop\n\n";
+
+    @Test
+    void onlyDataLinesCarryPayloadsAndTheSpaceAfterDataIsOptional() {
+        decode(bytes(WIRE), TextReader::new)
+                .as(StepVerifier::create)
+                .expectNext(new TextDelta("Grüß"), new TextDelta("dich 👋"), new Finish(FinishReason.STOP), new Usage(1, 2))
+                .verifyComplete();
+    }
+
+    @Test
+    void howeverTheNetworkCutsTheBytesThePayloadsAreTheSame() {
+        List<String> whole = signals(decode(bytes(WIRE), TextReader::new));
+
+        for (int piece = 1; piece <= WIRE.length(); piece++) {
+            assertThat(signals(decode(bytes(WIRE), piece, TextReader::new)))
+                    .as("%d bytes at a time, multi-byte characters and CRLF cut included", piece).isEqualTo(whole);
+        }
+    }
+
+    @Test
+    void nothingAfterTheReplySaysItIsCompleteIsRead() {
+        decode(bytes("data: stop\n\ndata: [END]\n\ndata: !not for us\n\n"), TextReader::new)
+                .as(StepVerifier::create)
+                .as("what follows the end is ignored; the body's own end completes the stream")
+                .expectNext(new Finish(FinishReason.STOP), new Usage(1, 2))
+                .verifyComplete();
+    }
+
+    @Test
+    void aReplyThatNeverFinishesFailsAfterItsChunks() {
+        decode(bytes("data: half\n\ndata: an answer\n\n"), TextReader::new)
+                .as(StepVerifier::create)
+                .as("a truncated stream must never look like a complete reply")
+                .expectNext(new TextDelta("half"), new TextDelta("an answer"))
+                .expectErrorMessage("upstream closed the stream before finishing")
+                .verify();
+    }
+
+    @Test
+    void nothingOfThePayloadThatBreaksTheStreamCountsEvenWhatCameBeforeTheBreakInIt() {
+        decode(bytes("data: ok\n\ndata: half!overloaded\n\ndata: stop\n\n"), TextReader::new)
+                .as(StepVerifier::create)
+                .expectNext(new TextDelta("ok"))
+                .expectErrorMessage("overloaded")
+                .verify();
+    }
+
+    @Test
+    void aLineLongerThanTheLimitBreaksTheStreamInsteadOfFillingTheHeap() {
+        EventStreamDecoder decoder = new EventStreamDecoder(new TextReader());
+        byte[] data = bytes("data: " + "x".repeat(EventStreamDecoder.MAX_LINE_BYTES));
+
+        decoder.decode(data, 0, data.length);
+
+        decoder.end()
+                .as(StepVerifier::create)
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(StreamBroken.class)
+                        .hasMessageContaining("longer than"))
+                .verify();
+    }
+
+    @Test
+    void aConnectionLostMidStreamFailsOnlyAfterTheChunksAlreadyDecoded() {
+        Flux<DataBuffer> body = Flux.concat(
+                Flux.just(DefaultDataBufferFactory.sharedInstance.wrap(bytes("data: tok0\n\ndata: tok1\n\n"))),
+                Flux.error(new IOException("Connection reset by peer")));
+
+        EventStreamDecoder.decode(body, TextReader::new)
+                .as(publisher -> StepVerifier.create(publisher, 1))
+                .as("a caller reading slowly still gets every token that arrived before the loss")
+                .expectNext(new TextDelta("tok0"))
+                .thenRequest(1)
+                .expectNext(new TextDelta("tok1"))
+                .expectErrorMessage("Connection reset by peer")
+                .verify();
+    }
+
+    @Test
+    void everyNetworkBufferIsReleasedOnceRead() {
+        List<ByteBuf> buffers = new ArrayList<>();
+
+        EventStreamDecoder.decode(netty(bytes(WIRE), 8, buffers), TextReader::new)
+                .as(StepVerifier::create).expectNextCount(4).verifyComplete();
+
+        assertThat(buffers).as("pooled network memory must not leak").allMatch(buffer -> buffer.refCnt() == 0);
+    }
+
+    @Test
+    void noBufferHandedOverIsLeftUnreleasedWhenTheCallerCancels() {
+        List<ByteBuf> buffers = new ArrayList<>();
+
+        EventStreamDecoder.decode(netty(bytes(WIRE), 8, buffers), TextReader::new)
+                .as(publisher -> StepVerifier.create(publisher, 1))
+                .expectNextCount(1)
+                .thenCancel()
+                .verify();
+
+        assertThat(buffers).as("a caller that stops reading holds no network memory")
+                .isNotEmpty().allMatch(buffer -> buffer.refCnt() == 0);
+    }
+
+    @Test
+    void theBufferThatBreaksTheStreamIsReleased() {
+        List<ByteBuf> buffers = new ArrayList<>();
+
+        EventStreamDecoder.decode(netty(bytes("data: !oops\n\n"), 1024, buffers), TextReader::new)
+                .as(StepVerifier::create).expectError(StreamBroken.class).verify();
+
+        assertThat(buffers).allMatch(buffer -> buffer.refCnt() == 0);
+    }
+
+    /** The wire as Reactor Netty delivers it: direct buffers, pushed on demand; records each buffer handed over. */
+    private static Flux<DataBuffer> netty(byte[] wire, int piece, List<ByteBuf> handedOver) {
+        NettyDataBufferFactory factory = new NettyDataBufferFactory(UnpooledByteBufAllocator.DEFAULT);
+        return Flux.range(0, (wire.length + piece - 1) / piece)
+                .map(i -> Unpooled.directBuffer().writeBytes(wire, i * piece, Math.min(piece, wire.length - i * piece)))
+                .doOnNext(handedOver::add)
+                .<DataBuffer>map(factory::wrap)
+                .hide();
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Payloads as plain text: {@code stop} finishes, {@code [END]} completes, and {@code text!why} emits the
+     * text then breaks the stream for that reason. The finish reports usage (1, 2).
+     */
+    private static final class TextReader implements EventReader {
+
+        private boolean complete;
+
+        @Override
+        public void read(byte[] bytes, int offset, int length, ChunkSink reply) {
+            String payload = new String(bytes, offset, length, StandardCharsets.UTF_8);
+            int bang = payload.indexOf('!');
+            String text = bang < 0 ? payload : payload.substring(0, bang);
+            if (text.equals("stop")) {
+                reply.finish(FinishReason.STOP);
+                reply.usage(new Usage(1, 2));
+            }
+            else if (text.equals("[END]")) {
+                complete = true;
+            }
+            else {
+                reply.text(text);
+            }
+            if (bang >= 0) {
+                throw new StreamBroken(payload.substring(bang + 1));
+            }
+        }
+
+        @Override
+        public boolean complete() {
+            return complete;
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package dev.sluice.gateway.provider.openai;
+
+import java.nio.charset.StandardCharsets;
+
+import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.chat.ChatChunk.Finish;
+import dev.sluice.gateway.chat.ChatChunk.TextDelta;
+import dev.sluice.gateway.chat.ChatChunk.ToolCallDelta;
+import dev.sluice.gateway.chat.ChatChunk.Usage;
+import dev.sluice.gateway.chat.ChatReply;
+import dev.sluice.gateway.chat.FinishReason;
+import dev.sluice.gateway.chat.ToolCall;
+import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
+import dev.sluice.gateway.provider.http.EventStreams;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Recorded Chat Completions streams, read into neutral chunks. */
+class CompletionChunkReaderTests {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private static final String FINISH = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
+
+    @Test
+    void aTextStreamBecomesTextDeltasThenTheFinishThenTheUsage() {
+        fixture("text-stream.sse")
+                .as(StepVerifier::create)
+                .as("role-only and empty deltas and keep-alive comments carry nothing")
+                .expectNext(new TextDelta("2 + 2"), new TextDelta(" = 4."), new Finish(FinishReason.LENGTH))
+                .expectNext(new Usage(11, 6))
+                .verifyComplete();
+    }
+
+    @Test
+    void usageSentAfterTheFinishChunkFollowsTheFinish() {
+        fixture("usage-after-finish.sse")
+                .as(StepVerifier::create)
+                .expectNext(new TextDelta("Grüß"), new TextDelta(" dich"), new TextDelta(" 👋"))
+                .expectNext(new Finish(FinishReason.STOP), new Usage(14, 4))
+                .verifyComplete();
+    }
+
+    @Test
+    void toolCallFragmentsKeepTheirIndexAndOnlyTheFirstCarriesIdAndName() {
+        fixture("tool-call-stream.sse")
+                .as(StepVerifier::create)
+                .expectNext(new ToolCallDelta(0, "call_kT3vQ1", "get_weather", ""),
+                        new ToolCallDelta(0, null, null, "{\"ci"),
+                        new ToolCallDelta(0, null, null, "ty\": \"Paris\"}"),
+                        new ToolCallDelta(1, "call_Zp8mW4", "get_time", ""),
+                        new ToolCallDelta(1, null, null, "{\"tz\": \"Europe/Paris\"}"),
+                        new Finish(FinishReason.TOOL_CALLS),
+                        new Usage(81, 47))
+                .verifyComplete();
+    }
+
+    @Test
+    void toolCallFragmentsAssembleIntoWholeCalls() {
+        ChatReply reply = ChatReply.collect(fixture("tool-call-stream.sse")).block();
+
+        assertThat(reply.toolCalls()).as("two parallel calls, arguments joined in order").containsExactly(
+                new ToolCall("call_kT3vQ1", "get_weather", "{\"city\": \"Paris\"}"),
+                new ToolCall("call_Zp8mW4", "get_time", "{\"tz\": \"Europe/Paris\"}"));
+        assertThat(reply.finishReason()).isEqualTo(FinishReason.TOOL_CALLS);
+    }
+
+    @Test
+    void anErrorPayloadMidStreamBreaksTheStreamWithItsMessage() {
+        fixture("mid-stream-error.sse")
+                .as(StepVerifier::create)
+                .expectNext(new TextDelta("Once upon"), new TextDelta(" a time"))
+                .expectErrorSatisfies(error -> assertThat(error)
+                        .as("an error event is a broken stream, not a finish")
+                        .isInstanceOf(StreamBroken.class)
+                        .hasMessageContaining("Upstream provider overloaded"))
+                .verify();
+    }
+
+    @Test
+    void groqUsageOutsideTheUsageFieldIsStillCounted() {
+        fixture("groq-stream.sse")
+                .as(StepVerifier::create)
+                .expectNext(new TextDelta("Fast"), new TextDelta(" answer."), new Finish(FinishReason.STOP))
+                .expectNext(new Usage(40, 2))
+                .verifyComplete();
+    }
+
+    @Test
+    void aStreamThatEndsWithoutAFinishReasonIsBroken() {
+        fixture("truncated-stream.sse")
+                .as(StepVerifier::create)
+                .expectNext(new TextDelta("The answer"), new TextDelta(" is"))
+                .expectErrorSatisfies(error -> assertThat(error)
+                        .as("a truncated stream must never look like a complete reply")
+                        .isInstanceOf(StreamBroken.class)
+                        .hasMessage("upstream closed the stream before finishing"))
+                .verify();
+    }
+
+    @Test
+    void doneWithoutAFinishReasonIsStillABrokenStream() {
+        decode("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\ndata: [DONE]\n\n")
+                .as(StepVerifier::create)
+                .expectNext(new TextDelta("Hi"))
+                .expectError(StreamBroken.class)
+                .verify();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"text-stream.sse", "usage-after-finish.sse", "tool-call-stream.sse", "mid-stream-error.sse",
+            "groq-stream.sse", "truncated-stream.sse"})
+    void howeverTheNetworkCutsTheBytesTheChunksAreTheSame(String name) {
+        EventStreams.assertCutsChangeNothing("/provider/openai/" + name, () -> new CompletionChunkReader(JSON));
+    }
+
+    @Test
+    void nothingAfterDoneIsRead() {
+        decode(FINISH + "data: [DONE]\n\ndata: {not json\n\n")
+                .as(StepVerifier::create)
+                .expectNext(new Finish(FinishReason.STOP))
+                .verifyComplete();
+    }
+
+    @Test
+    void onlyTheFirstFinishReasonCounts() {
+        decode(FINISH + FINISH.replace("stop", "length"))
+                .as(StepVerifier::create)
+                .expectNext(new Finish(FinishReason.STOP))
+                .verifyComplete();
+    }
+
+    @Test
+    void aRunningUsageTotalIsReportedOnceWithItsLastValue() {
+        String chunk = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":%d}}\n\n";
+        decode(chunk.formatted(1) + chunk.formatted(2) + FINISH)
+                .as(StepVerifier::create)
+                .expectNext(new TextDelta("a"), new TextDelta("a"), new Finish(FinishReason.STOP))
+                .as("quotas must count usage once")
+                .expectNext(new Usage(5, 2))
+                .verifyComplete();
+    }
+
+    @Test
+    void aPayloadThatIsNotJsonBreaksTheStream() {
+        decode("data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}\n\n" + FINISH)
+                .as(StepVerifier::create)
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(StreamBroken.class)
+                        .hasMessageContaining("not valid JSON"))
+                .verify();
+    }
+
+    @Test
+    void aPayloadThatIsNotAnObjectBreaksTheStream() {
+        decode("data: 42\n\n" + FINISH)
+                .as(StepVerifier::create)
+                .expectError(StreamBroken.class)
+                .verify();
+    }
+
+    @Test
+    void nothingOfAnErrorPayloadCountsEvenWhatComesBeforeTheErrorInIt() {
+        decode("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"}}]}\n\n"
+                + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"half\"},\"finish_reason\":\"error\"}],"
+                + "\"error\":{\"message\":\"overloaded\"}}\n\n")
+                .as(StepVerifier::create)
+                .expectNext(new TextDelta("ok"))
+                .expectErrorMessage("upstream error: overloaded")
+                .verify();
+    }
+
+    @Test
+    void nullsAndVendorOdditiesAreTolerated() {
+        decode("data: null\n\n"
+                + "data: {\"choices\":null,\"usage\":null,\"error\":null}\n\n"
+                + "data: {\"choices\":[{\"delta\":{\"content\":null,\"tool_calls\":[{\"id\":\"c1\",\"function\":"
+                + "{\"name\":\"f\",\"arguments\":\"{}\"}}]}}]}\n\n"
+                + "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\"},\"finish_reason\":\"tool_calls\"},"
+                + "{\"delta\":{\"content\":\"second choice\"}}]}\n\n")
+                .as(StepVerifier::create)
+                .as("a call without index takes its position; only the first choice is read")
+                .expectNext(new ToolCallDelta(0, "c1", "f", "{}"), new Finish(FinishReason.TOOL_CALLS))
+                .verifyComplete();
+    }
+
+    @Test
+    void aBareStringErrorBreaksTheStreamToo() {
+        decode("data: {\"error\":\"model is loading\"}\n\n")
+                .as(StepVerifier::create)
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(StreamBroken.class)
+                        .hasMessage("upstream error: model is loading"))
+                .verify();
+    }
+
+    private static Flux<ChatChunk> fixture(String name) {
+        return EventStreams.decode(EventStreams.fixture("/provider/openai/" + name), () -> new CompletionChunkReader(JSON));
+    }
+
+    private static Flux<ChatChunk> decode(String wire) {
+        return EventStreams.decode(wire.getBytes(StandardCharsets.UTF_8), () -> new CompletionChunkReader(JSON));
+    }
+}

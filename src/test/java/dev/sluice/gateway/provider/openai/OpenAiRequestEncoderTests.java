@@ -1,0 +1,123 @@
+package dev.sluice.gateway.provider.openai;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+
+import dev.sluice.gateway.chat.ChatMessage;
+import dev.sluice.gateway.chat.ChatRequest;
+import dev.sluice.gateway.chat.ResponseFormat;
+import dev.sluice.gateway.chat.Role;
+import dev.sluice.gateway.chat.ToolCall;
+import dev.sluice.gateway.chat.ToolChoice;
+import dev.sluice.gateway.chat.ToolDefinition;
+import dev.sluice.gateway.provider.UpstreamCall;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class OpenAiRequestEncoderTests {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @Test
+    void everyFieldOfARichRequestIsWrittenTheWayOpenAiNamesIt() throws IOException {
+        ChatRequest request = new ChatRequest("fast",
+                List.of(ChatMessage.of(Role.SYSTEM, "You are terse."),
+                        ChatMessage.of(Role.USER, "Weather in Paris?"),
+                        new ChatMessage(Role.ASSISTANT, null, List.of(new ToolCall("call_1", "get_weather", "{\"city\":\"Paris\"}")),
+                                null, null),
+                        new ChatMessage(Role.TOOL, "{\"temp_c\":21}", null, "call_1", "get_weather"),
+                        ChatMessage.of(Role.USER, "")),
+                0.2, 0.9, 256, List.of("\n\n"), 42L, 0.1, 0.3,
+                List.of(new ToolDefinition("get_weather", "Current weather in a city",
+                        JSON.readTree("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}"),
+                        true)),
+                ToolChoice.function("get_weather"), false,
+                new ResponseFormat("json_schema", JSON.readTree("{\"name\":\"weather\",\"schema\":{\"type\":\"object\"}}")),
+                "user-7");
+
+        JsonNode written = JSON.readTree(encode(new UpstreamCall("gpt-4o-mini", request, "sk-secret")));
+
+        assertThat(written).as("the recorded request body").isEqualTo(fixture("full-request.json"));
+    }
+
+    @Test
+    void aPlainRequestCarriesOnlyTheModelTheMessagesAndTheStreamingSwitches() {
+        ChatRequest request = ChatRequest.of("fast", List.of(ChatMessage.of(Role.USER, "Hi")));
+
+        JsonNode written = JSON.readTree(encode(new UpstreamCall("llama-3.1-8b-instant", request, null)));
+
+        assertThat(written.propertyNames()).as("unset parameters are left to the provider's defaults")
+                .containsExactlyInAnyOrder("model", "messages", "stream", "stream_options");
+        assertThat(written.path("model").stringValue()).as("the provider's own model name, not the alias")
+                .isEqualTo("llama-3.1-8b-instant");
+        assertThat(written.path("messages").toString()).isEqualTo("[{\"role\":\"user\",\"content\":\"Hi\"}]");
+        assertThat(written.path("stream").booleanValue()).as("the gateway always streams upstream").isTrue();
+        assertThat(written.path("stream_options").path("include_usage").booleanValue())
+                .as("usage is needed to settle quotas").isTrue();
+    }
+
+    @Test
+    void toolChoiceModesAreWrittenAsPlainStrings() {
+        for (ToolChoice.Mode mode : List.of(ToolChoice.Mode.AUTO, ToolChoice.Mode.NONE, ToolChoice.Mode.REQUIRED)) {
+            JsonNode written = JSON.readTree(encode(call(withTools(ToolChoice.of(mode), true))));
+
+            assertThat(written.path("tool_choice").stringValue()).as("mode " + mode)
+                    .isEqualTo(mode.name().toLowerCase());
+            assertThat(written.path("parallel_tool_calls").booleanValue()).isTrue();
+        }
+    }
+
+    @Test
+    void toolChoiceAndParallelToolCallsAreDroppedWhenThereAreNoTools() {
+        ChatRequest request = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Hi")), null, null, null, null,
+                null, null, null, List.of(), ToolChoice.of(ToolChoice.Mode.AUTO), true, null, null);
+
+        JsonNode written = JSON.readTree(encode(call(request)));
+
+        assertThat(written.has("tool_choice")).as("OpenAI answers 400 to tool_choice without tools").isFalse();
+        assertThat(written.has("parallel_tool_calls")).as("OpenAI answers 400 to parallel_tool_calls without tools").isFalse();
+        assertThat(written.has("tools")).isFalse();
+    }
+
+    @Test
+    void aResponseFormatWithoutSchemaIsJustItsType() {
+        ChatRequest request = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Hi")), null, null, null, null,
+                null, null, null, null, null, null, new ResponseFormat("json_object", null), null);
+
+        JsonNode written = JSON.readTree(encode(call(request)));
+
+        assertThat(written.path("response_format").toString()).isEqualTo("{\"type\":\"json_object\"}");
+    }
+
+    @Test
+    void theApiKeyNeverEntersTheBody() {
+        byte[] body = encode(new UpstreamCall("m", ChatRequest.of("fast", List.of(ChatMessage.of(Role.USER, "Hi"))),
+                "sk-very-secret"));
+
+        assertThat(new String(body)).as("the key travels in the Authorization header only").doesNotContain("sk-very-secret");
+    }
+
+    private static ChatRequest withTools(ToolChoice choice, Boolean parallel) {
+        ToolDefinition tool = new ToolDefinition("get_time", null, JSON.readTree("{\"type\":\"object\"}"), null);
+        return new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Time?")), null, null, null, null, null, null,
+                null, List.of(tool), choice, parallel, null, null);
+    }
+
+    private static byte[] encode(UpstreamCall call) {
+        return JSON.writeValueAsBytes(OpenAiRequestEncoder.wire(call));
+    }
+
+    private static UpstreamCall call(ChatRequest request) {
+        return new UpstreamCall("m", request, null);
+    }
+
+    private static JsonNode fixture(String name) throws IOException {
+        try (InputStream in = OpenAiRequestEncoderTests.class.getResourceAsStream("/provider/openai/" + name)) {
+            return JSON.readTree(in);
+        }
+    }
+}

@@ -1,0 +1,262 @@
+package dev.sluice.gateway.quota;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.chat.ChatMessage;
+import dev.sluice.gateway.chat.ChatRequest;
+import dev.sluice.gateway.chat.FinishReason;
+import dev.sluice.gateway.chat.Role;
+import dev.sluice.gateway.web.ErrorCode;
+import dev.sluice.gateway.web.GatewayException;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.core.context.ReactiveSecurityContextHolder;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.test.StepVerifier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Reserve, stream, settle: the quota around one chat reply, on H2. The clock stands 30 seconds before midnight
+ * UTC; every test has users of its own (3 requests and 2,000 tokens a day, 100 tokens held for a reply without
+ * max_tokens).
+ */
+class DailyQuotaTests {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final QuotaDatabase H2 = QuotaDatabase.h2();
+    private static final QuotaProperties LIMITS = new QuotaProperties(3, 2_000, 100, 1_000);
+    private static final Instant NOW = Instant.parse("2030-06-01T23:59:30Z");
+    private static final LocalDate TODAY = LocalDate.of(2030, 6, 1);
+    /** 40 characters: 10 prompt tokens, so 110 tokens are held while it streams. */
+    private static final ChatRequest REQUEST = ChatRequest.of("fake", List.of(ChatMessage.of(Role.USER, "x".repeat(40))));
+
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private final Sinks.Empty<Void> reservationGate = Sinks.empty();
+    private boolean gated;
+    private boolean databaseDown;
+    private final QuotaLedger ledger = new QuotaLedger(H2.client, LIMITS) {
+        @Override
+        Mono<Boolean> reserve(UUID user, LocalDate day, long estimate) {
+            if (databaseDown) {
+                return Mono.error(new DataAccessResourceFailureException("connection refused"));
+            }
+            // Lets a test hold the reservation's answer back, to hang up while it is on its way.
+            return gated ? reservationGate.asMono().then(super.reserve(user, day, estimate)) : super.reserve(user, day, estimate);
+        }
+    };
+    private final Settlements settlements = new Settlements(ledger, 100, meters);
+    private final DailyQuota quota = new DailyQuota(ledger, settlements, LIMITS, Clock.fixed(NOW, ZoneOffset.UTC), meters);
+
+    @Test
+    void aRequestPastTheRequestQuotaIs429UntilMidnightAndNeverReachesTheUpstream() {
+        UUID user = H2.newUser();
+        for (int i = 0; i < 3; i++) {
+            quota.meter(user, REQUEST, reply("Hi")).blockLast(TIMEOUT);
+        }
+        AtomicInteger upstreamCalls = new AtomicInteger();
+
+        StepVerifier.create(quota.meter(user, REQUEST, reply("Hi").doOnSubscribe(s -> upstreamCalls.incrementAndGet())))
+                .expectErrorSatisfies(failure -> {
+                    GatewayException refused = (GatewayException) failure;
+                    assertThat(refused.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+                    assertThat(refused.retryAfter()).as("until 00:00 UTC").isEqualTo(Duration.ofSeconds(30));
+                    assertThat(refused.getMessage()).as("names the quota").startsWith("Daily request quota used up: 3 of 3");
+                })
+                .verify(TIMEOUT);
+
+        assertThat(upstreamCalls).as("a refused request never goes upstream").hasValue(0);
+        assertThat(meters.get("sluice.quota.rejections").tag("quota", "requests").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void whileTheDatabaseIsUnreachableChatsGoOnUncountedAndTheOutageIsMetered() {
+        UUID user = H2.newUser();
+        databaseDown = true;
+
+        StepVerifier.create(quota.meter(user, REQUEST, reply("Hi")))
+                .expectNextCount(2)
+                .verifyComplete();
+
+        assertThat(meters.get("sluice.quota.unenforced").counter().count()).isEqualTo(1);
+        databaseDown = false;
+        quota.meter(user, REQUEST, reply("Hi")).blockLast(TIMEOUT);
+        awaitSettled(user);
+        assertThat(usage(user).requests()).as("only the request made once the database answered counts").isEqualTo(1);
+    }
+
+    @Test
+    void aRequestWhoseTokensDoNotFitIsRefusedNamingTheTokenQuota() {
+        UUID user = H2.newUser();
+        ChatRequest greedy = new ChatRequest("fake", REQUEST.messages(), null, null, 1_995, null, null, null, null,
+                null, null, null, null, null);
+
+        StepVerifier.create(quota.meter(user, greedy, reply("Hi")))
+                .expectErrorSatisfies(failure -> assertThat(failure.getMessage())
+                        .as("10 prompt tokens + 1,995 max_tokens is over 2,000")
+                        .startsWith("Daily token quota exceeded: this request may use up to 2005 tokens"))
+                .verify(TIMEOUT);
+        assertThat(usage(user).requests()).as("a refused request is not counted").isZero();
+    }
+
+    @Test
+    void aCompletedStreamIsChargedTheUsageItReported() {
+        UUID user = H2.newUser();
+
+        StepVerifier.create(quota.meter(user, REQUEST, Flux.just(text("Hello"), finish(), new ChatChunk.Usage(12, 3))))
+                .expectNextCount(3)
+                .verifyComplete();
+
+        awaitSettled(user);
+        assertThat(usage(user).tokens()).as("the provider's own count").isEqualTo(15);
+        assertThat(usage(user).requests()).isEqualTo(1);
+    }
+
+    @Test
+    void whileItStreamsTheEstimateIsHeld() {
+        UUID user = H2.newUser();
+
+        StepVerifier.create(quota.meter(user, REQUEST, Flux.concat(Flux.just(text("Hel")), Flux.never())))
+                .expectNextCount(1)
+                .then(() -> assertThat(usage(user).reservedTokens()).as("10 prompt + 100 reply allowance").isEqualTo(110))
+                .thenCancel()
+                .verify(TIMEOUT);
+    }
+
+    @Test
+    void withoutReportedUsageTheTextStreamedIsEstimated() {
+        UUID user = H2.newUser();
+
+        quota.meter(user, REQUEST, Flux.just(text("12345678"), text("9"), finish())).blockLast(TIMEOUT);
+
+        awaitSettled(user);
+        assertThat(usage(user).tokens()).as("10 prompt tokens + 9 characters rounded up to 3 tokens").isEqualTo(13);
+    }
+
+    @Test
+    void aCallThatFailsBeforeItsFirstTokenCostsNoTokensButCountsAsARequest() {
+        UUID user = H2.newUser();
+
+        StepVerifier.create(quota.meter(user, REQUEST, Flux.error(new GatewayException(ErrorCode.UPSTREAM_FAILED, "down"))))
+                .expectError(GatewayException.class)
+                .verify(TIMEOUT);
+
+        awaitSettled(user);
+        assertThat(usage(user).tokens()).isZero();
+        assertThat(usage(user).requests()).isEqualTo(1);
+    }
+
+    @Test
+    void aStreamThatBreaksMidWayIsChargedWhatWasStreamed() {
+        UUID user = H2.newUser();
+
+        StepVerifier.create(quota.meter(user, REQUEST, Flux.concat(Flux.just(text("abcd")),
+                        Flux.error(new GatewayException(ErrorCode.STREAM_BROKEN, "cut")))))
+                .expectNextCount(1)
+                .expectError(GatewayException.class)
+                .verify(TIMEOUT);
+
+        awaitSettled(user);
+        assertThat(usage(user).tokens()).as("10 prompt + 1 streamed").isEqualTo(11);
+    }
+
+    @Test
+    void aCancelledStreamIsSettledOnce() {
+        UUID user = H2.newUser();
+
+        StepVerifier.create(quota.meter(user, REQUEST, Flux.concat(Flux.just(text("abcdefgh")), Flux.never())))
+                .expectNextCount(1)
+                .thenCancel()
+                .verify(TIMEOUT);
+
+        awaitSettled(user);
+        assertThat(usage(user).tokens()).as("10 prompt + 2 streamed").isEqualTo(12);
+    }
+
+    @Test
+    void aHangUpWhileTheReservationIsOnItsWayStillReleasesIt() {
+        UUID user = H2.newUser();
+        gated = true;
+        AtomicInteger upstreamCalls = new AtomicInteger();
+
+        quota.meter(user, REQUEST, reply("Hi").doOnSubscribe(s -> upstreamCalls.incrementAndGet())).subscribe().dispose();
+        reservationGate.tryEmitEmpty();
+
+        await().atMost(TIMEOUT).untilAsserted(() -> assertThat(usage(user).requests())
+                .as("the reservation went through after the hang-up").isEqualTo(1));
+        awaitSettled(user);
+        assertThat(usage(user).tokens()).as("nothing reached anyone").isZero();
+        assertThat(upstreamCalls).hasValue(0);
+    }
+
+    @Test
+    void withoutASecurityContextTheAnonymousAccountIsCharged() {
+        long before = usage(Caller.ANONYMOUS_ID).requests();
+
+        quota.meter(REQUEST, reply("Hi")).blockLast(TIMEOUT);
+
+        assertThat(usage(Caller.ANONYMOUS_ID).requests()).isEqualTo(before + 1);
+    }
+
+    @Test
+    void theCallerInTheSecurityContextIsCharged() {
+        UUID user = H2.newUser();
+        Caller caller = new Caller(user, "someone@example.com", Caller.Role.USER, null);
+
+        quota.meter(REQUEST, reply("Hi"))
+                .contextWrite(ReactiveSecurityContextHolder.withAuthentication(
+                        UsernamePasswordAuthenticationToken.authenticated(caller, null, List.of())))
+                .blockLast(TIMEOUT);
+
+        assertThat(usage(user).requests()).isEqualTo(1);
+    }
+
+    @Test
+    void theStatusShowsUsedLimitRemainingAndTheReset() {
+        UUID user = H2.newUser();
+        quota.meter(user, REQUEST, Flux.just(text("Hello"), finish(), new ChatChunk.Usage(12, 3))).blockLast(TIMEOUT);
+        awaitSettled(user);
+
+        QuotaStatus status = quota.status(user).block(TIMEOUT);
+
+        assertThat(status.requests()).isEqualTo(new QuotaStatus.Dimension(1, null, 3, 2, "2030-06-02T00:00:00Z"));
+        assertThat(status.tokens()).isEqualTo(new QuotaStatus.Dimension(15, 0L, 2_000, 1_985, "2030-06-02T00:00:00Z"));
+    }
+
+    private void awaitSettled(UUID user) {
+        await().atMost(TIMEOUT).untilAsserted(() -> {
+            assertThat(usage(user).reservedTokens()).as("the estimate is released").isZero();
+            assertThat(settlements.pending()).isZero();
+        });
+    }
+
+    private QuotaLedger.DailyUsage usage(UUID user) {
+        return ledger.usage(user, TODAY).block(TIMEOUT);
+    }
+
+    private static Flux<ChatChunk> reply(String text) {
+        return Flux.just(text(text), finish());
+    }
+
+    private static ChatChunk text(String text) {
+        return new ChatChunk.TextDelta(text);
+    }
+
+    private static ChatChunk finish() {
+        return new ChatChunk.Finish(FinishReason.STOP);
+    }
+}

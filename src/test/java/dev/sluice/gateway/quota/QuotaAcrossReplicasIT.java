@@ -1,0 +1,118 @@
+package dev.sluice.gateway.quota;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import dev.sluice.bench.FakeUpstream;
+import dev.sluice.bench.Script;
+import dev.sluice.gateway.SluiceApplication;
+import dev.sluice.gateway.testing.ExternalServices;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Two replicas sharing PostgreSQL and Redis let one user through exactly the daily quota, however requests interleave. */
+class QuotaAcrossReplicasIT {
+
+    private static final int DAILY_REQUESTS = 25;
+    private static final int ATTEMPTS = 120;
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    private final FakeUpstream upstream = FakeUpstream.start(0, Script.tokens(4).firstTokenAfter(Duration.ofMillis(5)));
+    private final ExternalServices services = ExternalServices.get();
+    private final List<ConfigurableApplicationContext> replicas = new ArrayList<>();
+
+    @AfterEach
+    void stop() {
+        replicas.forEach(ConfigurableApplicationContext::close);
+        upstream.close();
+    }
+
+    @Test
+    void manyParallelRequestsForOneUserOverTwoReplicasStopExactlyAtTheDailyLimit() {
+        List<String> urls = List.of(baseUrl(replica()), baseUrl(replica()));
+        TestAccounts.Account user = TestAccounts.register(urls.get(0));
+        urls.forEach(url -> warmUp(url, user));
+
+        List<Integer> statuses = Flux.range(0, ATTEMPTS)
+                .flatMap(i -> chat(urls.get(i % 2), user), 40)
+                .collectList()
+                .block(TIMEOUT);
+
+        assertThat(statuses).as("served or refused by the quota, nothing else").containsOnly(200, 429);
+        assertThat(statuses).as("exactly the quota succeeds, on both replicas together")
+                .filteredOn(status -> status == 200).hasSize(DAILY_REQUESTS);
+        assertThat(statuses).as("every other request is refused by the quota")
+                .filteredOn(status -> status == 429).hasSize(ATTEMPTS - DAILY_REQUESTS);
+        assertThat(upstream.requests()).as("refused requests never reach the upstream").isEqualTo(DAILY_REQUESTS);
+        String quota = WebClient.create(urls.get(1)).get().uri("/api/v1/quota").header(HttpHeaders.AUTHORIZATION, user.bearer())
+                .retrieve().bodyToMono(String.class).block(TIMEOUT);
+        assertThat(quota).as("both replicas read the same count").contains("\"used\":" + DAILY_REQUESTS + ",");
+    }
+
+    /**
+     * One request of each kind the burst makes, none of them counted: a cold replica's first concurrent requests
+     * contend for Jackson's caches, a wait BlockHound reports as blocking, and a token whose check fails that way
+     * would run as the anonymous user.
+     */
+    private static void warmUp(String baseUrl, TestAccounts.Account user) {
+        WebClient client = WebClient.create(baseUrl);
+        client.get().uri("/api/v1/quota").header(HttpHeaders.AUTHORIZATION, user.bearer())
+                .retrieve().toBodilessEntity().block(TIMEOUT);
+        // An unknown model is refused before the quota is charged.
+        client.post().uri("/v1/chat/completions").header(HttpHeaders.AUTHORIZATION, user.bearer())
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"model\":\"no-such-model\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}")
+                .exchangeToMono(response -> response.releaseBody()).block(TIMEOUT);
+    }
+
+    /** The status of one chat, with a 429's body checked to be the quota's and not another limit's. */
+    private static Mono<Integer> chat(String baseUrl, TestAccounts.Account user) {
+        return WebClient.create(baseUrl).post().uri("/v1/chat/completions")
+                .header(HttpHeaders.AUTHORIZATION, user.bearer())
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"model\":\"shared\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}")
+                .exchangeToMono(response -> response.bodyToMono(String.class).defaultIfEmpty("").map(body -> {
+                    int status = response.statusCode().value();
+                    return status == 429 && !body.contains("Daily request quota") ? -429 : status;
+                }));
+    }
+
+    private ConfigurableApplicationContext replica() {
+        List<String> args = new ArrayList<>(List.of(
+                "--server.port=0",
+                "--sluice.providers.quota-replicas.type=openai",
+                "--sluice.providers.quota-replicas.base-url=" + upstream.baseUrl(),
+                "--sluice.providers.quota-replicas.api-keys=key-a",
+                "--sluice.providers.quota-replicas.max-concurrency=200",
+                "--sluice.aliases.shared.targets=quota-replicas/m",
+                // Both replicas must accept the tokens either one issues.
+                "--sluice.auth.jwt-secret=quota-replicas-test-secret-of-32-bytes-or-more",
+                "--sluice.quotas.daily-requests=" + DAILY_REQUESTS,
+                // Only the daily quota may refuse requests here.
+                "--sluice.limits.per-ip.requests-per-minute=100000",
+                "--sluice.limits.per-user.requests-per-minute=100000"));
+        for (Map.Entry<String, Object> property : services.springProperties().entrySet()) {
+            args.add("--" + property.getKey() + "=" + property.getValue());
+        }
+        ConfigurableApplicationContext context = new SpringApplicationBuilder(SluiceApplication.class)
+                .run(args.toArray(String[]::new));
+        replicas.add(context);
+        return context;
+    }
+
+    private static String baseUrl(ConfigurableApplicationContext replica) {
+        return "http://127.0.0.1:" + ((WebServerApplicationContext) replica).getWebServer().getPort();
+    }
+}

@@ -1,0 +1,77 @@
+package dev.sluice.gateway.testing;
+
+import java.time.Duration;
+
+import dev.sluice.bench.FakeUpstream;
+import dev.sluice.bench.Script;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import org.springframework.web.reactive.function.client.WebClient;
+
+/**
+ * The whole gateway on a random port, against real PostgreSQL and Redis and a scripted fake upstream on
+ * a real socket. The fake is the provider {@code fake} behind the alias {@code fake}, with short timeouts
+ * so that timeout paths run quickly, and one retry per target ({@code sluice.routing.retries}), so a
+ * failure a test wants the client to see must be scripted twice. One fake and one application context
+ * serve every integration test.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureWebTestClient
+public abstract class IntegrationTest {
+
+    protected static final String FAKE_KEY = "test-key-1";
+    protected static final Duration FIRST_TOKEN_TIMEOUT = Duration.ofMillis(1500);
+    protected static final Duration HEARTBEAT = Duration.ofMillis(300);
+
+    protected static final FakeUpstream upstream = FakeUpstream.start();
+
+    @LocalServerPort
+    protected int port;
+
+    @Autowired
+    protected WebTestClient web;
+
+    @DynamicPropertySource
+    static void services(DynamicPropertyRegistry registry) {
+        ExternalServices services = ExternalServices.get();
+        services.springProperties().forEach((name, value) -> registry.add(name, () -> value));
+        // Tests without an account chat as the anonymous user in a database shared by every run of the day:
+        // its default daily quota would run out. Quota tests set their own limits.
+        registry.add("sluice.quotas.daily-requests", () -> "100000000");
+        registry.add("sluice.quotas.daily-tokens", () -> "100000000000");
+        registry.add("sluice.providers.fake.type", () -> "openai");
+        registry.add("sluice.providers.fake.base-url", upstream::baseUrl);
+        registry.add("sluice.providers.fake.api-keys", () -> FAKE_KEY);
+        registry.add("sluice.providers.fake.models", () -> "*");
+        registry.add("sluice.providers.fake.timeouts.first-token", () -> FIRST_TOKEN_TIMEOUT.toMillis() + "ms");
+        registry.add("sluice.providers.fake.timeouts.idle", () -> "1500ms");
+        registry.add("sluice.aliases.fake.targets", () -> "fake/fake-model");
+        registry.add("sluice.agents.french.alias", () -> "fake");
+        registry.add("sluice.agents.french.system-prompt", () -> "Answer in French.");
+        registry.add("sluice.chat.heartbeat", () -> HEARTBEAT.toMillis() + "ms");
+    }
+
+    @Autowired
+    private CircuitBreakerRegistry circuitBreakers;
+
+    /** Each test starts from a quiet upstream and closed circuits, whatever the test before it did. */
+    @BeforeEach
+    void resetUpstream() {
+        upstream.reset();
+        upstream.defaultScript(Script.tokens(8));
+        circuitBreakers.getAllCircuitBreakers().forEach(CircuitBreaker::reset);
+    }
+
+    /** A client on a real socket, for tests that hang up in the middle of a reply. */
+    protected WebClient client() {
+        return WebClient.create("http://127.0.0.1:" + port);
+    }
+}
