@@ -13,6 +13,7 @@ import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTest
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import org.springframework.web.reactive.function.client.WebClient;
 
@@ -25,6 +26,10 @@ import org.springframework.web.reactive.function.client.WebClient;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient
+// Every test's requests come from 127.0.0.1, which the default per-IP limit would soon refuse. Here rather than
+// in services(), so that a test's own @TestPropertySource outranks them: rate-limit tests set their own limits.
+@TestPropertySource(properties = {"sluice.limits.per-ip.requests-per-minute=1000000",
+        "sluice.limits.per-user.requests-per-minute=1000000"})
 public abstract class IntegrationTest {
 
     protected static final String FAKE_KEY = "test-key-1";

@@ -44,7 +44,8 @@ public class SharedKeyCooldowns implements SmartLifecycle {
     public void start() {
         providers.all().forEach(provider -> provider.keys().onCooldown(this::publish));
         // Live cooldowns first, then the ones still running from before this replica started.
-        subscription = redis.listenTo(ChannelTopic.of(CHANNEL))
+        // Deferred: listenTo connects at once, and a Redis that is down must not stop the gateway starting.
+        subscription = Flux.defer(() -> redis.listenTo(ChannelTopic.of(CHANNEL)))
                 .map(message -> message.getMessage())
                 .mergeWith(runningCooldowns())
                 .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1)).maxBackoff(Duration.ofSeconds(30))

@@ -1,0 +1,49 @@
+package dev.sluice.gateway.ratelimit;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.Connection;
+
+/**
+ * Brings a request back to its own connection's event loop after a Redis round trip. Without this, the
+ * rest of the request (routing, the upstream call, encoding) would run on whichever thread answered:
+ * Lettuce's I/O threads, which would then serve requests instead of Redis, or, after a timeout, Reactor's
+ * timer threads, where Netty's buffer allocator takes a lock.
+ * <p>
+ * One scheduler per event loop, made once; it runs a task at once when already on its loop, so that a
+ * decision made on the loop (the local fallback) costs no extra hop.
+ */
+final class EventLoops {
+
+    private final Map<EventLoop, Scheduler> schedulers = new ConcurrentHashMap<>();
+
+    /** The scheduler of the event loop serving {@code request}, or {@code null} off Reactor Netty (mock requests). */
+    Scheduler of(ServerHttpRequest request) {
+        Object nativeRequest = ServerHttpRequestDecorator.getNativeRequest(request);
+        if (!(nativeRequest instanceof Connection connection)) {
+            return null;
+        }
+        EventLoop loop = connection.channel().eventLoop();
+        Scheduler scheduler = schedulers.get(loop);
+        return scheduler != null ? scheduler : schedulers.computeIfAbsent(loop, EventLoops::inlineWhenOn);
+    }
+
+    /** A scheduler for {@code loop} that runs a task at once when already on it. */
+    static Scheduler inlineWhenOn(EventExecutor loop) {
+        return Schedulers.fromExecutor(task -> {
+            if (loop.inEventLoop()) {
+                task.run();
+            }
+            else {
+                loop.execute(task);
+            }
+        });
+    }
+}

@@ -1,0 +1,68 @@
+package dev.sluice.gateway.ratelimit;
+
+import java.time.Duration;
+import java.util.List;
+
+import dev.sluice.gateway.config.InvalidConfigurationException;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Positive;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Request rate limits ({@code sluice.limits.*}), enforced on {@code /v1/**} and {@code /api/v1/**}.
+ *
+ * @param perIp the budget of one client address, whoever it is; covers register and login against brute force (default 120 a minute)
+ * @param perUser the budget of one account, over all its addresses, tokens and keys (default 60 a minute)
+ * @param trustedProxies CIDR blocks of proxies whose {@code X-Forwarded-For} is believed (default {@code 127.0.0.1/32}); empty trusts none
+ * @param redisTimeout how long a decision may wait for Redis before this replica decides alone (default 200ms)
+ * @param enabled whether requests are limited at all (default true); off for a gateway behind another limiter
+ */
+@Validated
+@ConfigurationProperties("sluice.limits")
+public record RateLimitProperties(@Valid Limit perIp, @Valid Limit perUser, List<String> trustedProxies,
+        @DefaultValue("200ms") Duration redisTimeout, @DefaultValue("true") boolean enabled) {
+
+    static final int DEFAULT_PER_IP = 120;
+    static final int DEFAULT_PER_USER = 60;
+
+    public RateLimitProperties {
+        perIp = perIp == null ? new Limit(DEFAULT_PER_IP) : perIp;
+        perUser = perUser == null ? new Limit(DEFAULT_PER_USER) : perUser;
+        trustedProxies = trustedProxies == null ? List.of("127.0.0.1/32") : List.copyOf(trustedProxies);
+        redisTimeout = redisTimeout == null ? Duration.ofMillis(200) : redisTimeout;
+        if (redisTimeout.isNegative() || redisTimeout.isZero()) {
+            throw new InvalidConfigurationException("sluice.limits.redis-timeout", "must be longer than 0s");
+        }
+        for (String block : trustedProxies) {
+            if (IpNetwork.parse(block) == null) {
+                throw new InvalidConfigurationException("sluice.limits.trusted-proxies",
+                        "'" + block + "' is not an IP address or CIDR block such as 10.0.0.0/8 or fd00::/8");
+            }
+        }
+    }
+
+    /** The defaults, as a test or a tool without Spring gets them. */
+    public static RateLimitProperties defaults() {
+        return new RateLimitProperties(null, null, null, null, true);
+    }
+
+    /** Requests a minute one key of {@code scope} may make. */
+    int requestsPerMinute(LimitScope scope) {
+        return scope == LimitScope.PER_IP ? perIp.requestsPerMinute() : perUser.requestsPerMinute();
+    }
+
+    List<IpNetwork> trustedProxyNetworks() {
+        return trustedProxies.stream().map(IpNetwork::parse).toList();
+    }
+
+    /**
+     * One budget.
+     *
+     * @param requestsPerMinute requests allowed a minute; the whole minute's budget may be spent in a burst
+     */
+    public record Limit(@Positive @Max(1_000_000_000) int requestsPerMinute) {
+    }
+}

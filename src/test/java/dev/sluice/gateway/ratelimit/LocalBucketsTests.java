@@ -1,0 +1,116 @@
+package dev.sluice.gateway.ratelimit;
+
+import java.time.Duration;
+
+import io.github.bucket4j.TimeMeter;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.StepVerifier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The in-process budgets: the embedded default's, and every replica's fallback. */
+class LocalBucketsTests {
+
+    private final ManualClock clock = new ManualClock();
+    private final LocalBuckets buckets = new LocalBuckets(limits(3, 2), clock, 1_000, null);
+
+    @Test
+    void aBudgetAllowsItsLimitThenRefuses() {
+        for (int i = 2; i >= 0; i--) {
+            RateLimitDecision decision = buckets.consume(LimitScope.PER_IP, "203.0.113.1");
+            assertThat(decision.allowed()).isTrue();
+            assertThat(decision.remaining()).isEqualTo(i);
+        }
+        RateLimitDecision refused = buckets.consume(LimitScope.PER_IP, "203.0.113.1");
+
+        assertThat(refused.allowed()).as("the fourth request within the minute").isFalse();
+        assertThat(refused.retryAfterSeconds()).as("one token comes back every 20 s").isEqualTo(20);
+        assertThat(refused.resetSeconds()).isEqualTo(60);
+    }
+
+    @Test
+    void tokensComeBackGreedilyNotAllAtTheEndOfTheMinute() {
+        spend(LimitScope.PER_IP, "203.0.113.1", 3);
+
+        clock.advance(Duration.ofSeconds(20));
+
+        assertThat(buckets.consume(LimitScope.PER_IP, "203.0.113.1").allowed()).isTrue();
+        assertThat(buckets.consume(LimitScope.PER_IP, "203.0.113.1").allowed()).isFalse();
+    }
+
+    @Test
+    void eachKeyAndEachScopeHasItsOwnBudget() {
+        spend(LimitScope.PER_IP, "203.0.113.1", 3);
+
+        assertThat(buckets.consume(LimitScope.PER_IP, "203.0.113.2").allowed()).as("another address").isTrue();
+        RateLimitDecision user = buckets.consume(LimitScope.PER_USER, "203.0.113.1");
+        assertThat(user.allowed()).as("same key, other scope").isTrue();
+        assertThat(user.limit()).isEqualTo(2);
+    }
+
+    @Test
+    void theSweepForgetsFullBucketsSinceTheyAreTheSameAsNone() {
+        buckets.consume(LimitScope.PER_IP, "203.0.113.1");
+        clock.advance(Duration.ofSeconds(30));
+        spend(LimitScope.PER_IP, "203.0.113.2", 3);
+        clock.advance(Duration.ofSeconds(31));
+
+        buckets.sweep();
+
+        assertThat(buckets.size(LimitScope.PER_IP)).as("only the bucket still refilling stays").isEqualTo(1);
+        assertThat(buckets.consume(LimitScope.PER_IP, "203.0.113.1").remaining()).as("a new bucket, full").isEqualTo(2);
+        assertThat(buckets.consume(LimitScope.PER_IP, "203.0.113.2").remaining())
+                .as("the kept bucket kept its spending: 31 s refilled one token only").isZero();
+    }
+
+    @Test
+    void overItsBoundTheSweepForgetsBucketsStillInUse() {
+        LocalBuckets small = new LocalBuckets(limits(3, 2), clock, 10, null);
+        for (int i = 0; i < 25; i++) {
+            small.consume(LimitScope.PER_IP, "198.51.100." + i);
+        }
+
+        small.sweep();
+
+        assertThat(small.size(LimitScope.PER_IP)).as("bounded memory under a flood of addresses").isEqualTo(10);
+    }
+
+    @Test
+    void aFloodOfNewKeysFromEventLoopsNeverBlocks() {
+        // BlockHound fails this on any lock that parks or spins (Caffeine's write buffer did), with early
+        // sweeps running alongside on the same kind of thread.
+        LocalBuckets flooded = new LocalBuckets(limits(3, 2), TimeMeter.SYSTEM_MILLISECONDS, 1_000, Schedulers.parallel());
+
+        Flux.range(0, 200_000).parallel(4).runOn(Schedulers.parallel())
+                .map(i -> flooded.consume(LimitScope.PER_IP, "k" + i))
+                .sequential()
+                .as(StepVerifier::create)
+                .expectNextCount(200_000)
+                .verifyComplete();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            flooded.sweep(); // skipped while an early sweep still runs
+            assertThat(flooded.size(LimitScope.PER_IP)).as("back within its bound").isEqualTo(1_000);
+        });
+    }
+
+    @Test
+    void anyThreadCanSpendWithoutBlocking() {
+        // Lock-free buckets: StepVerifier under BlockHound would fail on a lock that parks.
+        StepVerifier.create(buckets.tryConsume(LimitScope.PER_USER, "u").subscribeOn(Schedulers.parallel()))
+                .assertNext(decision -> assertThat(decision.allowed()).isTrue())
+                .verifyComplete();
+    }
+
+    private void spend(LimitScope scope, String key, int times) {
+        for (int i = 0; i < times; i++) {
+            buckets.consume(scope, key);
+        }
+    }
+
+    static RateLimitProperties limits(int perIp, int perUser) {
+        return new RateLimitProperties(new RateLimitProperties.Limit(perIp), new RateLimitProperties.Limit(perUser), null, null, true);
+    }
+}
