@@ -16,16 +16,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
  * Watches every provider: live outcomes from its circuit breaker, plus a probe of each every
  * {@code sluice.status.probe-interval} on Reactor's timer, started and stopped with the application.
  * <p>
- * Held in memory only, per replica, and lost on restart: the {@code provider_status} table will keep it
- * once the gateway has a database.
+ * {@code GET /api/v1/status} reads this replica's memory; after each probe round the statuses are also
+ * appended to the {@code provider_status} table, where they outlive the replica.
  */
 @Component
 public class ProviderStatusMonitor implements SmartLifecycle {
@@ -38,23 +40,26 @@ public class ProviderStatusMonitor implements SmartLifecycle {
     private final List<ProbeTarget> targets;
     private final ProviderProbe probe;
     private final StatusProperties properties;
+    private final ProviderStatusLog statusLog;
     private volatile Disposable schedule;
     private volatile boolean running;
 
     @Autowired
-    public ProviderStatusMonitor(ProviderRegistry providers, ProviderGuards guards, StatusProperties properties) {
+    public ProviderStatusMonitor(ProviderRegistry providers, ProviderGuards guards, StatusProperties properties,
+            DatabaseClient database) {
         this(breakers(providers, guards), targets(providers, properties), new ProviderProbe(), properties,
-                Clock.systemUTC());
+                Clock.systemUTC(), new DatabaseStatusLog(database, properties, Clock.systemUTC(), replicaName()));
     }
 
     ProviderStatusMonitor(Map<String, CircuitBreaker> breakers, List<ProbeTarget> targets, ProviderProbe probe,
-            StatusProperties properties, Clock clock) {
+            StatusProperties properties, Clock clock, ProviderStatusLog statusLog) {
         Map<String, ProviderHealth> byName = new TreeMap<>();
         breakers.forEach((name, breaker) -> byName.put(name, ProviderHealth.watching(name, breaker, properties, clock)));
         this.health = Collections.unmodifiableMap(byName);
         this.targets = List.copyOf(targets);
         this.probe = probe;
         this.properties = properties;
+        this.statusLog = statusLog;
     }
 
     /** Every provider's status, sorted by name. */
@@ -79,9 +84,11 @@ public class ProviderStatusMonitor implements SmartLifecycle {
                 .concatMap(tick -> probeRound(), 0);
     }
 
-    private Flux<ProbeResult> probeRound() {
+    /** Probes every provider, then keeps the statuses they lead to. */
+    Flux<ProbeResult> probeRound() {
         return Flux.fromIterable(targets)
-                .flatMap(target -> probe.probe(target).doOnNext(this::record), PROBE_CONCURRENCY);
+                .flatMap(target -> probe.probe(target).doOnNext(this::record), PROBE_CONCURRENCY)
+                .concatWith(Mono.defer(() -> statusLog.record(statuses())).then(Mono.empty()));
     }
 
     private void record(ProbeResult result) {
@@ -119,6 +126,12 @@ public class ProviderStatusMonitor implements SmartLifecycle {
     @Override
     public boolean isRunning() {
         return running;
+    }
+
+    /** The host name, which is the pod's name on Kubernetes and the container id under Docker. */
+    private static String replicaName() {
+        String host = System.getenv("HOSTNAME");
+        return host == null || host.isBlank() ? "pid-" + ProcessHandle.current().pid() : host;
     }
 
     private static Map<String, CircuitBreaker> breakers(ProviderRegistry providers, ProviderGuards guards) {

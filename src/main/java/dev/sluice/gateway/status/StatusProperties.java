@@ -22,6 +22,7 @@ import org.springframework.validation.annotation.Validated;
  * @param historySize most checks (probes and live calls) kept per provider; under heavy traffic they span less than the uptime window
  * @param recentWindow how far back the failure rate that makes a provider degraded looks
  * @param degradedFailureRate share of failed checks within the recent window, from 0 to 1, that makes a provider degraded
+ * @param retention how long each probe round's statuses stay in the {@code provider_status} table
  */
 @Validated
 @ConfigurationProperties("sluice.status")
@@ -32,7 +33,8 @@ public record StatusProperties(
         @DefaultValue("24h") @NotNull Duration uptimeWindow,
         @DefaultValue("1000") @Positive @Max(100_000) int historySize,
         @DefaultValue("5m") @NotNull Duration recentWindow,
-        @DefaultValue("0.25") @DecimalMin("0.0") @DecimalMax("1.0") double degradedFailureRate) {
+        @DefaultValue("0.25") @DecimalMin("0.0") @DecimalMax("1.0") double degradedFailureRate,
+        @DefaultValue("30d") @NotNull Duration retention) {
 
     public StatusProperties {
         requireNotNegative("probe-interval", probeInterval);
@@ -40,12 +42,13 @@ public record StatusProperties(
         requirePositive("slow-probe", slowProbe);
         requirePositive("uptime-window", uptimeWindow);
         requirePositive("recent-window", recentWindow);
+        requirePositive("retention", retention);
     }
 
     /** The defaults, as a test or a tool without Spring gets them. */
     public static StatusProperties defaults() {
         return new StatusProperties(Duration.ofSeconds(30), Duration.ofSeconds(3), Duration.ofSeconds(2),
-                Duration.ofHours(24), 1000, Duration.ofMinutes(5), 0.25);
+                Duration.ofHours(24), 1000, Duration.ofMinutes(5), 0.25, Duration.ofDays(30));
     }
 
     public boolean probes() {

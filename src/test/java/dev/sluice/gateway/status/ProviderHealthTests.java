@@ -168,7 +168,7 @@ class ProviderHealthTests {
     @Test
     void theHistoryIsBoundedToTheNewestChecks() {
         StatusProperties small = new StatusProperties(Duration.ofSeconds(30), Duration.ofSeconds(3), Duration.ofSeconds(2),
-                Duration.ofHours(24), 4, Duration.ofMinutes(5), 0.25);
+                Duration.ofHours(24), 4, Duration.ofMinutes(5), 0.25, Duration.ofDays(30));
         CircuitBreaker other = CircuitBreaker.ofDefaults("other");
         ProviderHealth bounded = ProviderHealth.watching("other", other, small, clock);
         for (int i = 0; i < 6; i++) {

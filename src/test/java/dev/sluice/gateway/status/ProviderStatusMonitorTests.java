@@ -101,11 +101,11 @@ class ProviderStatusMonitorTests {
 
     private ProviderStatusMonitor monitor(Duration interval, List<ProbeTarget> targets, String... providers) {
         StatusProperties properties = new StatusProperties(interval, Duration.ofSeconds(3), Duration.ofSeconds(2),
-                Duration.ofHours(24), 100, Duration.ofMinutes(5), 0.25);
+                Duration.ofHours(24), 100, Duration.ofMinutes(5), 0.25, Duration.ofDays(30));
         Map<String, CircuitBreaker> breakers = new TreeMap<>();
         for (String provider : providers) {
             breakers.put(provider, CircuitBreaker.ofDefaults(provider));
         }
-        return new ProviderStatusMonitor(breakers, targets, new ProviderProbe(), properties, clock);
+        return new ProviderStatusMonitor(breakers, targets, new ProviderProbe(), properties, clock, round -> Mono.empty());
     }
 }

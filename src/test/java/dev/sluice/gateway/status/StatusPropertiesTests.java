@@ -27,13 +27,13 @@ class StatusPropertiesTests {
     @Test
     void anEmptyRecentWindowIsRefused() {
         assertThatThrownBy(() -> new StatusProperties(Duration.ofSeconds(30), Duration.ofSeconds(3), Duration.ofSeconds(2),
-                Duration.ofHours(24), 1000, Duration.ZERO, 0.25))
+                Duration.ofHours(24), 1000, Duration.ZERO, 0.25, Duration.ofDays(30)))
                 .as("a failure rate over no time means nothing")
                 .hasMessageStartingWith("sluice.status.recent-window");
     }
 
     private static StatusProperties withInterval(Duration interval) {
         return new StatusProperties(interval, Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofHours(24), 1000,
-                Duration.ofMinutes(5), 0.25);
+                Duration.ofMinutes(5), 0.25, Duration.ofDays(30));
     }
 }
