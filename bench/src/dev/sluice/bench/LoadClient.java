@@ -40,6 +40,9 @@ import reactor.netty.resources.LoopResources;
  * request timeouts, and stalls (no byte for {@code --stall}, 10 s by default). The whole run is bounded by
  * {@code --deadline}.
  *
+ * <p>{@code --method GET} sends bodiless GETs to {@code --url} instead (read endpoints such as the history),
+ * timed to the end of their body like non-streaming chats.
+ *
  * <p>Prints a human summary, then a Markdown table row as the last line ({@code --table-header} prints
  * the header rows). {@code --cpu-pid} reports the CPU time another process (the gateway) spent per
  * measured request, read from {@code /proc}.
@@ -49,6 +52,7 @@ import reactor.netty.resources.LoopResources;
  * --stream true --model bench --header 'Authorization: Bearer x' --warmup 1000 [--warmup-concurrency 100]
  * --label gateway
  * [--max-tokens 64] [--ramp 1s] [--stall 10s] [--timeout 120s] [--deadline 10m] [--threads 2] [--cpu-pid 1234]
+ * [--method GET]
  * </pre>
  */
 public final class LoadClient {
@@ -79,8 +83,10 @@ public final class LoadClient {
                 .runOn(loops)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                 .headers(h -> {
-                    h.set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-                    h.set(HttpHeaderNames.CONTENT_LENGTH, json.length);
+                    if (!options.get) {
+                        h.set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+                        h.set(HttpHeaderNames.CONTENT_LENGTH, json.length);
+                    }
                     options.headers.forEach(h::set);
                 })
                 // An idle timeout on reading the response (headers and body): exactly "no byte for --stall".
@@ -180,9 +186,9 @@ public final class LoadClient {
     private Mono<Void> request(Phase phase, boolean measured) {
         return Mono.defer(() -> {
             long t0 = System.nanoTime();
-            return client.post()
-                    .uri(options.url)
-                    .send(Mono.fromSupplier(body::duplicate))
+            HttpClient.ResponseReceiver<?> sent = options.get ? client.get().uri(options.url)
+                    : client.post().uri(options.url).send(Mono.fromSupplier(body::duplicate));
+            return sent
                     .response((res, content) -> {
                         int status = res.status().code();
                         if (status < 200 || status > 299) {
@@ -455,7 +461,7 @@ public final class LoadClient {
         String row() {
             boolean stream = options.stream;
             return "| " + options.label + (deadlineHit ? " (DEADLINE)" : "")
-                    + " | " + (stream ? "stream" : "json")
+                    + " | " + mode()
                     + " | " + options.concurrency
                     + " | " + requests()
                     + " | " + phase.failed.sum()
@@ -474,7 +480,7 @@ public final class LoadClient {
         String summary() {
             List<String> lines = new ArrayList<>();
             lines.add(String.format(Locale.ROOT, "%s: %s %s x%d, %d requests in %.2f s = %.1f req/s%s",
-                    options.label, options.stream ? "stream" : "json", options.url, options.concurrency, requests(),
+                    options.label, mode(), options.url, options.concurrency, requests(),
                     elapsedNanos / 1e9, throughput(), deadlineHit ? " (cut short by the hard deadline)" : ""));
             Map<String, Long> kinds = new TreeMap<>();
             phase.failures.forEach((k, v) -> kinds.put(k, v.sum()));
@@ -494,6 +500,10 @@ public final class LoadClient {
             return String.join("\n", lines);
         }
 
+        private String mode() {
+            return options.get ? "GET" : options.stream ? "stream" : "json";
+        }
+
         private static String ms(Histogram h, double percentile) {
             if (h.getTotalCount() == 0) {
                 return "–";
@@ -510,6 +520,8 @@ public final class LoadClient {
         long requests = -1;
         Duration duration;
         boolean stream = true;
+        /** {@code --method GET}: bodiless GETs, timed like non-streaming replies. */
+        boolean get;
         String model = "bench";
         Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         long warmup = 0;
@@ -555,8 +567,17 @@ public final class LoadClient {
                     case "--warmup-concurrency" -> o.warmupConcurrency = Integer.parseInt(v);
                     case "--threads" -> o.threads = Integer.parseInt(v);
                     case "--cpu-pid" -> o.cpuPid = Long.parseLong(v);
+                    case "--method" -> {
+                        if (!v.equalsIgnoreCase("GET") && !v.equalsIgnoreCase("POST")) {
+                            throw new IllegalArgumentException("--method wants GET or POST, got " + v);
+                        }
+                        o.get = v.equalsIgnoreCase("GET");
+                    }
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
+            }
+            if (o.get) {
+                o.stream = false;
             }
             if (o.concurrency < 1) {
                 throw new IllegalArgumentException("--concurrency must be >= 1");

@@ -80,6 +80,27 @@ class LoadClientTests {
     }
 
     @Test
+    void sendsBodilessGetsWithMethodGet() {
+        LoadClient.Result result = LoadClient.run(LoadClient.Options.parse(
+                "--url", fake.baseUrl() + "/models", "--method", "GET", "--requests", "5", "--concurrency", "2",
+                "--header", "Authorization: Bearer load-key"));
+
+        assertThat(result.phase().ok.sum()).as("GET /v1/models answers 200").isEqualTo(5);
+        assertThat(result.phase().failed.sum()).isZero();
+        assertThat(fake.requests()).as("no chat request was sent").isZero();
+        assertThat(result.row()).startsWith("| run | GET | 2 | 5 | 0 | 0 |");
+    }
+
+    @Test
+    void aGetToAChatOnlyPathIsAnError() {
+        LoadClient.Result result = LoadClient.run(LoadClient.Options.parse(
+                "--url", fake.baseUrl() + "/chat/completions", "--method", "get", "--requests", "2"));
+
+        assertThat(result.phase().ok.sum()).isZero();
+        assertThat(result.phase().failed.sum()).as("the fake serves chats to POSTs only").isEqualTo(2);
+    }
+
+    @Test
     void stopsAtTheHardDeadline() {
         fake.defaultScript(Script.tokens(2).stallAfter(1));
 

@@ -2,6 +2,9 @@ package dev.sluice.gateway.chat;
 
 import java.util.List;
 
+import dev.sluice.gateway.accesslog.AccessLog;
+import dev.sluice.gateway.cache.CacheRequest;
+import dev.sluice.gateway.cache.ReplyCache;
 import dev.sluice.gateway.quota.DailyQuota;
 import dev.sluice.gateway.routing.ModelCatalog;
 import dev.sluice.gateway.routing.Route;
@@ -19,12 +22,14 @@ public class ChatService {
     private final Router router;
     private final ChatProperties limits;
     private final DailyQuota quota;
+    private final ReplyCache cache;
 
-    public ChatService(ModelCatalog models, Router router, ChatProperties limits, DailyQuota quota) {
+    public ChatService(ModelCatalog models, Router router, ChatProperties limits, DailyQuota quota, ReplyCache cache) {
         this.models = models;
         this.router = router;
         this.limits = limits;
         this.quota = quota;
+        this.cache = cache;
     }
 
     /**
@@ -33,9 +38,18 @@ public class ChatService {
      * when it is spent, and then nothing goes upstream), and settled to the real usage when the stream ends.
      */
     public Flux<ChatChunk> stream(ChatRequest request, RouteTrace trace) {
+        return stream(request, trace, CacheRequest.none());
+    }
+
+    /**
+     * The same, through the response cache: after the quota, so that a cached reply counts like a live one (one
+     * request, and the tokens of the reply replayed), and before the router, which it spares on a hit.
+     */
+    public Flux<ChatChunk> stream(ChatRequest request, RouteTrace trace, CacheRequest cacheRequest) {
         checkLimits(request.messages());
         Route route = models.resolve(request.model());
-        return quota.meter(request, router.stream(route, request, trace));
+        return AccessLog.observe(request, trace,
+                quota.meter(request, cache.serve(request, cacheRequest, trace, () -> router.stream(route, request, trace))));
     }
 
     private void checkLimits(List<ChatMessage> messages) {

@@ -6,6 +6,7 @@ import java.util.Map;
 
 import dev.sluice.gateway.agent.AgentCatalog;
 import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.cache.CacheRequest;
 import dev.sluice.gateway.conversation.Conversations;
 import dev.sluice.gateway.conversation.Turn;
 import dev.sluice.gateway.routing.ModelCatalog;
@@ -15,6 +16,7 @@ import dev.sluice.gateway.web.MethodNotAllowed;
 import dev.sluice.gateway.web.Page;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.web.reactive.function.server.RouterFunction;
@@ -66,10 +68,11 @@ class NativeChatEndpoint {
                     NativeChatRequest wire = both.getT1();
                     // Checked before any lookup, so that a bad request is a 400 whatever its conversation.
                     ChatRequest asSent = NativeChatReader.read(wire, agents);
+                    CacheRequest cache = CacheRequest.of(request.headers().header(HttpHeaders.CACHE_CONTROL));
                     List<ChatMessage> newMessages = NativeChatReader.newMessages(wire);
                     return conversations.begin(both.getT2(), blankToNull(wire.conversationId()), newMessages)
                             .flatMap(turn -> respond(request, wire, turn.context().isEmpty() ? asSent
-                                    : NativeChatReader.read(wire, agents, turn.context()), turn));
+                                    : NativeChatReader.read(wire, agents, turn.context()), turn, cache));
                 });
     }
 
@@ -77,14 +80,15 @@ class NativeChatEndpoint {
         return text == null || text.isBlank() ? null : text;
     }
 
-    private Mono<ServerResponse> respond(ServerRequest request, NativeChatRequest wire, ChatRequest chatRequest, Turn turn) {
+    private Mono<ServerResponse> respond(ServerRequest request, NativeChatRequest wire, ChatRequest chatRequest, Turn turn,
+            CacheRequest cache) {
         RouteTrace trace = new RouteTrace();
         NativeEventEncoder encoder = new NativeEventEncoder(json, turn.conversationId().toString(),
-                turn.replyId().toString(), trace);
-        Flux<ChatChunk> upstream = chat.stream(chatRequest, trace);
+                turn.replyId().toString(), trace, cache);
+        Flux<ChatChunk> upstream = chat.stream(chatRequest, trace, cache);
         turn.start(chatRequest.model());
         Flux<ChatChunk> chunks = turn.record(upstream, chatRequest.model(), trace);
-        ChatStreams.reportRouting(request.exchange(), trace);
+        ChatStreams.reportRouting(request.exchange(), trace, cache);
         if (Boolean.FALSE.equals(wire.stream())) {
             return ChatReply.collect(chunks).flatMap(reply ->
                     ServerResponse.ok().bodyValue(encoder.reply(reply, chatRequest.model())));

@@ -3,6 +3,7 @@ package dev.sluice.gateway.chat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import dev.sluice.gateway.cache.CacheRequest;
 import dev.sluice.gateway.routing.RouteTrace;
 import dev.sluice.gateway.web.ApiErrorHandler;
 import dev.sluice.gateway.web.GatewayException;
@@ -19,13 +20,15 @@ final class NativeEventEncoder {
     private final String conversationId;
     private final String messageId;
     private final RouteTrace trace;
+    private final CacheRequest cache;
     private FinishReason finishReason = FinishReason.STOP;
 
-    NativeEventEncoder(JsonMapper json, String conversationId, String messageId, RouteTrace trace) {
+    NativeEventEncoder(JsonMapper json, String conversationId, String messageId, RouteTrace trace, CacheRequest cache) {
         this.json = json;
         this.conversationId = conversationId;
         this.messageId = messageId;
         this.trace = trace;
+        this.cache = cache;
     }
 
     /** The event for one chunk, or {@code null} for none (the finish reason waits for {@code done}). */
@@ -46,9 +49,9 @@ final class NativeEventEncoder {
         Map<String, Object> done = new LinkedHashMap<>();
         done.put("conversation_id", conversationId);
         done.put("message_id", messageId);
-        done.put("cached", false);
+        done.put("cached", cache.cached());
         done.put("finish_reason", finishReason.wireName());
-        done.put("provider", trace.servedBy() == null ? null : trace.servedBy().toString());
+        done.put("provider", provider());
         return event("done", done);
     }
 
@@ -63,12 +66,17 @@ final class NativeEventEncoder {
         body.put("conversation_id", conversationId);
         body.put("message_id", messageId);
         body.put("model", model);
-        body.put("provider", trace.servedBy() == null ? null : trace.servedBy().toString());
+        body.put("provider", provider());
         body.put("text", reply.text());
         body.put("finish_reason", reply.finishReason().wireName());
         body.put("usage", reply.usage() == null ? null : usage(reply.usage()));
-        body.put("cached", false);
+        body.put("cached", cache.cached());
         return body;
+    }
+
+    /** Who made the reply: the provider this request called, or the one behind a cached or shared reply. */
+    private String provider() {
+        return trace.servedBy() != null ? trace.servedBy().toString() : cache.providerElsewhere();
     }
 
     private static Map<String, Object> usage(ChatChunk.Usage usage) {

@@ -32,8 +32,6 @@ public class DailyQuota {
 
     private static final Log logger = LogFactory.getLog(DailyQuota.class);
 
-    /** Until the database answers again, callers are asked to come back after this. */
-
     private final QuotaLedger ledger;
     private final Settlements settlements;
     private final QuotaProperties properties;
@@ -58,9 +56,13 @@ public class DailyQuota {
     /**
      * The reply, metered against the calling user's quota: {@code reply} is subscribed only once the quota has
      * room for the request, and the reservation is settled when the reply completes, fails or is cancelled. A
-     * request with no caller in its context (no security at all) runs as the anonymous user.
+     * request with no caller in its context (no security at all) runs as the anonymous user. With quotas switched
+     * off, the reply as it is: no lookup, no database round trip.
      */
     public Flux<ChatChunk> meter(ChatRequest request, Flux<ChatChunk> reply) {
+        if (!properties.enabled()) {
+            return reply;
+        }
         return Caller.current()
                 .map(Caller::id)
                 .defaultIfEmpty(Caller.ANONYMOUS_ID)
@@ -72,9 +74,10 @@ public class DailyQuota {
         long estimate = promptTokens + (request.maxTokens() == null ? properties.replyAllowance() : Math.max(0, request.maxTokens()));
         return Flux.using(
                 () -> Reservation.open(ledger, user, today(), promptTokens, estimate),
+                // recovered() before the fallback: an answer from the database ends an outage, the fallback's does not.
                 reservation -> reservation.granted()
-                        .onErrorResume(DailyQuota::storeUnreachable, this::unenforced)
                         .doOnNext(granted -> recovered())
+                        .onErrorResume(DailyQuota::storeUnreachable, this::unenforced)
                         .onErrorMap(DataAccessException.class, DailyQuota::storeFailure)
                         .flatMapMany(granted -> granted
                                 ? reply.doOnNext(reservation::observe)
@@ -82,8 +85,11 @@ public class DailyQuota {
                 reservation -> reservation.end(settlements));
     }
 
-    /** The user's usage and limits today; empty when there is no such user. */
+    /** The user's usage and limits today; empty when there is no such user. Quotas off: {@link QuotaStatus#DISABLED}. */
     public Mono<QuotaStatus> status(UUID user) {
+        if (!properties.enabled()) {
+            return Mono.just(QuotaStatus.DISABLED);
+        }
         LocalDate day = today();
         return ledger.usage(user, day).map(usage -> QuotaStatus.of(usage, resetsAt(day)));
     }
@@ -152,6 +158,11 @@ public class DailyQuota {
                     + failure.getMessage());
         }
         return Mono.just(Boolean.TRUE);
+    }
+
+    /** Whether the last reservation found the database unreachable. */
+    boolean degraded() {
+        return degraded.get();
     }
 
     private void recovered() {

@@ -16,6 +16,8 @@ import org.springframework.validation.annotation.Validated;
  * @param replyAllowance tokens held for the reply of a request that sets no {@code max_tokens}, until its real usage is known
  * @param maxPendingSettlements most settlements (a finished request's real usage) waiting for the database at once; past
  *        that they are dropped and counted, and what they held is released at the next reset
+ * @param enabled whether chats are metered at all (default true); off, nothing is reserved or charged and
+ *        {@code GET /api/v1/quota} says so, for a gateway whose spending is bounded elsewhere
  */
 @Validated
 @ConfigurationProperties("sluice.quotas")
@@ -24,5 +26,6 @@ public record QuotaProperties(
         @DefaultValue("500000") @PositiveOrZero long dailyTokens,
         @DefaultValue("1000") @PositiveOrZero int replyAllowance,
         // A Phaser tracks them for the drain on shutdown, and it takes at most 65,535 parties.
-        @DefaultValue("10000") @Positive @Max(60_000) int maxPendingSettlements) {
+        @DefaultValue("10000") @Positive @Max(60_000) int maxPendingSettlements,
+        @DefaultValue("true") boolean enabled) {
 }

@@ -5,12 +5,18 @@ import java.time.Instant;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
-/** {@code GET /api/v1/quota}: where the caller stands today, per quota. */
-public record QuotaStatus(Dimension requests, Dimension tokens) {
+/**
+ * {@code GET /api/v1/quota}: where the caller stands today, per quota. With quotas switched off
+ * ({@code sluice.quotas.enabled=false}) only {@code "enabled": false}: nothing is counted, so there is nothing to show.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record QuotaStatus(boolean enabled, Dimension requests, Dimension tokens) {
+
+    static final QuotaStatus DISABLED = new QuotaStatus(false, null, null);
 
     static QuotaStatus of(QuotaLedger.DailyUsage usage, Instant resetsAt) {
         String resets = resetsAt.toString();
-        return new QuotaStatus(
+        return new QuotaStatus(true,
                 new Dimension(usage.requests(), null, usage.requestLimit(),
                         Math.max(0, usage.requestLimit() - usage.requests()), resets),
                 new Dimension(usage.tokens(), usage.reservedTokens(), usage.tokenLimit(),

@@ -3,6 +3,7 @@ package dev.sluice.gateway.routing;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 import dev.sluice.gateway.chat.ChatChunk;
 import dev.sluice.gateway.chat.ChatMessage;
@@ -20,6 +21,9 @@ import dev.sluice.gateway.routing.resilience.ProviderMeters.Skip;
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -48,20 +52,39 @@ public class Router {
     private final LatencyTracker latency;
     private final RoutingProperties properties;
     private final Backoff backoff;
+    private final LongAdder active = new LongAdder();
+    private final Timer overhead;
 
     public Router(ProviderRegistry providers, ProviderGuards guards, TargetOrder targetOrder, LatencyTracker latency,
-            RoutingProperties properties) {
+            RoutingProperties properties, MeterRegistry registry) {
         this.providers = providers;
         this.guards = guards;
         this.targetOrder = targetOrder;
         this.latency = latency;
         this.properties = properties;
         this.backoff = new Backoff(properties.backoff(), properties.maxBackoff());
+        Gauge.builder("sluice.streams.active", active, LongAdder::sum)
+                .description("Replies being routed now, from the request to the end of its stream: what an autoscaler scales on")
+                .register(registry);
+        this.overhead = Timer.builder("sluice.gateway.overhead")
+                .description("Time a routed request spent in the gateway itself, upstream waiting excluded")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(50_000))
+                .maximumExpectedValue(Duration.ofSeconds(1))
+                .register(registry);
     }
 
     public Flux<ChatChunk> stream(Route route, ChatRequest request, RouteTrace trace) {
-        return Flux.defer(() -> new Walk(route, request, trace).from(0))
-                .onErrorMap(UpstreamException.class, failure -> toClientError(route, failure));
+        trace.route(route.name());
+        return Flux.defer(() -> {
+                    active.increment();
+                    return new Walk(route, request, trace).from(0);
+                })
+                .onErrorMap(UpstreamException.class, failure -> toClientError(route, failure))
+                .doFinally(signal -> {
+                    active.decrement();
+                    overhead.record(trace.overheadNanos(), TimeUnit.NANOSECONDS);
+                });
     }
 
     /** A fault that reached the client unhandled: the request was refused, or the stream broke after it started. */
@@ -86,6 +109,7 @@ public class Router {
         private final RouteTrace trace;
         private final long estimatedTokens;
         private boolean started;
+        private long firstTokenAt;
         /** The most telling failure so far: an upstream fault beats a target passed over. */
         private RuntimeException failure;
 
@@ -147,9 +171,14 @@ public class Router {
             UpstreamCall call = new UpstreamCall(target.model(), request, lease.key());
             return StreamTimeouts.apply(provider.client().stream(call), provider.properties().timeouts())
                     .doOnNext(chunk -> {
+                        if (chunk instanceof ChatChunk.Usage usage) {
+                            guard.meters().usage(target.model(), usage.promptTokens(), usage.completionTokens(),
+                                    started ? System.nanoTime() - firstTokenAt : 0);
+                        }
                         if (!started) {
                             started = true;
-                            long firstToken = System.nanoTime() - sentAt;
+                            firstTokenAt = System.nanoTime();
+                            long firstToken = firstTokenAt - sentAt;
                             breaker.onSuccess(firstToken, TimeUnit.NANOSECONDS);
                             latency.record(target, firstToken);
                             guard.meters().firstToken(target.model(), firstToken);

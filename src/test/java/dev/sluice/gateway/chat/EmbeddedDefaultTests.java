@@ -14,7 +14,9 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** With no configuration at all, a newcomer can list models and chat with the demo simulator, anonymously. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "sluice.providers.demo.token-interval=1ms")
+// The anonymous user's daily quota lives in the embedded database file under ./data, which outlives the run.
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"sluice.providers.demo.token-interval=1ms", "sluice.quotas.daily-requests=100000000"})
 @AutoConfigureWebTestClient
 class EmbeddedDefaultTests {
 

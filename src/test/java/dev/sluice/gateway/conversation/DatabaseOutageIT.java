@@ -115,6 +115,86 @@ class DatabaseOutageIT extends IntegrationTest {
         assertThat(meters.counter("sluice.history.dropped", "reason", "full").count()).isZero();
     }
 
+    /**
+     * A conversation needs nothing from the database to start (its id is made here, its row written behind), nor to
+     * go on on the replica that started it (which remembers its latest messages): both work through an outage, and
+     * every row is stored once the database is back.
+     */
+    @Test
+    void conversationsStartedWhileTheDatabaseIsDownGoOnAndAreStoredOnceItIsBack() {
+        upstream.defaultScript(Script.tokens(5).every(Duration.ofMillis(20)));
+        web.post().uri("/api/v1/chat").contentType(MediaType.APPLICATION_JSON).bodyValue("{\"model\":\"fake\",\"prompt\":\"Warm\"}")
+                .exchange().expectStatus().isOk().expectBody(String.class).returnResult();
+        assertThat(proxy.accepted()).as("the gateway reaches the database through the proxy").isPositive();
+        String run = UUID.randomUUID().toString();
+        proxy.cut();
+
+        List<Done> started = Flux.range(0, 3)
+                .flatMap(i -> chat("{\"model\":\"fake\",\"prompt\":\"New during the outage " + run + " " + i + "\"}"))
+                .collectList()
+                .block(Duration.ofSeconds(20));
+        assertThat(started).as("every new conversation streamed to its end").hasSize(3)
+                .allSatisfy(done -> assertThat(done.tokens()).isEqualTo(5));
+        Done first = started.get(0);
+        Done followUp = chat("{\"model\":\"fake\",\"conversation_id\":\"" + first.conversationId()
+                + "\",\"prompt\":\"And a follow-up " + run + "\"}").block(Duration.ofSeconds(20));
+        assertThat(followUp.conversationId()).isEqualTo(first.conversationId());
+        assertThat(upstream.requestBodies().get(upstream.requestBodies().size() - 1))
+                .as("the follow-up went with the turn before it as context, from this replica's memory")
+                .contains("New during the outage " + run).contains("tok4");
+        assertThat(rows("SELECT count(*) AS n FROM conversations WHERE title LIKE :run", run))
+                .as("nothing reached the database yet").isZero();
+
+        proxy.restore();
+
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            assertThat(rows("SELECT count(*) AS n FROM conversations WHERE title LIKE :run", run))
+                    .as("every conversation started during the outage is stored").isEqualTo(3);
+            assertThat(rows("""
+                    SELECT count(*) AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                    WHERE c.title LIKE :run AND m.status = 'ok'""", run))
+                    .as("their questions and answers too: 3 x 2, and the follow-up's 2").isEqualTo(8);
+        });
+        for (Done done : List.of(started.get(0), started.get(1), started.get(2), followUp)) {
+            assertThat(direct.sql("SELECT conversation_id FROM messages WHERE id = :id AND role = 'assistant'")
+                    .bind("id", UUID.fromString(done.messageId()))
+                    .map((row, metadata) -> row.get("conversation_id", UUID.class).toString())
+                    .one().block(Duration.ofSeconds(5)))
+                    .as("each reply under the id its done event gave, in its conversation")
+                    .isEqualTo(done.conversationId());
+        }
+        assertThat(writer.backlog()).isZero();
+        assertThat(meters.counter("sluice.history.dropped", "reason", "full").count()).isZero();
+        assertThat(meters.counter("sluice.history.dropped", "reason", "rejected").count()).isZero();
+    }
+
+    /** One chat on a real socket, to its done event. */
+    private reactor.core.publisher.Mono<Done> chat(String body) {
+        int[] tokens = {0};
+        return client().post().uri("/api/v1/chat").contentType(MediaType.APPLICATION_JSON).bodyValue(body)
+                .retrieve().bodyToFlux(SseEvents.TYPE)
+                .filter(event -> event.data() != null)
+                .doOnNext(event -> {
+                    if ("token".equals(event.event())) {
+                        tokens[0]++;
+                    }
+                })
+                .filter(event -> "done".equals(event.event()))
+                .single()
+                .map(event -> new Done(SseEvents.json(event).path("conversation_id").asString(),
+                        SseEvents.json(event).path("message_id").asString(), tokens[0]));
+    }
+
+    private long rows(String sql, String run) {
+        return direct.sql(sql).bind("run", "%" + run + "%")
+                .map((row, metadata) -> row.get("n", Long.class))
+                .one()
+                .block(Duration.ofSeconds(5));
+    }
+
+    private record Done(String conversationId, String messageId, int tokens) {
+    }
+
     private long storedOk(List<String> replies) {
         return Flux.fromIterable(replies)
                 .flatMap(id -> direct.sql("SELECT status FROM messages WHERE id = :id").bind("id", UUID.fromString(id))

@@ -91,6 +91,12 @@ class GracefulShutdownIT {
         properties.put("sluice.providers.fake.models", "*");
         properties.put("sluice.aliases.fake.targets", "fake/fake-model");
         properties.put("sluice.status.probe-interval", "0s");
+        // It chats as the anonymous user, whose daily quota every run of the day spends in the shared database, from
+        // 127.0.0.1, whose per-IP budget in the shared Redis other tests spend too: neither is under test here.
+        properties.put("sluice.quotas.daily-requests", "100000000");
+        properties.put("sluice.quotas.daily-tokens", "100000000000");
+        properties.put("sluice.limits.per-ip.requests-per-minute", "1000000");
+        properties.put("sluice.limits.per-user.requests-per-minute", "1000000");
         return properties;
     }
 }

@@ -26,6 +26,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
+import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -39,7 +40,7 @@ class DailyQuotaTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final QuotaDatabase H2 = QuotaDatabase.h2();
-    private static final QuotaProperties LIMITS = new QuotaProperties(3, 2_000, 100, 1_000);
+    private static final QuotaProperties LIMITS = new QuotaProperties(3, 2_000, 100, 1_000, true);
     private static final Instant NOW = Instant.parse("2030-06-01T23:59:30Z");
     private static final LocalDate TODAY = LocalDate.of(2030, 6, 1);
     /** 40 characters: 10 prompt tokens, so 110 tokens are held while it streams. */
@@ -93,8 +94,12 @@ class DailyQuotaTests {
                 .verifyComplete();
 
         assertThat(meters.get("sluice.quota.unenforced").counter().count()).isEqualTo(1);
+        assertThat(quota.degraded()).as("the outage lasts (logged once) until the database answers").isTrue();
+        quota.meter(user, REQUEST, reply("Hi")).blockLast(TIMEOUT);
+        assertThat(quota.degraded()).as("an uncounted request is no sign of recovery").isTrue();
         databaseDown = false;
         quota.meter(user, REQUEST, reply("Hi")).blockLast(TIMEOUT);
+        assertThat(quota.degraded()).isFalse();
         awaitSettled(user);
         assertThat(usage(user).requests()).as("only the request made once the database answered counts").isEqualTo(1);
     }
@@ -235,6 +240,50 @@ class DailyQuotaTests {
 
         assertThat(status.requests()).isEqualTo(new QuotaStatus.Dimension(1, null, 3, 2, "2030-06-02T00:00:00Z"));
         assertThat(status.tokens()).isEqualTo(new QuotaStatus.Dimension(15, 0L, 2_000, 1_985, "2030-06-02T00:00:00Z"));
+    }
+
+    @Test
+    void withQuotasSwitchedOffNothingIsReservedNorChargedAndTheStatusSaysSo() {
+        UUID user = H2.newUser();
+        AtomicInteger reservations = new AtomicInteger();
+        QuotaLedger counting = new QuotaLedger(H2.client, LIMITS) {
+            @Override
+            Mono<Boolean> reserve(UUID user, LocalDate day, long estimate) {
+                reservations.incrementAndGet();
+                return super.reserve(user, day, estimate);
+            }
+        };
+        QuotaProperties off = new QuotaProperties(3, 2_000, 100, 1_000, false);
+        DailyQuota unmetered = new DailyQuota(counting, new Settlements(counting, 100, meters), off,
+                Clock.fixed(NOW, ZoneOffset.UTC), meters);
+        Caller caller = new Caller(user, "someone@example.com", Caller.Role.USER, null);
+
+        // Twice the day's 3 requests, each with a reply that reports usage: none is refused.
+        Flux.range(0, 6)
+                .concatMap(i -> unmetered.meter(REQUEST, Flux.just(text("Hello"), finish(), new ChatChunk.Usage(12, 3))))
+                .contextWrite(ReactiveSecurityContextHolder.withAuthentication(
+                        UsernamePasswordAuthenticationToken.authenticated(caller, null, List.of())))
+                .as(StepVerifier::create)
+                .expectNextCount(18)
+                .verifyComplete();
+
+        assertThat(reservations).as("the database is never asked").hasValue(0);
+        assertThat(usage(user)).as("nothing counted, nothing held")
+                .isEqualTo(new QuotaLedger.DailyUsage(0, 0, 0, 3, 2_000));
+        QuotaStatus status = unmetered.status(user).block(TIMEOUT);
+        assertThat(status).isEqualTo(QuotaStatus.DISABLED);
+        assertThat(JsonMapper.builder().build().writeValueAsString(status))
+                .as("GET /api/v1/quota says quotas are off rather than show counts nobody keeps")
+                .isEqualTo("{\"enabled\":false}");
+    }
+
+    @Test
+    void withQuotasOnTheStatusSaysSoNextToTheCounts() {
+        UUID user = H2.newUser();
+
+        String json = JsonMapper.builder().build().writeValueAsString(quota.status(user).block(TIMEOUT));
+
+        assertThat(json).startsWith("{\"enabled\":true,\"requests\":{\"used\":0,\"limit\":3,\"remaining\":3,");
     }
 
     private void awaitSettled(UUID user) {

@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 abstract class QuotaLedgerContract {
 
     static final Duration TIMEOUT = Duration.ofSeconds(30);
-    static final QuotaProperties DEFAULTS = new QuotaProperties(5, 1_000, 100, 1_000);
+    static final QuotaProperties DEFAULTS = new QuotaProperties(5, 1_000, 100, 1_000, true);
     static final LocalDate DAY = LocalDate.of(2030, 6, 1);
 
     private final QuotaDatabase database;

@@ -23,7 +23,14 @@ class QuotaPropertiesTests {
             assertThat(properties.dailyRequests()).isEqualTo(500);
             assertThat(properties.dailyTokens()).isEqualTo(500_000);
             assertThat(properties.replyAllowance()).as("held for a reply without max_tokens").isEqualTo(1_000);
+            assertThat(properties.enabled()).as("quotas are on unless switched off").isTrue();
         });
+    }
+
+    @Test
+    void quotasCanBeSwitchedOff() {
+        context.withPropertyValues("sluice.quotas.enabled=false").run(started ->
+                assertThat(started.getBean(QuotaProperties.class).enabled()).isFalse());
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.sluice.gateway.chat.openai;
 import java.time.Instant;
 import java.util.List;
 
+import dev.sluice.gateway.cache.CacheRequest;
 import dev.sluice.gateway.chat.ChatChunk;
 import dev.sluice.gateway.chat.ChatProperties;
 import dev.sluice.gateway.chat.ChatReply;
@@ -16,6 +17,7 @@ import dev.sluice.gateway.web.JsonBody;
 import dev.sluice.gateway.web.MethodNotAllowed;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.codec.ServerSentEvent;
@@ -57,11 +59,12 @@ class OpenAiEndpoint {
         return JsonBody.read(request, ChatCompletionRequest.class)
                 .flatMap(wire -> {
                     ChatRequest chatRequest = ChatCompletionRequestReader.read(wire);
+                    CacheRequest cache = CacheRequest.of(request.headers().header(HttpHeaders.CACHE_CONTROL));
                     boolean includeUsage = wire.streamOptions() != null && Boolean.TRUE.equals(wire.streamOptions().includeUsage());
                     ChatCompletionEncoder encoder = new ChatCompletionEncoder(json, chatRequest.model(), includeUsage);
                     RouteTrace trace = new RouteTrace();
-                    Flux<ChatChunk> chunks = chat.stream(chatRequest, trace);
-                    ChatStreams.reportRouting(request.exchange(), trace);
+                    Flux<ChatChunk> chunks = chat.stream(chatRequest, trace, cache);
+                    ChatStreams.reportRouting(request.exchange(), trace, cache);
                     return Boolean.TRUE.equals(wire.stream()) ? stream(chunks, encoder) : reply(chunks, encoder);
                 });
     }

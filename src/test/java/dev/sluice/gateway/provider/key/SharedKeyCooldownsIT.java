@@ -63,7 +63,12 @@ class SharedKeyCooldownsIT {
                 "--sluice.providers.cooling.type=openai",
                 "--sluice.providers.cooling.base-url=" + upstream.baseUrl(),
                 "--sluice.providers.cooling.api-keys=key-a,key-b",
-                "--sluice.aliases.shared.targets=cooling/m");
+                "--sluice.aliases.shared.targets=cooling/m",
+                // It chats as the anonymous user, whose daily quota every run of the day spends in the shared
+                // database, from 127.0.0.1, whose per-IP budget other tests spend too: neither is under test here.
+                "--sluice.quotas.daily-requests=100000000",
+                "--sluice.quotas.daily-tokens=100000000000",
+                "--sluice.limits.per-ip.requests-per-minute=1000000");
         replicas.add(context);
         return context;
     }

@@ -19,8 +19,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code ./mvnw verify} installs its pinned {@code node_modules} before the integration tests. Node.js
  * must be on the PATH; without it this test fails rather than skips, so CI cannot pass by not checking.
  */
+// The anonymous user's daily quota lives in the embedded database file under ./data, which outlives the run.
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "sluice.providers.demo.token-interval=1ms")
+        properties = {"sluice.providers.demo.token-interval=1ms", "sluice.quotas.daily-requests=100000000"})
 class OpenAiNodeSdkIT {
 
     private static final Path PROJECT = Path.of("compat", "openai-node");

@@ -23,8 +23,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * gateway. The client is built by hand from the plain {@code spring-ai-openai} module, so no Spring AI
  * auto-configuration touches the gateway's own context.
  */
+// The anonymous user's daily quota lives in the embedded database file under ./data, which outlives the run.
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "sluice.providers.demo.token-interval=1ms")
+        properties = {"sluice.providers.demo.token-interval=1ms", "sluice.quotas.daily-requests=100000000"})
 class SpringAiOpenAiClientIT {
 
     @LocalServerPort

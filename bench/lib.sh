@@ -1,0 +1,136 @@
+# Shared by the benchmark scripts that run the gateway in production mode (history-read.sh, limits-cost.sh):
+# sourced, not run. Everything started through these functions is stopped on exit; every wait is bounded.
+#
+# Environment: DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379),
+# GATEWAY_OPTS (JVM options, -Xms256m -Xmx1g), GATEWAY_ARGS (more --name=value arguments for every gateway started),
+# LOG_DIR (target/bench-logs), SKIP_BUILD=1 with CP and GW_CP set.
+
+DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
+REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+GATEWAY_OPTS=${GATEWAY_OPTS:-"-Xms256m -Xmx1g"}
+LOG_DIR=${LOG_DIR:-target/bench-logs}
+mkdir -p "$LOG_DIR"
+# Reactor Netty logs each broken connection at WARN; under load the client counts them instead.
+QUIET="-Dlogback.configurationFile=$PWD/bench/logback.xml"
+
+BENCH_PIDS=()
+bench_cleanup() {
+  local pid
+  for pid in "${BENCH_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${BENCH_PIDS[@]}"; do
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+}
+trap bench_cleanup EXIT INT TERM
+
+bench_build() {
+  if [[ -z "${SKIP_BUILD:-}" ]]; then
+    echo "building..." >&2
+    CP=$(timeout 600 bench/classpath.sh)
+    GW_CP=$(timeout 600 bench/classpath.sh runtime)
+  fi
+  : "${CP:?CP (bench classpath) is not set}"
+  : "${GW_CP:=$CP}"
+}
+
+# name url pid seconds: waits until url answers 2xx, while pid stays alive.
+wait_http() {
+  local name=$1 url=$2 pid=$3 limit=$4
+  for _ in $(seq "$((limit * 5))"); do
+    if curl -sf -o /dev/null --max-time 1 "$url"; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then echo "$name exited early" >&2; return 1; fi
+    sleep 0.2
+  done
+  echo "$name not ready after ${limit}s" >&2
+  return 1
+}
+
+# Seconds in a duration like 30s / 2m / 500ms, rounded up (for the outer timeouts).
+seconds() {
+  local d=$1
+  case "$d" in
+    *ms) echo $(( (${d%ms} + 999) / 1000 )) ;;
+    *s) echo "${d%s}" ;;
+    *m) echo $(( ${d%m} * 60 )) ;;
+    *) echo "$d" ;;
+  esac
+}
+
+# port tokens interval log: a fake upstream; FAKE_PID is its pid.
+start_fake() {
+  java "$QUIET" -Xms128m -Xmx512m -cp "$CP" dev.sluice.bench.FakeUpstream \
+      --port "$1" --tokens "$2" --interval "$3" > "$LOG_DIR/$4" 2>&1 &
+  FAKE_PID=$!
+  BENCH_PIDS+=("$FAKE_PID")
+  wait_http "fake upstream :$1" "http://127.0.0.1:$1/v1/models" "$FAKE_PID" 30
+}
+
+# The provider "fast" at the fake on $1, the alias "bench" to it; rate limits and quotas on with budgets no run
+# reaches; the cache off, so that identical benchmark prompts are not answered from it.
+gateway_json() {
+  local big=1000000000
+  cat <<JSON
+{"sluice":{
+  "providers":{"fast":{"type":"openai","base-url":"http://127.0.0.1:$1/v1","api-keys":["bench"],"models":["*"],
+                       "max-concurrency":20000,"max-queue":20000}},
+  "aliases":{"bench":{"strategy":"ordered","targets":["fast/bench-model"]}},
+  "limits":{"per-ip":{"requests-per-minute":$big},"per-user":{"requests-per-minute":$big}},
+  "quotas":{"daily-requests":$big,"daily-tokens":$big},
+  "cache":{"enabled":false}}}
+JSON
+}
+
+# port log json [--spring.arg=value...]: the gateway in production mode (DATABASE_URL and REDIS_URL switch it
+# to the prod profile: credentials required, Redis-backed limits); GATEWAY_PID is its pid.
+start_gateway() {
+  local port=$1 log=$2 json=$3
+  shift 3
+  # shellcheck disable=SC2086
+  DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" \
+  SLUICE_AUTH_JWT_SECRET=${SLUICE_AUTH_JWT_SECRET:-bench-secret-bench-secret-bench-secret-0123456789} \
+  SPRING_APPLICATION_JSON="$json" \
+      java $GATEWAY_OPTS -cp "$GW_CP" dev.sluice.gateway.SluiceApplication \
+      --server.port="$port" --logging.level.root=WARN ${GATEWAY_ARGS:-} "$@" > "$LOG_DIR/$log" 2>&1 &
+  GATEWAY_PID=$!
+  BENCH_PIDS+=("$GATEWAY_PID")
+  if ! wait_http gateway "http://127.0.0.1:$port/actuator/health/readiness" "$GATEWAY_PID" 120; then
+    echo "--- gateway log (tail) ---" >&2
+    tail -n 40 "$LOG_DIR/$log" >&2 || true
+    return 1
+  fi
+}
+
+# Stops the gateway gracefully (it flushes its write-behind buffers), bounded.
+stop_gateway() {
+  kill "$GATEWAY_PID" 2>/dev/null || true
+  for _ in $(seq 200); do kill -0 "$GATEWAY_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$GATEWAY_PID" 2>/dev/null || true
+  wait "$GATEWAY_PID" 2>/dev/null || true
+}
+
+# base email password: registers the account and prints an access token (valid 1 h).
+register_and_login() {
+  local base=$1 body
+  body=$(jq -cn --arg e "$2" --arg p "$3" '{email: $e, password: $p}')
+  curl -sf --max-time 10 "$base/api/v1/auth/register" -H 'Content-Type: application/json' -d "$body" > /dev/null
+  curl -sf --max-time 10 "$base/api/v1/auth/login" -H 'Content-Type: application/json' -d "$body" | jq -er .access_token
+}
+
+# Best effort: deletes the benchmark's account (and by cascade its keys, quota rows and conversations).
+delete_account() {
+  if [[ -z "${KEEP_DATA:-}" ]] && command -v psql > /dev/null; then
+    timeout 30 psql -q "$DATABASE_URL" -c "DELETE FROM users WHERE email = '$1'" > /dev/null 2>&1 \
+      || echo "could not delete the account $1" >&2
+  fi
+}
+
+machine() {
+  echo "$(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
+}
+
+loadavg() {
+  cut -d' ' -f1-3 /proc/loadavg
+}

@@ -1,0 +1,127 @@
+package dev.sluice.gateway.accesslog;
+
+import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.chat.ChatMessage;
+import dev.sluice.gateway.chat.ChatRequest;
+import dev.sluice.gateway.routing.RouteTrace;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import org.slf4j.spi.LoggingEventBuilder;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.SignalType;
+
+/**
+ * One line per request on the logger {@code sluice.access}, when the request ends: method, path, status,
+ * duration, and for chats the model asked for, the {@code provider/model} that served, the time to first
+ * token and the tokens; the request id and the caller's id as MDC fields. Never a header, a query string,
+ * a credential or a prompt: prompts go to the logger {@code sluice.prompts}, at DEBUG only. Probes and
+ * scrapes ({@code /health}, {@code /ready}, {@code /actuator/**}) are logged at DEBUG, not to drown the rest.
+ */
+public final class AccessLog {
+
+    private static final Logger ACCESS = LoggerFactory.getLogger("sluice.access");
+    private static final Logger PROMPTS = LoggerFactory.getLogger("sluice.prompts");
+    private static final int PROMPT_LOG_LIMIT = 4000;
+
+    private AccessLog() {
+    }
+
+    /**
+     * The chat reply, watched for the access log of the request it answers: the model, who served, the first
+     * token and the usage. A reply outside an HTTP request (no record in its context) passes untouched.
+     */
+    public static Flux<ChatChunk> observe(ChatRequest request, RouteTrace trace, Flux<ChatChunk> reply) {
+        return Flux.deferContextual(context -> {
+            AccessRecord record = context.getOrDefault(RequestLogContext.KEY, null);
+            if (record == null) {
+                return reply;
+            }
+            record.chat(request.model(), trace);
+            if (PROMPTS.isDebugEnabled()) {
+                logPrompt(record, request);
+            }
+            return reply.doOnNext(record::observe);
+        });
+    }
+
+    static void write(AccessRecord record, ServerHttpResponse response, SignalType signal) {
+        boolean probe = isProbe(record.path());
+        if (probe ? !ACCESS.isDebugEnabled() : !ACCESS.isInfoEnabled()) {
+            return;
+        }
+        long durationMillis = (System.nanoTime() - record.startedAt()) / 1_000_000;
+        HttpStatusCode code = response.getStatusCode();
+        int status = code == null ? 200 : code.value();
+        String outcome = signal == SignalType.CANCEL ? "cancelled" : signal == SignalType.ON_ERROR ? "failed" : "completed";
+        StringBuilder message = new StringBuilder(160).append(record.method()).append(' ').append(record.path())
+                .append(' ').append(status).append(' ').append(durationMillis).append(" ms");
+        LoggingEventBuilder line = (probe ? ACCESS.atDebug() : ACCESS.atInfo())
+                .addKeyValue("method", record.method())
+                .addKeyValue("path", record.path())
+                .addKeyValue("status", status)
+                .addKeyValue("duration_ms", durationMillis)
+                .addKeyValue("outcome", outcome);
+        if (!"completed".equals(outcome)) {
+            message.append(' ').append(outcome);
+        }
+        String model = record.model();
+        if (model != null) {
+            String provider = record.provider();
+            long firstToken = record.timeToFirstToken();
+            message.append(", model ").append(model);
+            line = line.addKeyValue("model", model);
+            if (provider != null) {
+                message.append(" via ").append(provider);
+                line = line.addKeyValue("provider", provider);
+            }
+            if (firstToken >= 0) {
+                long firstTokenMillis = firstToken / 1_000_000;
+                message.append(", first token ").append(firstTokenMillis).append(" ms");
+                line = line.addKeyValue("ttft_ms", firstTokenMillis);
+            }
+            if (record.promptTokens() >= 0) {
+                message.append(", tokens ").append(record.promptTokens()).append(" in ").append(record.completionTokens()).append(" out");
+                line = line.addKeyValue("prompt_tokens", record.promptTokens())
+                        .addKeyValue("completion_tokens", record.completionTokens());
+            }
+        }
+        withRequestMdc(record, line.setMessage(message.toString())::log);
+    }
+
+    private static void logPrompt(AccessRecord record, ChatRequest request) {
+        StringBuilder prompt = new StringBuilder();
+        for (ChatMessage message : request.messages()) {
+            if (prompt.length() >= PROMPT_LOG_LIMIT) {
+                break;
+            }
+            prompt.append(message.role()).append(": ").append(message.content()).append('\n');
+        }
+        if (prompt.length() > PROMPT_LOG_LIMIT) {
+            prompt.setLength(PROMPT_LOG_LIMIT);
+            prompt.append("…");
+        }
+        String text = "Prompt for " + request.model() + ":\n" + prompt;
+        withRequestMdc(record, () -> PROMPTS.debug(text));
+    }
+
+    /** Logs with the request's ids in the MDC, whether or not context propagation put them there already. */
+    private static void withRequestMdc(AccessRecord record, Runnable log) {
+        String previousRequest = MDC.get(RequestLogContext.REQUEST_ID);
+        String previousUser = MDC.get(RequestLogContext.USER_ID);
+        RequestLogContext.put(record);
+        try {
+            log.run();
+        }
+        finally {
+            RequestLogContext.putOrRemove(RequestLogContext.REQUEST_ID, previousRequest);
+            RequestLogContext.putOrRemove(RequestLogContext.USER_ID, previousUser);
+        }
+    }
+
+    static boolean isProbe(String path) {
+        return path.startsWith("/actuator/") || path.equals("/health") || path.equals("/ready");
+    }
+}

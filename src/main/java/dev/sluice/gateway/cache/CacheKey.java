@@ -1,0 +1,140 @@
+package dev.sluice.gateway.cache;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+import dev.sluice.gateway.chat.ChatMessage;
+import dev.sluice.gateway.chat.ChatRequest;
+import dev.sluice.gateway.chat.ToolCall;
+import dev.sluice.gateway.chat.ToolDefinition;
+
+/**
+ * The cache key of a request: SHA-256 over a canonical form of everything that shapes the reply (the model or alias,
+ * every message, every sampling parameter, tools, tool choice, response format), prefixed by the scope it is kept
+ * in ({@code shared}, or the caller's id). Each field goes in with a tag and a length, so that no two different
+ * requests can be written the same way. The OpenAI {@code user} field names the end user for the provider's abuse
+ * tracking and does not change the reply, so it is left out.
+ */
+final class CacheKey {
+
+    private static final HexFormat HEX = HexFormat.of();
+    private static final byte NULL = 0;
+    private static final byte PRESENT = 1;
+
+    private CacheKey() {
+    }
+
+    /** {@code <prefix><scope>:<64 hex digits>} */
+    static String of(String prefix, String scope, ChatRequest request) {
+        return prefix + scope + ":" + HEX.formatHex(digest(request));
+    }
+
+    static byte[] digest(ChatRequest request) {
+        Digest d = new Digest();
+        d.tag('v').integer(1);
+        d.tag('m').text(request.model());
+        d.tag('M').integer(request.messages().size());
+        for (ChatMessage message : request.messages()) {
+            d.text(message.role().wireName()).text(message.content()).text(message.toolCallId()).text(message.name());
+            d.integer(message.toolCalls().size());
+            for (ToolCall call : message.toolCalls()) {
+                d.text(call.id()).text(call.name()).text(call.arguments());
+            }
+        }
+        d.tag('t').number(request.temperature());
+        d.tag('p').number(request.topP());
+        d.tag('x').number(request.maxTokens() == null ? null : request.maxTokens().doubleValue());
+        d.tag('s').texts(request.stop());
+        d.tag('e').number(request.seed() == null ? null : request.seed().doubleValue());
+        d.tag('r').number(request.presencePenalty());
+        d.tag('f').number(request.frequencyPenalty());
+        List<ToolDefinition> tools = request.tools();
+        d.tag('T').integer(tools.size());
+        for (ToolDefinition tool : tools) {
+            d.text(tool.name()).text(tool.description())
+                    .text(tool.parameters() == null ? null : tool.parameters().toString())
+                    .text(tool.strict() == null ? null : tool.strict().toString());
+        }
+        d.tag('c');
+        if (request.toolChoice() == null) {
+            d.text(null);
+        }
+        else {
+            d.text(request.toolChoice().mode().name()).text(request.toolChoice().function());
+        }
+        d.tag('P').text(request.parallelToolCalls() == null ? null : request.parallelToolCalls().toString());
+        d.tag('F');
+        if (request.responseFormat() == null) {
+            d.text(null);
+        }
+        else {
+            d.text(request.responseFormat().type())
+                    .text(request.responseFormat().jsonSchema() == null ? null : request.responseFormat().jsonSchema().toString());
+        }
+        return d.sha.digest();
+    }
+
+    private static final class Digest {
+
+        private final MessageDigest sha;
+        private final byte[] scratch = new byte[8];
+
+        Digest() {
+            try {
+                sha = MessageDigest.getInstance("SHA-256");
+            }
+            catch (NoSuchAlgorithmException impossible) {
+                throw new IllegalStateException("every Java platform has SHA-256", impossible);
+            }
+        }
+
+        Digest tag(char tag) {
+            sha.update((byte) tag);
+            return this;
+        }
+
+        Digest integer(int value) {
+            for (int i = 0; i < 4; i++) {
+                scratch[i] = (byte) (value >>> (24 - 8 * i));
+            }
+            sha.update(scratch, 0, 4);
+            return this;
+        }
+
+        Digest number(Double value) {
+            if (value == null) {
+                sha.update(NULL);
+                return this;
+            }
+            sha.update(PRESENT);
+            // 0.0 and -0.0 are the same temperature.
+            long bits = Double.doubleToLongBits(value == 0.0 ? 0.0 : value);
+            for (int i = 0; i < 8; i++) {
+                scratch[i] = (byte) (bits >>> (56 - 8 * i));
+            }
+            sha.update(scratch, 0, 8);
+            return this;
+        }
+
+        Digest text(String value) {
+            if (value == null) {
+                sha.update(NULL);
+                return this;
+            }
+            sha.update(PRESENT);
+            byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+            integer(bytes.length);
+            sha.update(bytes);
+            return this;
+        }
+
+        Digest texts(List<String> values) {
+            integer(values.size());
+            values.forEach(this::text);
+            return this;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.sluice.gateway.cache;
+
+import java.util.List;
+
+import dev.sluice.gateway.chat.ChatMessage;
+import dev.sluice.gateway.chat.ChatRequest;
+import dev.sluice.gateway.chat.ResponseFormat;
+import dev.sluice.gateway.chat.Role;
+import dev.sluice.gateway.chat.ToolChoice;
+import dev.sluice.gateway.chat.ToolDefinition;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CacheKeyTests {
+
+    private static final ChatRequest BASE = new ChatRequest("fast", List.of(ChatMessage.of(Role.SYSTEM, "Be brief."),
+            ChatMessage.of(Role.USER, "Hi")), 0.0, null, 100, List.of("\n"), null, null, null, null, null, null, null, null);
+
+    @Test
+    void theSameRequestHasTheSameKeyInItsScope() {
+        String key = CacheKey.of("sluice:cache:", "user-1", BASE);
+
+        assertThat(key).matches("sluice:cache:user-1:[0-9a-f]{64}");
+        assertThat(CacheKey.of("sluice:cache:", "user-1", copy(BASE))).isEqualTo(key);
+        assertThat(CacheKey.of("sluice:cache:", "user-2", BASE)).as("another user's scope").isNotEqualTo(key);
+    }
+
+    @Test
+    void everythingThatShapesTheReplyChangesTheKey() {
+        JsonMapper json = JsonMapper.builder().build();
+        List<ChatRequest> variants = List.of(
+                BASE.withModel("smart"),
+                BASE.withMessages(List.of(ChatMessage.of(Role.SYSTEM, "Be brief."), ChatMessage.of(Role.USER, "Hi!"))),
+                BASE.withMessages(List.of(ChatMessage.of(Role.USER, "Be brief."), ChatMessage.of(Role.USER, "Hi"))),
+                // The same text split differently between messages.
+                BASE.withMessages(List.of(ChatMessage.of(Role.SYSTEM, "Be brief.H"), ChatMessage.of(Role.USER, "i"))),
+                with(BASE, 0.5, null, 100, List.of("\n"), null),
+                with(BASE, 0.0, 0.9, 100, List.of("\n"), null),
+                with(BASE, 0.0, null, 101, List.of("\n"), null),
+                with(BASE, 0.0, null, null, List.of("\n"), null),
+                with(BASE, 0.0, null, 100, List.of(), null),
+                with(BASE, 0.0, null, 100, List.of("\n"), 42L),
+                new ChatRequest("fast", BASE.messages(), 0.0, null, 100, List.of("\n"), null, null, null,
+                        List.of(new ToolDefinition("weather", null, json.readTree("{\"type\":\"object\"}"), null)),
+                        null, null, null, null),
+                new ChatRequest("fast", BASE.messages(), 0.0, null, 100, List.of("\n"), null, null, null, null,
+                        ToolChoice.of(ToolChoice.Mode.REQUIRED), null, null, null),
+                new ChatRequest("fast", BASE.messages(), 0.0, null, 100, List.of("\n"), null, null, null, null, null, null,
+                        new ResponseFormat("json_object", null), null));
+
+        String base = CacheKey.of("p:", "s", BASE);
+        assertThat(variants).allSatisfy(variant -> assertThat(CacheKey.of("p:", "s", variant)).isNotEqualTo(base));
+        assertThat(variants.stream().map(variant -> CacheKey.of("p:", "s", variant)).distinct()).hasSize(variants.size());
+    }
+
+    @Test
+    void theEndUserNameAndTheSignOfZeroDoNotChangeTheKey() {
+        ChatRequest named = new ChatRequest("fast", BASE.messages(), -0.0, null, 100, List.of("\n"), null, null, null, null,
+                null, null, null, "end-user-7");
+
+        assertThat(CacheKey.of("p:", "s", named)).isEqualTo(CacheKey.of("p:", "s", BASE));
+    }
+
+    private static ChatRequest copy(ChatRequest request) {
+        return request.withMessages(List.copyOf(request.messages()));
+    }
+
+    private static ChatRequest with(ChatRequest request, Double temperature, Double topP, Integer maxTokens, List<String> stop,
+            Long seed) {
+        return new ChatRequest(request.model(), request.messages(), temperature, topP, maxTokens, stop, seed, null, null, null,
+                null, null, null, null);
+    }
+}

@@ -1,0 +1,272 @@
+package dev.sluice.gateway.cache;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.chat.ChatMessage;
+import dev.sluice.gateway.chat.ChatRequest;
+import dev.sluice.gateway.chat.FinishReason;
+import dev.sluice.gateway.chat.Role;
+import dev.sluice.gateway.routing.RouteTrace;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+import org.springframework.util.unit.DataSize;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.test.StepVerifier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The cache on the chat path, in memory, against a scripted upstream: single flight, what is stored, degrading. */
+class ReplyCacheTests {
+
+    private static final ChatRequest DETERMINISTIC = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Hi")), 0.0,
+            null, null, null, null, null, null, null, null, null, null, null);
+    private static final List<ChatChunk> REPLY = List.of(new ChatChunk.TextDelta("Hel"), new ChatChunk.TextDelta("lo"),
+            new ChatChunk.Finish(FinishReason.STOP), new ChatChunk.Usage(1, 2));
+
+    private SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final Upstream upstream = new Upstream();
+    private ReplyCache cache = cache(CacheProperties.defaults(), new LocalResponseCache(1 << 20, registry));
+
+    @Test
+    void identicalRequestsInFlightShareOneCallAndOneClientLeavingTakesOnlyItsOwnStream() {
+        List<ChatChunk> first = new CopyOnWriteArrayList<>();
+        Disposable leaving = serve(CacheRequest.none()).subscribe(first::add);
+        CacheRequest secondRequest = CacheRequest.none();
+        Mono<List<ChatChunk>> second = serve(secondRequest).collectList().cache();
+        second.subscribe();
+
+        upstream.emit(REPLY.get(0));
+        leaving.dispose();
+        Mono<List<ChatChunk>> third = serve(CacheRequest.none()).collectList().cache();
+        third.subscribe();
+        upstream.emit(REPLY.get(1), REPLY.get(2), REPLY.get(3));
+        upstream.complete();
+
+        assertThat(second.block(Duration.ofSeconds(5))).isEqualTo(REPLY);
+        assertThat(third.block(Duration.ofSeconds(5))).as("a late joiner gets the whole reply from its start").isEqualTo(REPLY);
+        assertThat(first).containsExactly(REPLY.get(0));
+        assertThat(upstream.calls.get()).isEqualTo(1);
+        assertThat(upstream.cancelled).as("the call went on for the others").isFalse();
+        assertThat(secondRequest.status()).isEqualTo(CacheStatus.MISS);
+        assertThat(count("sluice.cache.calls.saved", "by", "single_flight")).isEqualTo(2);
+    }
+
+    @Test
+    void whenEveryClientLeavesTheCallIsCancelledAndTheNextRequestCallsAfresh() {
+        Disposable one = serve(CacheRequest.none()).subscribe();
+        Disposable two = serve(CacheRequest.none()).subscribe();
+        upstream.emit(REPLY.get(0));
+
+        one.dispose();
+        assertThat(upstream.cancelled).isFalse();
+        two.dispose();
+
+        assertThat(upstream.cancelled).as("no one left to read it").isTrue();
+        assertThat(cache.inFlight()).isZero();
+        serve(CacheRequest.none()).subscribe();
+        assertThat(upstream.calls.get()).isEqualTo(2);
+    }
+
+    @Test
+    void aCompleteReplyIsStoredAndReplayedWithoutACall() {
+        serve(CacheRequest.none()).subscribe();
+        upstream.emit(REPLY.toArray(ChatChunk[]::new));
+        upstream.complete();
+        await().atMost(Duration.ofSeconds(5)).until(() -> cache.inFlight() == 0);
+
+        CacheRequest again = CacheRequest.none();
+        StepVerifier.create(serve(again)).expectNextSequence(REPLY).verifyComplete();
+
+        assertThat(again.status()).isEqualTo(CacheStatus.HIT);
+        assertThat(again.cached()).isTrue();
+        assertThat(upstream.calls.get()).isEqualTo(1);
+        assertThat(count("sluice.cache.writes", "outcome", "stored")).isEqualTo(1);
+        assertThat(registry.get("sluice.cache.entry.bytes").summary().totalAmount()).isPositive();
+    }
+
+    @Test
+    void aFailedOrUnfinishedReplyIsNeverStored() {
+        StepVerifier.create(serve(CacheRequest.none()))
+                .then(() -> upstream.emit(REPLY.get(0)))
+                .then(() -> upstream.fail(new IllegalStateException("broke")))
+                .expectNext(REPLY.get(0))
+                .verifyErrorMessage("broke");
+        StepVerifier.create(serve(CacheRequest.none()))
+                .then(() -> upstream.emit(REPLY.get(0), REPLY.get(1)))
+                .then(upstream::complete)
+                .expectNextCount(2)
+                .verifyComplete();
+        StepVerifier.create(serve(CacheRequest.none()))
+                .then(() -> upstream.emit(REPLY.toArray(ChatChunk[]::new)))
+                .then(upstream::complete)
+                .expectNextCount(4)
+                .verifyComplete();
+
+        assertThat(upstream.calls.get()).as("neither the failed nor the unfinished reply answered the next").isEqualTo(3);
+    }
+
+    @Test
+    void aReplyOverTheSizeLimitIsServedButNotStored() {
+        cache = cache(properties(CacheProperties.When.DETERMINISTIC, 64), new LocalResponseCache(1 << 20, registry));
+        ChatChunk longText = new ChatChunk.TextDelta("x".repeat(100));
+
+        StepVerifier.create(serve(CacheRequest.none()))
+                .then(() -> upstream.emit(longText, new ChatChunk.Finish(FinishReason.STOP)))
+                .then(upstream::complete)
+                .expectNext(longText, new ChatChunk.Finish(FinishReason.STOP))
+                .verifyComplete();
+
+        assertThat(count("sluice.cache.writes", "outcome", "too_large")).isEqualTo(1);
+        assertThat(count("sluice.cache.writes", "outcome", "stored")).isZero();
+    }
+
+    @Test
+    void requestsThePolicyLeavesOutPassByAndNoStoreSkipsTheWrite() {
+        ChatRequest warm = new ChatRequest("fast", DETERMINISTIC.messages(), 0.7, null, null, null, null, null, null, null, null,
+                null, null, null);
+        CacheRequest bypassed = CacheRequest.none();
+        StepVerifier.create(cache.serve(warm, bypassed, new RouteTrace(), () -> Flux.fromIterable(REPLY)))
+                .expectNextCount(4).verifyComplete();
+        assertThat(bypassed.status()).isEqualTo(CacheStatus.BYPASS);
+
+        CacheRequest noStore = CacheRequest.of(List.of("no-store"));
+        StepVerifier.create(serve(noStore))
+                .then(() -> upstream.emit(REPLY.toArray(ChatChunk[]::new)))
+                .then(upstream::complete)
+                .expectNextCount(4).verifyComplete();
+        assertThat(noStore.status()).isEqualTo(CacheStatus.MISS);
+        assertThat(count("sluice.cache.writes", "outcome", "stored")).isZero();
+        assertThat(count("sluice.cache.requests", "result", "bypass")).isEqualTo(1);
+    }
+
+    @Test
+    void optInCachesOnlyWhatAsksForItAndAlwaysCachesEverything() {
+        ChatRequest warm = new ChatRequest("fast", DETERMINISTIC.messages(), 0.7, null, null, null, null, null, null, null, null,
+                null, null, null);
+        cache = cache(properties(CacheProperties.When.OPT_IN, 262_144), new LocalResponseCache(1 << 20, registry));
+        CacheRequest plain = CacheRequest.none();
+        CacheRequest optedIn = CacheRequest.of(List.of("max-age=60"));
+        cache.serve(DETERMINISTIC, plain, new RouteTrace(), () -> Flux.fromIterable(REPLY)).blockLast();
+        cache.serve(warm, optedIn, new RouteTrace(), () -> Flux.fromIterable(REPLY)).blockLast();
+        assertThat(plain.status()).as("temperature 0 is not enough here").isEqualTo(CacheStatus.BYPASS);
+        assertThat(optedIn.status()).isEqualTo(CacheStatus.MISS);
+
+        cache = cache(properties(CacheProperties.When.ALWAYS, 262_144), new LocalResponseCache(1 << 20, registry));
+        CacheRequest any = CacheRequest.none();
+        cache.serve(warm, any, new RouteTrace(), () -> Flux.fromIterable(REPLY)).blockLast();
+        assertThat(any.status()).isEqualTo(CacheStatus.MISS);
+    }
+
+    @Test
+    void aLookupThatHangsIsAMissAfterTheLookupTimeout() {
+        cache = cache(CacheProperties.defaults(), new Failing(Mono.never()));
+        CacheRequest request = CacheRequest.none();
+
+        StepVerifier.create(serve(request))
+                .then(() -> upstream.emit(REPLY.toArray(ChatChunk[]::new)))
+                .then(upstream::complete)
+                .expectNextSequence(REPLY)
+                .verifyComplete();
+
+        assertThat(request.status()).isEqualTo(CacheStatus.MISS);
+        assertThat(count("sluice.cache.unavailable", "operation", "lookup")).isEqualTo(1);
+        assertThat(registry.get("sluice.cache.degraded").gauge().value()).isEqualTo(1);
+    }
+
+    @Test
+    void aLookupThatFailsIsAMissAtOnceAndAFailedWriteIsCounted() {
+        cache = cache(CacheProperties.defaults(), new Failing(Mono.error(new IllegalStateException("Redis is down"))));
+
+        StepVerifier.create(serve(CacheRequest.none()))
+                .then(() -> upstream.emit(REPLY.toArray(ChatChunk[]::new)))
+                .then(upstream::complete)
+                .expectNextSequence(REPLY)
+                .verifyComplete();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> count("sluice.cache.writes", "outcome", "failed") == 1);
+        assertThat(cache.inFlight()).isZero();
+    }
+
+    private Flux<ChatChunk> serve(CacheRequest request) {
+        return cache.serve(DETERMINISTIC, request, new RouteTrace(), upstream::call);
+    }
+
+    /** A cache with meters of its own (a registry keeps the first gauge of a name). */
+    private ReplyCache cache(CacheProperties properties, ResponseCache store) {
+        registry = new SimpleMeterRegistry();
+        return new ReplyCache(properties, store, new CacheMeters(registry));
+    }
+
+    private static CacheProperties properties(CacheProperties.When when, int maxEntryBytes) {
+        return new CacheProperties(true, Duration.ofHours(1), maxEntryBytes, when, null, null, Duration.ofMillis(100),
+                Duration.ofSeconds(1), 1000, DataSize.ofMegabytes(1));
+    }
+
+    private double count(String name, String tag, String value) {
+        return registry.get(name).tag(tag, value).counter().count();
+    }
+
+    /** An upstream the test drives chunk by chunk; each call is a new stream. */
+    private static final class Upstream {
+        final AtomicInteger calls = new AtomicInteger();
+        volatile boolean cancelled;
+        private volatile Sinks.Many<ChatChunk> current;
+
+        Flux<ChatChunk> call() {
+            return Flux.defer(() -> {
+                calls.incrementAndGet();
+                cancelled = false;
+                current = Sinks.many().unicast().onBackpressureBuffer();
+                return current.asFlux().doOnCancel(() -> cancelled = true);
+            });
+        }
+
+        void emit(ChatChunk... chunks) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> current != null);
+            for (ChatChunk chunk : chunks) {
+                current.tryEmitNext(chunk).orThrow();
+            }
+        }
+
+        void complete() {
+            current.tryEmitComplete().orThrow();
+        }
+
+        void fail(Throwable failure) {
+            current.tryEmitError(failure).orThrow();
+        }
+    }
+
+    /** A store whose lookups answer {@code lookup} and whose writes fail. */
+    private record Failing(Mono<byte[]> lookup) implements ResponseCache {
+
+        @Override
+        public Mono<byte[]> get(String key) {
+            return lookup;
+        }
+
+        @Override
+        public Mono<Void> put(String key, byte[] value, Duration ttl) {
+            return Mono.error(new IllegalStateException("Redis is down"));
+        }
+
+        @Override
+        public Mono<Long> clear() {
+            return Mono.error(new IllegalStateException("Redis is down"));
+        }
+
+        @Override
+        public String kind() {
+            return "failing";
+        }
+    }
+}
