@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.sluice.bench.FakeUpstream;
 import dev.sluice.bench.Script;
@@ -15,6 +16,8 @@ import dev.sluice.gateway.testing.SseEvents;
 import io.r2dbc.spi.ConnectionFactories;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.ReadinessState;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -68,9 +71,17 @@ class GracefulShutdownIT {
                         .onErrorResume(failure -> Flux.empty()))
                 .subscribe();
         await().atMost(Duration.ofSeconds(10)).until(() -> started.size() >= CHATS);
+        AtomicInteger completedWhenNotReady = new AtomicInteger(-1);
+        app.addApplicationListener(event -> {
+            if (event instanceof AvailabilityChangeEvent<?> change && change.getState() == ReadinessState.REFUSING_TRAFFIC) {
+                completedWhenNotReady.set(completed.size());
+            }
+        });
 
         app.close();
 
+        assertThat(completedWhenNotReady.get()).as("readiness went down first, while the streams were still running")
+                .isBetween(0, CHATS - 1);
         assertThat(completed).as("the graceful shutdown let the streams in flight finish").hasSize(CHATS);
         DatabaseClient direct = DatabaseClient.create(ConnectionFactories.get(ExternalServices.get().r2dbcUrl()));
         Long stored = Flux.fromIterable(completed)
