@@ -1,8 +1,6 @@
 package dev.sluice.gateway.cache;
 
-import io.lettuce.core.resource.ClientResources;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -16,18 +14,13 @@ class CacheConfiguration {
         return new ReplyCache(properties, responseCache, new CacheMeters(registry));
     }
 
-    /** Its Redis connection, if any, closes with the context; the client resources it uses are Spring Boot's. */
+    /** Its Redis connection, if any, closes with the context. */
     @Bean(destroyMethod = "close")
-    ResponseCache responseCache(CacheProperties properties, Environment environment,
-            ObjectProvider<ClientResources> resources, MeterRegistry registry) {
+    ResponseCache responseCache(CacheProperties properties, Environment environment, MeterRegistry registry) {
         String url = environment.getProperty("spring.data.redis.url");
         if (!properties.enabled() || url == null || url.isBlank()) {
             return new LocalResponseCache(properties.localMaxBytes().toBytes(), registry);
         }
-        ClientResources shared = resources.getIfAvailable();
-        if (shared == null) {
-            throw new IllegalStateException("spring.data.redis.url is set, but no Lettuce client resources exist");
-        }
-        return new RedisResponseCache(url, shared, properties);
+        return new RedisResponseCache(url, properties);
     }
 }

@@ -19,6 +19,10 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.DefaultEventLoopGroupProvider;
+import io.lettuce.core.resource.EventLoopGroupProvider;
+import io.lettuce.core.resource.Transports;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.ThreadExecutorMap;
 import org.apache.commons.logging.Log;
@@ -39,6 +43,10 @@ import reactor.util.retry.Retry;
  * instead of queueing for the reconnect, and a command Redis sits on fails after the write timeout at the latest
  * (lookups give up sooner, see {@link ReplyCache}). Lettuce reconnects by itself; a Redis that is down when the
  * gateway starts is retried in the background, with misses meanwhile.
+ * <p>
+ * Single writer, as for the rate limits' connection: the connection has an I/O event loop of its own and every
+ * command is sent from it. Lettuce guards each write with a per-connection lock; written from every request's
+ * event loop at once, that lock would be contended (a parked event loop), and answers come back on the loop anyway.
  */
 final class RedisResponseCache implements ResponseCache {
 
@@ -46,6 +54,9 @@ final class RedisResponseCache implements ResponseCache {
     private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
     private static final Log logger = LogFactory.getLog(RedisResponseCache.class);
 
+    private final EventLoopGroupProvider eventLoops;
+    private final ClientResources resources;
+    private final Scheduler writer;
     private final RedisClient client;
     private final String keyPrefix;
     private final Disposable connecting;
@@ -53,10 +64,22 @@ final class RedisResponseCache implements ResponseCache {
     /** One scheduler per event loop that looks entries up: as many as the server has loops. */
     private final Map<EventExecutor, Scheduler> callerLoops = new ConcurrentHashMap<>();
 
-    RedisResponseCache(String url, ClientResources resources, CacheProperties properties) {
+    RedisResponseCache(String url, CacheProperties properties) {
         RedisURI uri = RedisURI.create(url);
         uri.setTimeout(CONNECT_TIMEOUT);
         this.keyPrefix = properties.keyPrefix();
+        // One I/O thread, so that the connection is on the loop commands are sent from, across reconnects too.
+        this.eventLoops = new DefaultEventLoopGroupProvider(1);
+        this.resources = DefaultClientResources.builder().eventLoopGroupProvider(eventLoops).build();
+        EventExecutor loop = eventLoops.allocate(Transports.eventLoopGroupClass()).next();
+        this.writer = Schedulers.fromExecutor(task -> {
+            if (loop.inEventLoop()) {
+                task.run();
+            }
+            else {
+                loop.execute(task);
+            }
+        });
         this.client = RedisClient.create(resources);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
@@ -89,10 +112,11 @@ final class RedisResponseCache implements ResponseCache {
                 }, failure -> logger.error("Gave up connecting to Redis for the response cache", failure));
     }
 
-    private Mono<RedisReactiveCommands<String, byte[]>> commands() {
+    /** {@code command} sent from the connection's own loop, or an error while there is no connection. */
+    private <T> Mono<T> send(java.util.function.Function<RedisReactiveCommands<String, byte[]>, Mono<T>> command) {
         StatefulRedisConnection<String, byte[]> current = connection;
         return current == null ? Mono.error(new IllegalStateException("not connected to Redis yet"))
-                : Mono.just(current.reactive());
+                : Mono.defer(() -> command.apply(current.reactive())).subscribeOn(writer);
     }
 
     /**
@@ -102,7 +126,7 @@ final class RedisResponseCache implements ResponseCache {
     @Override
     public Mono<byte[]> get(String key) {
         return Mono.defer(() -> {
-            Mono<byte[]> value = commands().flatMap(redis -> redis.get(key));
+            Mono<byte[]> value = send(redis -> redis.get(key));
             EventExecutor caller = ThreadExecutorMap.currentExecutor();
             return caller == null ? value : value.publishOn(callerLoops.computeIfAbsent(caller, Schedulers::fromExecutor));
         });
@@ -110,15 +134,15 @@ final class RedisResponseCache implements ResponseCache {
 
     @Override
     public Mono<Void> put(String key, byte[] value, Duration ttl) {
-        return commands().flatMap(redis -> redis.set(key, value, SetArgs.Builder.px(ttl.toMillis()))).then();
+        return send(redis -> redis.set(key, value, SetArgs.Builder.px(ttl.toMillis()))).then();
     }
 
     /** Every key under the prefix, found with {@code SCAN} (never {@code KEYS}) and removed with {@code UNLINK}. */
     @Override
     public Mono<Long> clear() {
-        return commands().flatMap(redis -> ScanStream.scan(redis, KeyScanArgs.Builder.matches(glob(keyPrefix) + "*").limit(500))
+        return send(redis -> ScanStream.scan(redis, KeyScanArgs.Builder.matches(glob(keyPrefix) + "*").limit(500))
                 .buffer(500)
-                .concatMap(keys -> redis.unlink(keys.toArray(String[]::new)))
+                .concatMap(keys -> redis.unlink(keys.toArray(String[]::new)).subscribeOn(writer))
                 .reduce(0L, Long::sum));
     }
 
@@ -139,7 +163,6 @@ final class RedisResponseCache implements ResponseCache {
         return "redis";
     }
 
-    /** The client only: the resources are Spring Boot's and close with the context. */
     @Override
     public void close() {
         connecting.dispose();
@@ -147,6 +170,8 @@ final class RedisResponseCache implements ResponseCache {
         if (current != null) {
             current.closeAsync();
         }
-        client.shutdownAsync(0, 2, TimeUnit.SECONDS);
+        client.shutdown(0, 2, TimeUnit.SECONDS);
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
+        eventLoops.shutdown(0, 2, TimeUnit.SECONDS); // given to Lettuce, so not shut down with its resources
     }
 }

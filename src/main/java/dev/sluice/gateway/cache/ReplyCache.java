@@ -276,14 +276,18 @@ public final class ReplyCache {
         /** One client's stream; {@code abandoned} when the flight was given up before this client subscribed. */
         Flux<ChatChunk> participant(Supplier<Flux<ChatChunk>> abandoned) {
             return Flux.deferContextual(context -> {
+                boolean joined;
                 boolean first;
                 synchronized (this) {
-                    if (this.abandoned) {
-                        return abandoned.get();
+                    joined = !this.abandoned;
+                    first = joined && !started;
+                    if (joined) {
+                        clients++;
+                        started = true;
                     }
-                    clients++;
-                    first = !started;
-                    started = true;
+                }
+                if (!joined) {
+                    return abandoned.get();
                 }
                 Flux<ChatChunk> mine = sink.asFlux().doFinally(this::left);
                 // The call runs in the first client's context (its caller, its request id in logs).
@@ -339,10 +343,11 @@ public final class ReplyCache {
                 abandon = clients == 0 && !ended && signal == SignalType.CANCEL;
                 if (abandon) {
                     abandoned = true;
+                    // In the same step: a request must never find a flight in the map that it cannot join.
+                    leaveMap();
                 }
             }
             if (abandon) {
-                leaveMap();
                 call.dispose();
             }
         }

@@ -48,6 +48,7 @@ public class ChatService {
     public Flux<ChatChunk> stream(ChatRequest request, RouteTrace trace, CacheRequest cacheRequest) {
         checkLimits(request.messages());
         Route route = models.resolve(request.model());
+        trace.route(route.name());
         return AccessLog.observe(request, trace,
                 quota.meter(request, cache.serve(request, cacheRequest, trace, () -> router.stream(route, request, trace))));
     }

@@ -75,7 +75,6 @@ public class Router {
     }
 
     public Flux<ChatChunk> stream(Route route, ChatRequest request, RouteTrace trace) {
-        trace.route(route.name());
         return Flux.defer(() -> {
                     active.increment();
                     return new Walk(route, request, trace).from(0);
