@@ -3,36 +3,19 @@ package dev.sluice.gateway.cache;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
-import io.lettuce.core.ClientOptions;
+import dev.sluice.gateway.redis.SingleWriterRedisConnection;
 import io.lettuce.core.KeyScanArgs;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanStream;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.reactive.RedisReactiveCommands;
-import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.codec.RedisCodec;
-import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.DefaultClientResources;
-import io.lettuce.core.resource.DefaultEventLoopGroupProvider;
-import io.lettuce.core.resource.EventLoopGroupProvider;
-import io.lettuce.core.resource.Transports;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.ThreadExecutorMap;
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
-import reactor.core.Disposable;
-import reactor.core.Disposables;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
-import reactor.util.retry.Retry;
 
 /**
  * The cache in Redis, shared by every replica: one key per entry under {@code sluice.cache.key-prefix}, the encoded
@@ -44,79 +27,25 @@ import reactor.util.retry.Retry;
  * (lookups give up sooner, see {@link ReplyCache}). Lettuce reconnects by itself; a Redis that is down when the
  * gateway starts is retried in the background, with misses meanwhile.
  * <p>
- * Single writer, as for the rate limits' connection: the connection has an I/O event loop of its own and every
- * command is sent from it. Lettuce guards each write with a per-connection lock; written from every request's
- * event loop at once, that lock would be contended (a parked event loop), and answers come back on the loop anyway.
+ * On a {@link SingleWriterRedisConnection}, as the rate limits: every command is sent from the connection's own loop.
  */
 final class RedisResponseCache implements ResponseCache {
 
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
-    private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
-    private static final Log logger = LogFactory.getLog(RedisResponseCache.class);
-
-    private final EventLoopGroupProvider eventLoops;
-    private final ClientResources resources;
-    private final Scheduler writer;
-    private final RedisClient client;
+    private final SingleWriterRedisConnection redis;
     private final String keyPrefix;
-    private final Disposable connecting;
-    private volatile StatefulRedisConnection<String, byte[]> connection;
     /** One scheduler per event loop that looks entries up: as many as the server has loops. */
     private final Map<EventExecutor, Scheduler> callerLoops = new ConcurrentHashMap<>();
 
     RedisResponseCache(String url, CacheProperties properties) {
-        RedisURI uri = RedisURI.create(url);
-        uri.setTimeout(CONNECT_TIMEOUT);
+        this.redis = new SingleWriterRedisConnection(url, properties.writeTimeout(), "the response cache", opened -> { });
         this.keyPrefix = properties.keyPrefix();
-        // One I/O thread, so that the connection is on the loop commands are sent from, across reconnects too.
-        this.eventLoops = new DefaultEventLoopGroupProvider(1);
-        this.resources = DefaultClientResources.builder().eventLoopGroupProvider(eventLoops).build();
-        EventExecutor loop = eventLoops.allocate(Transports.eventLoopGroupClass()).next();
-        this.writer = Schedulers.fromExecutor(task -> {
-            if (loop.inEventLoop()) {
-                task.run();
-            }
-            else {
-                loop.execute(task);
-            }
-        });
-        this.client = RedisClient.create(resources);
-        client.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.builder().fixedTimeout(properties.writeTimeout()).build())
-                .socketOptions(SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).build())
-                .build());
-        this.connecting = connectFirst(uri) ? Disposables.disposed() : keepConnecting(uri);
-    }
-
-    /** One attempt while the application starts, on the main thread, so that the first requests can hit. */
-    private boolean connectFirst(RedisURI uri) {
-        try {
-            connection = client.connect(CODEC, uri);
-            return true;
-        }
-        catch (RuntimeException unreachable) {
-            logger.warn("Redis for the response cache is not reachable (" + unreachable.getMessage()
-                    + "); every lookup is a miss until it is");
-            return false;
-        }
-    }
-
-    private Disposable keepConnecting(RedisURI uri) {
-        return Mono.defer(() -> Mono.fromCompletionStage(client.connectAsync(CODEC, uri)))
-                .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1)).maxBackoff(Duration.ofSeconds(30)))
-                .subscribe(opened -> {
-                    connection = opened;
-                    logger.info("Response cache connected to Redis");
-                }, failure -> logger.error("Gave up connecting to Redis for the response cache", failure));
     }
 
     /** {@code command} sent from the connection's own loop, or an error while there is no connection. */
-    private <T> Mono<T> send(java.util.function.Function<RedisReactiveCommands<String, byte[]>, Mono<T>> command) {
-        StatefulRedisConnection<String, byte[]> current = connection;
-        return current == null ? Mono.error(new IllegalStateException("not connected to Redis yet"))
-                : Mono.defer(() -> command.apply(current.reactive())).subscribeOn(writer);
+    private <T> Mono<T> send(Function<RedisReactiveCommands<String, byte[]>, Mono<T>> command) {
+        StatefulRedisConnection<String, byte[]> current = redis.connection();
+        return current == null ? Mono.error(new IllegalStateException("not connected to Redis"))
+                : Mono.defer(() -> command.apply(current.reactive())).subscribeOn(redis.loop());
     }
 
     /**
@@ -126,7 +55,7 @@ final class RedisResponseCache implements ResponseCache {
     @Override
     public Mono<byte[]> get(String key) {
         return Mono.defer(() -> {
-            Mono<byte[]> value = send(redis -> redis.get(key));
+            Mono<byte[]> value = send(commands -> commands.get(key));
             EventExecutor caller = ThreadExecutorMap.currentExecutor();
             return caller == null ? value : value.publishOn(callerLoops.computeIfAbsent(caller, Schedulers::fromExecutor));
         });
@@ -134,15 +63,15 @@ final class RedisResponseCache implements ResponseCache {
 
     @Override
     public Mono<Void> put(String key, byte[] value, Duration ttl) {
-        return send(redis -> redis.set(key, value, SetArgs.Builder.px(ttl.toMillis()))).then();
+        return send(commands -> commands.set(key, value, SetArgs.Builder.px(ttl.toMillis()))).then();
     }
 
     /** Every key under the prefix, found with {@code SCAN} (never {@code KEYS}) and removed with {@code UNLINK}. */
     @Override
     public Mono<Long> clear() {
-        return send(redis -> ScanStream.scan(redis, KeyScanArgs.Builder.matches(glob(keyPrefix) + "*").limit(500))
+        return send(commands -> ScanStream.scan(commands, KeyScanArgs.Builder.matches(glob(keyPrefix) + "*").limit(500))
                 .buffer(500)
-                .concatMap(keys -> redis.unlink(keys.toArray(String[]::new)).subscribeOn(writer))
+                .concatMap(keys -> commands.unlink(keys.toArray(String[]::new)).subscribeOn(this.redis.loop()))
                 .reduce(0L, Long::sum));
     }
 
@@ -165,13 +94,6 @@ final class RedisResponseCache implements ResponseCache {
 
     @Override
     public void close() {
-        connecting.dispose();
-        StatefulRedisConnection<String, byte[]> current = connection;
-        if (current != null) {
-            current.closeAsync();
-        }
-        client.shutdown(0, 2, TimeUnit.SECONDS);
-        resources.shutdown(0, 2, TimeUnit.SECONDS);
-        eventLoops.shutdown(0, 2, TimeUnit.SECONDS); // given to Lettuce, so not shut down with its resources
+        redis.close();
     }
 }

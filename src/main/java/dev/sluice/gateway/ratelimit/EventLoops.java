@@ -3,12 +3,11 @@ package dev.sluice.gateway.ratelimit;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import dev.sluice.gateway.redis.SingleWriterRedisConnection;
 import io.netty.channel.EventLoop;
-import io.netty.util.concurrent.EventExecutor;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
 
 /**
@@ -32,18 +31,6 @@ final class EventLoops {
         }
         EventLoop loop = connection.channel().eventLoop();
         Scheduler scheduler = schedulers.get(loop);
-        return scheduler != null ? scheduler : schedulers.computeIfAbsent(loop, EventLoops::inlineWhenOn);
-    }
-
-    /** A scheduler for {@code loop} that runs a task at once when already on it. */
-    static Scheduler inlineWhenOn(EventExecutor loop) {
-        return Schedulers.fromExecutor(task -> {
-            if (loop.inEventLoop()) {
-                task.run();
-            }
-            else {
-                loop.execute(task);
-            }
-        });
+        return scheduler != null ? scheduler : schedulers.computeIfAbsent(loop, SingleWriterRedisConnection::inlineWhenOn);
     }
 }
