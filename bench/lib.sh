@@ -1,5 +1,6 @@
-# Shared by the benchmark scripts that run the gateway in production mode (history-read.sh, limits-cost.sh):
-# sourced, not run. Everything started through these functions is stopped on exit; every wait is bounded.
+# Shared by the benchmark scripts (sourced, not run): building, fake upstreams, the gateway in production mode
+# (start_gateway: history-read.sh, limits-cost.sh, cache-hit.sh), bounded waits. Everything started through these
+# functions, or added to BENCH_PIDS, is stopped on exit.
 #
 # Environment: DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379),
 # GATEWAY_OPTS (JVM options, -Xms256m -Xmx1g), GATEWAY_ARGS (more --name=value arguments for every gateway started),

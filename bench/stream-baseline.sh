@@ -20,68 +20,15 @@ INTERVAL=${INTERVAL:-20ms}
 FAKE_PORT=${FAKE_PORT:-9100}
 FAST_PORT=${FAST_PORT:-9101}
 GATEWAY_PORT=${GATEWAY_PORT:-8080}
-GATEWAY_OPTS=${GATEWAY_OPTS:-"-Xms256m -Xmx1g"}
-LOG_DIR=${LOG_DIR:-target/bench-logs}
-mkdir -p "$LOG_DIR"
-# Reactor Netty logs each broken connection at WARN; under load the client counts them instead.
-QUIET="-Dlogback.configurationFile=$PWD/bench/logback.xml"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 ROWS="$LOG_DIR/rows.md"
 : > "$ROWS"
 
 # Thousands of sockets per process: take every file descriptor we are allowed.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT INT TERM
-
-if [[ -z "${SKIP_BUILD:-}" ]]; then
-  echo "building..." >&2
-  CP=$(timeout 600 bench/classpath.sh)
-  GW_CP=$(timeout 600 bench/classpath.sh runtime)
-fi
-: "${CP:?CP (bench classpath) is not set}"
-: "${GW_CP:=$CP}"
-
-# Waits (bounded) until $2 answers; $1 names it, $3 is the pid that must stay alive meanwhile.
-wait_http() {
-  local name=$1 url=$2 pid=$3 limit=$4
-  for _ in $(seq "$((limit * 5))"); do
-    if curl -sf -o /dev/null --max-time 1 "$url"; then return 0; fi
-    if ! kill -0 "$pid" 2>/dev/null; then echo "$name exited early" >&2; return 1; fi
-    sleep 0.2
-  done
-  echo "$name not ready after ${limit}s" >&2
-  return 1
-}
-
-STARTED=
-start_fake() { # port tokens interval log; sets STARTED to its pid
-  java "$QUIET" -Xms128m -Xmx512m -cp "$CP" dev.sluice.bench.FakeUpstream \
-      --port "$1" --tokens "$2" --interval "$3" > "$LOG_DIR/$4" 2>&1 &
-  STARTED=$!
-  PIDS+=("$STARTED")
-  wait_http "fake upstream :$1" "http://127.0.0.1:$1/v1/models" "$STARTED" 30
-}
-
-# Seconds in a duration like 30s / 2m / 500ms, rounded up (for the outer timeouts).
-seconds() {
-  local d=$1
-  case "$d" in
-    *ms) echo $(( (${d%ms} + 999) / 1000 )) ;;
-    *s) echo "${d%s}" ;;
-    *m) echo $(( ${d%m} * 60 )) ;;
-    *) echo "$d" ;;
-  esac
-}
+bench_build
 
 # label url model key concurrency cpu-pid
 run_load() {
@@ -103,11 +50,10 @@ run_load() {
   tail -n 1 "$LOG_DIR/$label-$model-$conc.txt" >> "$ROWS"
 }
 
-start_fake "$FAKE_PORT" "$TOKENS" "$INTERVAL" fake.log
-FAKE_PID=$STARTED
 # A fast fake for concurrency 1: short replies give thousands of latency samples instead of a few dozen.
 start_fake "$FAST_PORT" 8 0ms fast.log
-FAST_PID=$STARTED
+FAST_PID=$FAKE_PID
+start_fake "$FAKE_PORT" "$TOKENS" "$INTERVAL" fake.log
 
 for conc in $CONCURRENCY; do
   if [[ "$conc" -le 1 ]]; then
@@ -140,7 +86,7 @@ JSON
   SPRING_APPLICATION_JSON="$GATEWAY_JSON" java $GATEWAY_OPTS -cp "$GW_CP" dev.sluice.gateway.SluiceApplication \
       --server.port="$GATEWAY_PORT" --logging.level.root=WARN > "$LOG_DIR/gateway.log" 2>&1 &
   GATEWAY_PID=$!
-  PIDS+=("$GATEWAY_PID")
+  BENCH_PIDS+=("$GATEWAY_PID")
   if wait_http gateway "http://127.0.0.1:$GATEWAY_PORT/actuator/health/readiness" "$GATEWAY_PID" 120; then
     for conc in $CONCURRENCY; do
       if [[ "$conc" -le 1 ]]; then
