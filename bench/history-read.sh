@@ -6,16 +6,17 @@
 #   bench/history-read.sh
 #   CONCURRENCY="16 64" DURATION=20s TURNS=25 bench/history-read.sh
 #
-# Knobs (environment): CONCURRENCY ("16 64"), DURATION (20s), WARMUP (requests before measuring, 20000, by
-# WARMUP_CONCURRENCY users: 64, so that the JIT is as warm before a run at 8 as before one at 64), TURNS (25),
+# Knobs (environment): CONCURRENCY ("8 16 64"), DURATION (20s), WARMUP (requests before measuring, 100000, by
+# WARMUP_CONCURRENCY users: 64, so that the JIT is as warm before a run at 8 as before one at 64; on 2 cores the
+# JIT needs about a minute and a half of this load to settle, and a shorter warm-up measures the JIT), TURNS (25),
 # LIMIT (20, the page size), FAKE_PORT (9181), GATEWAY_PORT (8181), and those of bench/lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 
-CONCURRENCY=${CONCURRENCY:-"16 64"}
+CONCURRENCY=${CONCURRENCY:-"8 16 64"}
 DURATION=${DURATION:-20s}
-WARMUP=${WARMUP:-20000}
+WARMUP=${WARMUP:-100000}
 WARMUP_CONCURRENCY=${WARMUP_CONCURRENCY:-64}
 TURNS=${TURNS:-25}
 LIMIT=${LIMIT:-20}

@@ -6,7 +6,6 @@ import dev.sluice.gateway.chat.ChatRequest;
 import dev.sluice.gateway.routing.RouteTrace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 import org.slf4j.spi.LoggingEventBuilder;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.server.reactive.ServerHttpResponse;
@@ -88,7 +87,7 @@ public final class AccessLog {
                         .addKeyValue("completion_tokens", record.completionTokens());
             }
         }
-        withRequestMdc(record, line.setMessage(message.toString())::log);
+        RequestLogContext.log(record, line.setMessage(message.toString())::log);
     }
 
     private static void logPrompt(AccessRecord record, ChatRequest request) {
@@ -104,21 +103,7 @@ public final class AccessLog {
             prompt.append("…");
         }
         String text = "Prompt for " + request.model() + ":\n" + prompt;
-        withRequestMdc(record, () -> PROMPTS.debug(text));
-    }
-
-    /** Logs with the request's ids in the MDC, whether or not context propagation put them there already. */
-    private static void withRequestMdc(AccessRecord record, Runnable log) {
-        String previousRequest = MDC.get(RequestLogContext.REQUEST_ID);
-        String previousUser = MDC.get(RequestLogContext.USER_ID);
-        RequestLogContext.put(record);
-        try {
-            log.run();
-        }
-        finally {
-            RequestLogContext.putOrRemove(RequestLogContext.REQUEST_ID, previousRequest);
-            RequestLogContext.putOrRemove(RequestLogContext.USER_ID, previousUser);
-        }
+        RequestLogContext.log(record, () -> PROMPTS.debug(text));
     }
 
     static boolean isProbe(String path) {

@@ -1,57 +1,70 @@
 package dev.sluice.gateway.accesslog;
 
 import java.util.UUID;
+import java.util.function.Supplier;
 
-import io.micrometer.context.ThreadLocalAccessor;
 import org.slf4j.MDC;
+import reactor.util.context.ContextView;
 
 /**
- * Puts the request id and the caller's id of the request being served into the logging MDC
- * ({@code request_id}, {@code user_id}), so that every log line written while serving it carries them (in
- * {@code prod}'s JSON lines as fields). Reactor moves a request between threads: with
- * {@code spring.reactor.context-propagation=auto} (set in {@code prod}) Reactor restores this from the
- * request's Reactor context, where {@link AccessLogConfiguration} puts its {@link AccessRecord}, at each hop.
- * Registered with Micrometer's {@code ContextRegistry} through {@code META-INF/services}.
+ * The request id and the caller's id of a request in the logging MDC ({@code request_id}, {@code user_id}; in
+ * {@code prod}'s JSON lines as fields), for the lines written while serving it: the access line, prompts, and
+ * the warnings and failures of a request.
+ * <p>
+ * Only around those lines, from the {@link AccessRecord} that {@link AccessLogConfiguration} puts into the
+ * request's Reactor context. Restoring thread-locals at every hop between threads (Reactor's automatic context
+ * propagation) would cost every request, at every operator, what a few log lines need.
  */
-public final class RequestLogContext implements ThreadLocalAccessor<AccessRecord> {
+public final class RequestLogContext {
 
     /** The Reactor context key of the request's {@link AccessRecord}. */
     public static final String KEY = "sluice.request";
     public static final String REQUEST_ID = "request_id";
     public static final String USER_ID = "user_id";
 
-    private static final ThreadLocal<AccessRecord> CURRENT = new ThreadLocal<>();
-
-    @Override
-    public Object key() {
-        return KEY;
+    private RequestLogContext() {
     }
 
-    @Override
-    public AccessRecord getValue() {
-        return CURRENT.get();
+    /** Logs with the ids of the request this Reactor context belongs to; plainly outside a request. */
+    public static void log(ContextView context, Runnable log) {
+        AccessRecord record = context.getOrDefault(KEY, null);
+        if (record == null) {
+            log.run();
+        }
+        else {
+            log(record, log);
+        }
     }
 
-    @Override
-    public void setValue(AccessRecord record) {
-        CURRENT.set(record);
-        put(record);
+    /** Computes {@code action}, which may log, with the ids of the request this Reactor context belongs to. */
+    public static <T> T withIds(ContextView context, Supplier<T> action) {
+        AccessRecord record = context.getOrDefault(KEY, null);
+        return record == null ? action.get() : withIds(record, action);
     }
 
-    @Override
-    public void setValue() {
-        CURRENT.remove();
-        MDC.remove(REQUEST_ID);
-        MDC.remove(USER_ID);
+    static void log(AccessRecord record, Runnable log) {
+        withIds(record, () -> {
+            log.run();
+            return null;
+        });
     }
 
-    static void put(AccessRecord record) {
-        putOrRemove(REQUEST_ID, record.requestId());
+    static <T> T withIds(AccessRecord record, Supplier<T> action) {
+        String previousRequest = MDC.get(REQUEST_ID);
+        String previousUser = MDC.get(USER_ID);
         UUID user = record.userId();
+        putOrRemove(REQUEST_ID, record.requestId());
         putOrRemove(USER_ID, user == null ? null : user.toString());
+        try {
+            return action.get();
+        }
+        finally {
+            putOrRemove(REQUEST_ID, previousRequest);
+            putOrRemove(USER_ID, previousUser);
+        }
     }
 
-    static void putOrRemove(String key, String value) {
+    private static void putOrRemove(String key, String value) {
         if (value == null) {
             MDC.remove(key);
         }

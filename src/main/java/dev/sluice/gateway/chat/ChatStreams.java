@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
+import dev.sluice.gateway.accesslog.RequestLogContext;
 import dev.sluice.gateway.cache.CacheRequest;
 import dev.sluice.gateway.cache.CacheStatus;
 import dev.sluice.gateway.routing.RouteTrace;
@@ -52,7 +53,9 @@ public final class ChatStreams {
         Scheduler timer = timerOfThisLoop();
         Flux<ServerSentEvent<String>> body = events
                 .doOnNext(event -> started.value = true)
-                .onErrorResume(failure -> started.value ? Mono.just(errorEvent.apply(failure)) : Mono.error(failure))
+                .onErrorResume(failure -> started.value
+                        ? Mono.deferContextual(context -> Mono.just(RequestLogContext.withIds(context, () -> errorEvent.apply(failure))))
+                        : Mono.error(failure))
                 .publish(shared -> Flux.merge(shared, heartbeats(shared, heartbeat, timer)));
         return ServerResponse.ok()
                 .contentType(MediaType.TEXT_EVENT_STREAM)

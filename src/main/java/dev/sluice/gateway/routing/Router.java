@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
+import dev.sluice.gateway.accesslog.RequestLogContext;
 import dev.sluice.gateway.chat.ChatChunk;
 import dev.sluice.gateway.chat.ChatMessage;
 import dev.sluice.gateway.chat.ChatRequest;
@@ -215,9 +216,11 @@ public class Router {
             if (error instanceof UpstreamException.AuthRejected rejected) {
                 breaker.releasePermission();
                 guard.meters().attempt(Outcome.AUTH_REJECTED);
-                lease.disable();
                 remember(rejected);
-                return tries(target, provider, guard, retry);
+                return Flux.deferContextual(context -> {
+                    RequestLogContext.log(context, lease::disable); // warns, naming this request
+                    return tries(target, provider, guard, retry);
+                });
             }
             if (error instanceof UpstreamException.Rejected) {
                 // The request itself is at fault: another provider would refuse it too.

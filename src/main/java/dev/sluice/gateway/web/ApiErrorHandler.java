@@ -3,6 +3,7 @@ package dev.sluice.gateway.web;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import dev.sluice.gateway.accesslog.RequestLogContext;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.springframework.core.annotation.Order;
@@ -48,7 +49,11 @@ public class ApiErrorHandler implements WebExceptionHandler {
         if (response.isCommitted()) {
             return Mono.error(failure);
         }
-        GatewayException error = classify(failure);
+        return Mono.deferContextual(context -> write(exchange, RequestLogContext.withIds(context, () -> classify(failure))));
+    }
+
+    private Mono<Void> write(ServerWebExchange exchange, GatewayException error) {
+        ServerHttpResponse response = exchange.getResponse();
         boolean openAi = isOpenAiPath(exchange.getRequest().getPath().value());
         Object body = openAi ? openAiBody(error) : problemBody(error, exchange);
         HttpHeaders headers = response.getHeaders();
