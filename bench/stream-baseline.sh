@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Streaming baseline: the fake upstream called directly, then through the gateway, at concurrency 1 and
-# 1000 (§10 of the design). Prints one Markdown table. Every step is time-bounded; everything started here
-# is stopped on exit.
+# 1000 (§10 of the design). The gateway runs in production mode (bench/lib.sh: PostgreSQL and Redis at
+# DATABASE_URL and REDIS_URL) and is called with the access token of an account made for the run, deleted at the
+# end. Prints one Markdown table. Every step is time-bounded; everything started here is stopped on exit.
 #
 #   bench/stream-baseline.sh                 # build, then run all
 #   SKIP_BUILD=1 CP=... GW_CP=... bench/stream-baseline.sh
@@ -82,22 +83,20 @@ if [[ -z "${SKIP_GATEWAY:-}" ]]; then
   "cache":{"enabled":false}}}
 JSON
 )}
-  # shellcheck disable=SC2086
-  SPRING_APPLICATION_JSON="$GATEWAY_JSON" java $GATEWAY_OPTS -cp "$GW_CP" dev.sluice.gateway.SluiceApplication \
-      --server.port="$GATEWAY_PORT" --logging.level.root=WARN > "$LOG_DIR/gateway.log" 2>&1 &
-  GATEWAY_PID=$!
-  BENCH_PIDS+=("$GATEWAY_PID")
-  if wait_http gateway "http://127.0.0.1:$GATEWAY_PORT/actuator/health/readiness" "$GATEWAY_PID" 120; then
+  # Production mode (PostgreSQL, Redis), as design §10 measures it: an account's access token, limits and
+  # quotas checked on every request.
+  if start_gateway "$GATEWAY_PORT" gateway.log "$GATEWAY_JSON"; then
+    EMAIL="bench-stream-$(date +%s)-$$@sluice.invalid"
+    trap 'delete_account "$EMAIL"; bench_cleanup' EXIT INT TERM
+    KEY=$(register_and_login "http://127.0.0.1:$GATEWAY_PORT" "$EMAIL" "bench password 1234")
     for conc in $CONCURRENCY; do
       if [[ "$conc" -le 1 ]]; then
-        run_load gateway-fast "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" bench-fast sk-bench "$conc" "$GATEWAY_PID"
+        run_load gateway-fast "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" bench-fast "$KEY" "$conc" "$GATEWAY_PID"
       fi
-      run_load gateway "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" bench sk-bench "$conc" "$GATEWAY_PID"
+      run_load gateway "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" bench "$KEY" "$conc" "$GATEWAY_PID"
     done
   else
     GATEWAY_OK=0
-    echo "--- gateway log (tail) ---" >&2
-    tail -n 40 "$LOG_DIR/gateway.log" >&2 || true
   fi
 fi
 
