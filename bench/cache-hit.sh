@@ -36,17 +36,8 @@ wait_http "fake upstream :$FAKE_PORT" "http://127.0.0.1:$FAKE_PORT/v1/models" "$
 
 # The cache on (its default policy: temperature 0, or opted in with max-age), under a key prefix of this run's own,
 # so that entries of earlier runs cannot answer; they expire after ten minutes.
-big=1000000000
-GATEWAY_JSON=$(cat <<JSON
-{"sluice":{
-  "providers":{"fake":{"type":"openai","base-url":"http://127.0.0.1:$FAKE_PORT/v1","api-keys":["bench"],"models":["*"],
-                       "max-concurrency":20000,"max-queue":20000}},
-  "aliases":{"bench":{"strategy":"ordered","targets":["fake/bench-model"]}},
-  "limits":{"per-ip":{"requests-per-minute":$big},"per-user":{"requests-per-minute":$big}},
-  "quotas":{"daily-requests":$big,"daily-tokens":$big},
-  "cache":{"enabled":true,"ttl":"10m","key-prefix":"sluice:bench-cache:$(date +%s)-$$:"}}}
-JSON
-)
+GATEWAY_JSON=$(gateway_json "bench=$FAKE_PORT" \
+    "{\"enabled\":true,\"ttl\":\"10m\",\"key-prefix\":\"sluice:bench-cache:$(date +%s)-$$:\"}")
 start_gateway "$GATEWAY_PORT" cache-gateway.log "$GATEWAY_JSON"
 
 EMAIL="bench-cache-$(date +%s)-$$@sluice.invalid"

@@ -28,7 +28,7 @@ ROWS="$LOG_DIR/history-rows.md"
 
 bench_build
 start_fake "$FAKE_PORT" 8 0ms history-fake.log
-start_gateway "$GATEWAY_PORT" history-gateway.log "$(gateway_json "$FAKE_PORT")"
+start_gateway "$GATEWAY_PORT" history-gateway.log "$(gateway_json "bench=$FAKE_PORT")"
 
 EMAIL="bench-history-$(date +%s)-$$@sluice.invalid"
 trap 'delete_account "$EMAIL"; bench_cleanup' EXIT INT TERM

@@ -69,18 +69,24 @@ start_fake() {
   wait_http "fake upstream :$1" "http://127.0.0.1:$1/v1/models" "$FAKE_PID" 30
 }
 
-# The provider "fast" at the fake on $1, the alias "bench" to it; rate limits and quotas on with budgets no run
-# reaches; the cache off, so that identical benchmark prompts are not answered from it.
+# [alias=port ...] [cache object]: for each pair, a provider "<alias>-upstream" at the fake on that port and the
+# alias to it ("bench=9181" if none); rate limits and quotas on with budgets no run reaches; the cache as given,
+# else off, so that identical benchmark prompts are not answered from it.
 gateway_json() {
-  local big=1000000000
+  local big=1000000000 pairs=${1:-bench=9181} cache=${2:-'{"enabled":false}'} providers="" aliases="" pair alias port
+  for pair in $pairs; do
+    alias=${pair%%=*}
+    port=${pair#*=}
+    providers+="${providers:+,}\"$alias-upstream\":{\"type\":\"openai\",\"base-url\":\"http://127.0.0.1:$port/v1\",\"api-keys\":[\"bench\"],\"models\":[\"*\"],\"max-concurrency\":20000,\"max-queue\":20000}"
+    aliases+="${aliases:+,}\"$alias\":{\"strategy\":\"ordered\",\"targets\":[\"$alias-upstream/bench-model\"]}"
+  done
   cat <<JSON
 {"sluice":{
-  "providers":{"fast":{"type":"openai","base-url":"http://127.0.0.1:$1/v1","api-keys":["bench"],"models":["*"],
-                       "max-concurrency":20000,"max-queue":20000}},
-  "aliases":{"bench":{"strategy":"ordered","targets":["fast/bench-model"]}},
+  "providers":{$providers},
+  "aliases":{$aliases},
   "limits":{"per-ip":{"requests-per-minute":$big},"per-user":{"requests-per-minute":$big}},
   "quotas":{"daily-requests":$big,"daily-tokens":$big},
-  "cache":{"enabled":false}}}
+  "cache":$cache}}
 JSON
 }
 

@@ -38,7 +38,7 @@ switches() {
 
 bench_build
 start_fake "$FAKE_PORT" 8 0ms limits-fake.log
-JSON=$(gateway_json "$FAKE_PORT")
+JSON=$(gateway_json "bench=$FAKE_PORT")
 EMAIL="bench-limits-$(date +%s)-$$@sluice.invalid"
 trap 'delete_account "$EMAIL"; bench_cleanup' EXIT INT TERM
 KEY=

@@ -67,22 +67,7 @@ GATEWAY_OK=1
 if [[ -z "${SKIP_GATEWAY:-}" ]]; then
   # Auth, rate limits and quotas stay on, with budgets no benchmark reaches; the cache is off so that
   # identical benchmark prompts are not served from it.
-  big=1000000000
-  GATEWAY_JSON=${GATEWAY_JSON:-$(cat <<JSON
-{"sluice":{
-  "providers":{
-    "fake":{"type":"openai","base-url":"http://127.0.0.1:$FAKE_PORT/v1","api-keys":["bench"],"models":["*"],
-            "max-concurrency":20000,"max-queue":20000},
-    "fast":{"type":"openai","base-url":"http://127.0.0.1:$FAST_PORT/v1","api-keys":["bench"],"models":["*"],
-            "max-concurrency":20000,"max-queue":20000}},
-  "aliases":{
-    "bench":{"strategy":"ordered","targets":["fake/bench-model"]},
-    "bench-fast":{"strategy":"ordered","targets":["fast/bench-model"]}},
-  "limits":{"per-ip":{"requests-per-minute":$big},"per-user":{"requests-per-minute":$big}},
-  "quotas":{"daily-requests":$big,"daily-tokens":$big},
-  "cache":{"enabled":false}}}
-JSON
-)}
+  GATEWAY_JSON=${GATEWAY_JSON:-$(gateway_json "bench=$FAKE_PORT bench-fast=$FAST_PORT")}
   # Production mode (PostgreSQL, Redis), as design §10 measures it: an account's access token, limits and
   # quotas checked on every request.
   if start_gateway "$GATEWAY_PORT" gateway.log "$GATEWAY_JSON"; then
