@@ -74,6 +74,15 @@ final class FallbackBuckets implements Buckets {
                 .onErrorResume(failure -> fallBack(failure, scope, key));
     }
 
+    /** To the budget the request most likely spent from: this replica's while degraded, else Redis's. */
+    @Override
+    public Mono<Void> refund(LimitScope scope, String key) {
+        if (degraded.get()) {
+            return local.refund(scope, key);
+        }
+        return shared.refund(scope, key).timeout(timeout).onErrorResume(failure -> Mono.empty());
+    }
+
     @Override
     public void sweep() {
         shared.sweep();

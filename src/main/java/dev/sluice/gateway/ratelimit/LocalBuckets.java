@@ -48,6 +48,11 @@ final class LocalBuckets implements Buckets {
     }
 
     @Override
+    public Mono<Void> refund(LimitScope scope, String key) {
+        return Mono.fromRunnable(() -> scopes[scope.ordinal()].buckets.get(key).refund());
+    }
+
+    @Override
     public void sweep() {
         for (Scope scope : scopes) {
             scope.buckets.sweep();
@@ -100,6 +105,11 @@ final class LocalBuckets implements Buckets {
         /** The probe, or {@code null} when the sweep has retired this slot. */
         synchronized ConsumptionProbe tryConsume() {
             return retired ? null : bucket.tryConsumeAndReturnRemaining(1);
+        }
+
+        /** One request back; into a retired slot, it is lost, and the budget starts full anyway. */
+        synchronized void refund() {
+            bucket.addTokens(1);
         }
 
         @Override

@@ -54,6 +54,31 @@ class FallbackBucketsTests {
     }
 
     @Test
+    void aRefundThatRedisFailsOrSitsOnIsDroppedWithoutAnError() {
+        redis.fail();
+        StepVerifier.create(buckets.refund(LimitScope.PER_USER, "user-1")).verifyComplete();
+
+        redis.stall();
+        StepVerifier.withVirtualTime(() -> buckets.refund(LimitScope.PER_USER, "user-1"))
+                .expectSubscription()
+                .thenAwait(Duration.ofMillis(200))
+                .verifyComplete();
+        assertThat(buckets.degraded()).as("a lost refund costs one request, not the shared limits").isFalse();
+    }
+
+    @Test
+    void whileDegradedARefundGoesToTheLocalBudget() {
+        redis.fail();
+        buckets.tryConsume(LimitScope.PER_USER, "user-1").block();
+        buckets.tryConsume(LimitScope.PER_USER, "user-1").block();
+
+        StepVerifier.create(buckets.refund(LimitScope.PER_USER, "user-1")).verifyComplete();
+
+        assertThat(local.consume(LimitScope.PER_USER, "user-1").allowed()).as("the request given back").isTrue();
+        assertThat(redis.calls).as("Redis is not asked again while degraded").hasValue(1);
+    }
+
+    @Test
     void aRedisThatDoesNotAnswerInTimeFallsBackAfterTheTimeout() {
         redis.stall();
 
@@ -161,6 +186,12 @@ class FallbackBucketsTests {
         public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key) {
             calls.incrementAndGet();
             return behaviour.get();
+        }
+
+        @Override
+        public Mono<Void> refund(LimitScope scope, String key) {
+            calls.incrementAndGet();
+            return behaviour.get().then();
         }
 
         @Override

@@ -100,6 +100,25 @@ class RateLimitIT extends IntegrationTest {
         models("/v1/models", TestClients.freshIp(), null).expectStatus().isOk();
     }
 
+    @Test
+    void requestsRefusedPerAddressSpendNothingFromTheAccount() {
+        String flooded = TestClients.freshIp();
+        String token = TestClients.newAccount(web, TestClients.freshIp()).accessToken();
+        for (int i = 0; i < PER_IP; i++) {
+            models("/v1/models", flooded, null).expectStatus().isOk();
+        }
+
+        for (int i = 0; i < PER_USER; i++) {
+            models("/v1/models", flooded, token).expectStatus().isEqualTo(429)
+                    .expectBody().jsonPath("$.error.message").value(message ->
+                            assertThat((String) message).contains("per-IP limit"));
+        }
+
+        models("/v1/models", TestClients.freshIp(), token).expectStatus().isOk()
+                .expectHeader().valueEquals("X-RateLimit-Limit", Integer.toString(PER_USER))
+                .expectHeader().valueEquals("X-RateLimit-Remaining", Integer.toString(PER_USER - 1));
+    }
+
     private WebTestClient.ResponseSpec models(String path, String ip, String token) {
         WebTestClient.RequestHeadersSpec<?> request = web.get().uri(path).header(FORWARDED_FOR, ip);
         if (token != null) {
