@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
-import org.springframework.http.client.ReactorResourceFactory;
 
 /** The response cache in Redis when {@code spring.data.redis.url} is set, in this replica's memory otherwise. */
 @Configuration(proxyBeanMethods = false)
@@ -17,12 +16,11 @@ class CacheConfiguration {
 
     /** Its Redis connection, if any, closes with the context. */
     @Bean(destroyMethod = "close")
-    ResponseCache responseCache(CacheProperties properties, Environment environment, MeterRegistry registry,
-            ReactorResourceFactory resources) {
+    ResponseCache responseCache(CacheProperties properties, Environment environment, MeterRegistry registry) {
         String url = environment.getProperty("spring.data.redis.url");
         if (!properties.enabled() || url == null || url.isBlank()) {
             return new LocalResponseCache(properties.localMaxBytes().toBytes(), registry);
         }
-        return new RedisResponseCache(resources.getLoopResources().onServer(true), url, properties);
+        return new RedisResponseCache(url, properties);
     }
 }

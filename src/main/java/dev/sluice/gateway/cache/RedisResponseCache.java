@@ -1,16 +1,21 @@
 package dev.sluice.gateway.cache;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
-import dev.sluice.gateway.redis.EventLoopRedisConnections;
+import dev.sluice.gateway.redis.SingleWriterRedisConnection;
 import io.lettuce.core.KeyScanArgs;
 import io.lettuce.core.ScanStream;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.reactive.RedisReactiveCommands;
-import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.internal.ThreadExecutorMap;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The cache in Redis, shared by every replica: one key per entry under {@code sluice.cache.key-prefix}, the encoded
@@ -22,39 +27,38 @@ import reactor.core.publisher.Mono;
  * (lookups give up sooner, see {@link ReplyCache}). Lettuce reconnects by itself; a Redis that is down when the
  * gateway starts is retried in the background, with misses meanwhile.
  * <p>
- * On {@link EventLoopRedisConnections}, as the rate limits: a lookup goes out on the connection of the caller's own
- * event loop, so that the entry comes back to that thread and is replayed there.
+ * On a {@link SingleWriterRedisConnection}, as the rate limits: every command is sent from the connection's own loop.
  */
 final class RedisResponseCache implements ResponseCache {
 
-    private final EventLoopRedisConnections<RedisReactiveCommands<String, byte[]>> redis;
+    private final SingleWriterRedisConnection redis;
     private final String keyPrefix;
+    /** One scheduler per event loop that looks entries up: as many as the server has loops. */
+    private final Map<EventExecutor, Scheduler> callerLoops = new ConcurrentHashMap<>();
 
-    RedisResponseCache(EventLoopGroup loops, String url, CacheProperties properties) {
-        this.redis = new EventLoopRedisConnections<>(loops, url, properties.writeTimeout(), "the response cache",
-                StatefulRedisConnection::reactive);
+    RedisResponseCache(String url, CacheProperties properties) {
+        this.redis = new SingleWriterRedisConnection(url, properties.writeTimeout(), "the response cache", opened -> { });
         this.keyPrefix = properties.keyPrefix();
     }
 
-    /**
-     * {@code command} sent on the connection of this thread's event loop, so that its answer comes back to this
-     * thread (off the loops, sent from the first connection's loop), or an error while there is no connection.
-     */
+    /** {@code command} sent from the connection's own loop, or an error while there is no connection. */
     private <T> Mono<T> send(Function<RedisReactiveCommands<String, byte[]>, Mono<T>> command) {
-        return Mono.defer(() -> {
-            var connection = redis.current();
-            RedisReactiveCommands<String, byte[]> commands = connection.commands();
-            if (commands == null) {
-                return Mono.error(new IllegalStateException("not connected to Redis"));
-            }
-            Mono<T> sent = command.apply(commands);
-            return connection.inLoop() ? sent : sent.subscribeOn(connection.loop());
-        });
+        StatefulRedisConnection<String, byte[]> current = redis.connection();
+        return current == null ? Mono.error(new IllegalStateException("not connected to Redis"))
+                : Mono.defer(() -> command.apply(current.reactive())).subscribeOn(redis.loop());
     }
 
+    /**
+     * The entry, delivered on the caller's own event loop: Lettuce answers on its connection's single I/O thread, and a
+     * hit replayed there (its chunks encoded and written by that thread) would queue every other lookup behind it.
+     */
     @Override
     public Mono<byte[]> get(String key) {
-        return send(commands -> commands.get(key));
+        return Mono.defer(() -> {
+            Mono<byte[]> value = send(commands -> commands.get(key));
+            EventExecutor caller = ThreadExecutorMap.currentExecutor();
+            return caller == null ? value : value.publishOn(callerLoops.computeIfAbsent(caller, Schedulers::fromExecutor));
+        });
     }
 
     @Override
@@ -67,7 +71,7 @@ final class RedisResponseCache implements ResponseCache {
     public Mono<Long> clear() {
         return send(commands -> ScanStream.scan(commands, KeyScanArgs.Builder.matches(glob(keyPrefix) + "*").limit(500))
                 .buffer(500)
-                .concatMap(keys -> send(more -> more.unlink(keys.toArray(String[]::new))))
+                .concatMap(keys -> commands.unlink(keys.toArray(String[]::new)).subscribeOn(this.redis.loop()))
                 .reduce(0L, Long::sum));
     }
 

@@ -3,7 +3,7 @@ package dev.sluice.gateway.ratelimit;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-import dev.sluice.gateway.redis.EventLoopRedisConnections;
+import dev.sluice.gateway.redis.SingleWriterRedisConnection;
 import io.netty.channel.EventLoop;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
@@ -11,13 +11,13 @@ import reactor.core.scheduler.Scheduler;
 import reactor.netty.Connection;
 
 /**
- * Brings a request back to its own connection's event loop after a Redis round trip. A round trip made on the
- * request's loop ends there already; this is for the others: one begun on another loop (after an API key's
- * database lookup, which answers on the database connection's loop), or one that timed out, whose fallback
- * decision arrives on Reactor's timer threads, where Netty's buffer allocator takes a lock.
+ * Brings a request back to its own connection's event loop after a Redis round trip. Without this, the
+ * rest of the request (routing, the upstream call, encoding) would run on whichever thread answered:
+ * Lettuce's I/O threads, which would then serve requests instead of Redis, or, after a timeout, Reactor's
+ * timer threads, where Netty's buffer allocator takes a lock.
  * <p>
  * One scheduler per event loop, made once; it runs a task at once when already on its loop, so that a
- * decision made on the loop costs no extra hop.
+ * decision made on the loop (the local fallback) costs no extra hop.
  */
 final class EventLoops {
 
@@ -31,6 +31,6 @@ final class EventLoops {
         }
         EventLoop loop = connection.channel().eventLoop();
         Scheduler scheduler = schedulers.get(loop);
-        return scheduler != null ? scheduler : schedulers.computeIfAbsent(loop, EventLoopRedisConnections::inlineWhenOn);
+        return scheduler != null ? scheduler : schedulers.computeIfAbsent(loop, SingleWriterRedisConnection::inlineWhenOn);
     }
 }

@@ -1,9 +1,7 @@
 package dev.sluice.gateway.ratelimit;
 
-import java.util.List;
 import java.util.function.Function;
 
-import dev.sluice.gateway.redis.EventLoopRedisConnections;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.distributed.AsyncBucketProxy;
@@ -14,12 +12,11 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * Budgets in Redis, one key per client address or account, so that every replica spends from the same
- * budget. bucket4j's compare-and-swap over Lettuce's async API: nothing here waits on a thread. A request spends
- * through the connection of the event loop it runs on, so its round trips stay on that thread.
+ * budget. bucket4j's compare-and-swap over Lettuce's async API: nothing here waits on a thread.
  * <p>
  * Keys name the limit ({@code sluice:ratelimit:per-user:60:<user id>}), so that a changed limit starts from
  * fresh buckets instead of inheriting ones built for another size. Each key's bucket proxy is kept while it
- * is in use, because bucket4j's batching lives in the proxy: concurrent requests for one key on one event loop
+ * is in use, because bucket4j's batching lives in the proxy: concurrent requests for one key on this replica
  * then share one compare-and-swap round instead of racing each other's. A proxy holds no budget (that is in
  * Redis), so dropping an idle one loses nothing.
  */
@@ -28,47 +25,35 @@ final class RedisBuckets implements Buckets {
     static final String PREFIX = "sluice:ratelimit:";
 
     private final RedisBucketConnection redis;
-    /** By event loop, then by scope. */
-    private final Scope[][] scopes;
+    private final Scope[] scopes;
 
     RedisBuckets(RedisBucketConnection redis, RateLimitProperties properties) {
         this.redis = redis;
         LimitScope[] all = LimitScope.values();
-        List<EventLoopRedisConnections<AsyncProxyManager<String>>.LoopConnection> connections = redis.all();
-        this.scopes = new Scope[connections.size()][all.length];
-        for (var connection : connections) {
-            for (LimitScope scope : all) {
-                scopes[connection.index()][scope.ordinal()] = new Scope(scope, properties.requestsPerMinute(scope), connection);
-            }
+        this.scopes = new Scope[all.length];
+        for (LimitScope scope : all) {
+            scopes[scope.ordinal()] = new Scope(scope, properties.requestsPerMinute(scope));
         }
     }
 
     @Override
     public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key) {
-        return Mono.defer(() -> {
-            var connection = redis.current();
-            if (connection.commands() == null) {
-                return Mono.error(RedisUnavailableException.NOT_CONNECTED);
-            }
-            // A failure, even a thrown one, arrives as an error signal.
-            return scopes[connection.index()][scope.ordinal()].consume(key);
-        });
+        AsyncProxyManager<String> manager = redis.buckets();
+        if (manager == null) {
+            return Mono.error(RedisUnavailableException.NOT_CONNECTED);
+        }
+        return scopes[scope.ordinal()].consume(key); // a failure, even a thrown one, arrives as an error signal
     }
 
     @Override
     public Mono<Void> refund(LimitScope scope, String key) {
-        return Mono.defer(() -> {
-            var connection = redis.current();
-            return connection.commands() == null ? Mono.empty() : scopes[connection.index()][scope.ordinal()].refund(key);
-        });
+        return redis.buckets() == null ? Mono.empty() : scopes[scope.ordinal()].refund(key);
     }
 
     @Override
     public void sweep() {
-        for (Scope[] loop : scopes) {
-            for (Scope scope : loop) {
-                scope.proxies.sweep();
-            }
+        for (Scope scope : scopes) {
+            scope.proxies.sweep();
         }
     }
 
@@ -82,37 +67,32 @@ final class RedisBuckets implements Buckets {
         private final LimitScope scope;
         private final long limit;
         private final BucketConfiguration configuration;
-        private final EventLoopRedisConnections<AsyncProxyManager<String>>.LoopConnection connection;
         private final SweptMap<Proxy> proxies;
         /** Held once, so that the hot path allocates no lambda for it. */
         private final Function<ConsumptionProbe, RateLimitDecision> decision;
 
-        Scope(LimitScope scope, long limit, EventLoopRedisConnections<AsyncProxyManager<String>>.LoopConnection connection) {
+        Scope(LimitScope scope, long limit) {
             this.scope = scope;
             this.limit = limit;
-            this.connection = connection;
             this.configuration = BucketConfiguration.builder().addLimit(Buckets.perMinute(limit)).build();
             this.proxies = new SweptMap<>(this::newProxy, LocalBuckets.MAX_KEYS_PER_SCOPE, Schedulers.parallel());
             this.decision = probe -> RateLimitDecision.of(this.scope, this.limit, probe);
         }
 
         Mono<RateLimitDecision> consume(String client) {
-            // Cancelling on timeout must not cancel bucket4j's future: a batch may be waiting on it.
-            Mono<ConsumptionProbe> probe = Mono.fromFuture(() -> proxies.get(client).use().tryConsumeAndReturnRemaining(1), true);
-            return onLoop(probe).map(decision);
+            // On the connection's loop (see RedisBucketConnection). Cancelling on timeout must not cancel
+            // bucket4j's future: a batch may be waiting on it.
+            return Mono.fromFuture(() -> proxies.get(client).use().tryConsumeAndReturnRemaining(1), true)
+                    .subscribeOn(redis.loop())
+                    .map(decision);
         }
 
         Mono<Void> refund(String client) {
-            return onLoop(Mono.fromFuture(() -> proxies.get(client).use().addTokens(1), true));
-        }
-
-        /** Sent from the connection's loop, at once when already on it. */
-        private <T> Mono<T> onLoop(Mono<T> command) {
-            return connection.inLoop() ? command : command.subscribeOn(connection.loop());
+            return Mono.fromFuture(() -> proxies.get(client).use().addTokens(1), true).subscribeOn(redis.loop());
         }
 
         private Proxy newProxy(String client) {
-            AsyncProxyManager<String> manager = connection.commands();
+            AsyncProxyManager<String> manager = redis.buckets();
             if (manager == null) {
                 throw RedisUnavailableException.NOT_CONNECTED;
             }
