@@ -7,8 +7,10 @@
 #   bench/stream-baseline.sh                 # build, then run all
 #   SKIP_BUILD=1 CP=... GW_CP=... bench/stream-baseline.sh
 #   SKIP_GATEWAY=1 bench/stream-baseline.sh  # the direct runs only
+#   SKIP_DIRECT=1 bench/stream-baseline.sh   # the gateway runs only (to compare two builds in one session)
 #
-# Knobs (environment): DURATION (30s), CONCURRENCY ("1 1000"), TOKENS (64), INTERVAL (20ms),
+# Knobs (environment): DURATION (30s), CONCURRENCY ("1 1000"), TOKENS (64), INTERVAL (20ms), WARMUP (streams
+# before measuring: 300 at concurrency 1, else twice the concurrency; the gateway's JIT needs thousands to settle),
 # FAKE_PORT (9100), FAST_PORT (9101), GATEWAY_PORT (8080), GATEWAY_OPTS (-Xms256m -Xmx1g),
 # GATEWAY_JSON (replaces the generated SPRING_APPLICATION_JSON), LOG_DIR (target/bench-logs).
 set -euo pipefail
@@ -37,9 +39,9 @@ run_load() {
   local warmup warmup_conc
   if [[ "$conc" -le 1 ]]; then
     # Warm the client's JIT with many short-lived users before measuring one.
-    warmup=300; warmup_conc=100
+    warmup=${WARMUP:-300}; warmup_conc=100
   else
-    warmup=$((conc * 2)); warmup_conc=$conc
+    warmup=${WARMUP:-$((conc * 2))}; warmup_conc=$conc
   fi
   local bound=$(( $(seconds "$DURATION") + 240 ))
   echo "== $label: $model x$conc for $DURATION" >&2
@@ -57,6 +59,7 @@ FAST_PID=$FAKE_PID
 start_fake "$FAKE_PORT" "$TOKENS" "$INTERVAL" fake.log
 
 for conc in $CONCURRENCY; do
+  [[ -n "${SKIP_DIRECT:-}" ]] && break
   if [[ "$conc" -le 1 ]]; then
     run_load direct-fast "http://127.0.0.1:$FAST_PORT/v1/chat/completions" bench-model bench "$conc" "$FAST_PID"
   fi
