@@ -6,7 +6,7 @@ import reactor.test.StepVerifier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Per IP first, then per user; the binding decision is the answer. */
+/** Per IP and per user together; the binding decision is the answer, and a refusal per IP costs the account nothing. */
 class RateLimiterTests {
 
     private final ManualClock clock = new ManualClock();
