@@ -1,6 +1,8 @@
 package dev.sluice.gateway.config;
 
 import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -53,19 +55,26 @@ public class ProductionEnvironment implements EnvironmentPostProcessor, Ordered 
         Map<String, Object> properties = new HashMap<>();
         properties.put("spring.r2dbc.url", "r2dbc:postgresql://" + hostPortDatabase);
         properties.put("spring.flyway.url", "jdbc:postgresql://" + hostPortDatabase);
-        String userInfo = uri.getUserInfo();
+        // The raw form, decoded once here: getUserInfo() decodes already, and a second pass would turn "%25" into
+        // an error and "+" into a space.
+        String userInfo = uri.getRawUserInfo();
         if (userInfo != null) {
             int colon = userInfo.indexOf(':');
-            String user = colon < 0 ? userInfo : userInfo.substring(0, colon);
+            String user = percentDecoded(colon < 0 ? userInfo : userInfo.substring(0, colon));
             properties.put("spring.r2dbc.username", user);
             properties.put("spring.flyway.user", user);
             if (colon >= 0) {
-                String password = java.net.URLDecoder.decode(userInfo.substring(colon + 1), java.nio.charset.StandardCharsets.UTF_8);
+                String password = percentDecoded(userInfo.substring(colon + 1));
                 properties.put("spring.r2dbc.password", password);
                 properties.put("spring.flyway.password", password);
             }
         }
         return properties;
+    }
+
+    /** RFC 3986 percent-decoding; unlike form decoding, a {@code +} stays a plus. */
+    private static String percentDecoded(String raw) {
+        return URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
     private static boolean isBlank(String value) {

@@ -27,6 +27,18 @@ class ProductionEnvironmentTests {
     }
 
     @Test
+    void aPasswordIsPercentDecodedOnceSoPlusAndPercentSurvive() {
+        StandardEnvironment environment = environment(Map.of("DATABASE_URL", "postgres://sl%2Bice:p+ss%25w0rd%3A@db/gateway"));
+
+        new ProductionEnvironment().postProcessEnvironment(environment, new SpringApplication());
+
+        assertThat(environment.getProperty("spring.r2dbc.username")).isEqualTo("sl+ice");
+        assertThat(environment.getProperty("spring.r2dbc.password")).as("a plus stays a plus, %25 is one percent sign")
+                .isEqualTo("p+ss%w0rd:");
+        assertThat(environment.getProperty("spring.flyway.password")).isEqualTo("p+ss%w0rd:");
+    }
+
+    @Test
     void aRedisUrlAloneAlsoSwitchesToProd() {
         StandardEnvironment environment = environment(Map.of("REDIS_URL", "redis://cache:6379"));
 

@@ -196,6 +196,8 @@ class DeploymentFilesTests {
     @Test
     void deploymentRunsAsTheImagesNonRootUserFromTheConfigMapAndSecret() throws IOException {
         Map<String, Object> pod = map(manifest("Deployment"), "spec", "template", "spec");
+        assertThat(Files.readString(Path.of("Dockerfile"))).as("a latency collector by name, not the SerialGC that a"
+                + " container under 2 CPUs or 1792 MB would get").contains("\"-XX:+UseG1GC\"");
         Matcher user = Pattern.compile("(?m)^USER (\\d+)").matcher(Files.readString(Path.of("Dockerfile")));
         assertThat(user.find()).as("the Dockerfile switches to a numeric non-root user").isTrue();
         assertThat(map(pod, "securityContext")).containsEntry("runAsNonRoot", true)
@@ -220,6 +222,8 @@ class DeploymentFilesTests {
                 .containsAllEntriesOf(map(manifest("PodDisruptionBudget"), "spec", "selector", "matchLabels"));
 
         Map<String, Object> monitor = manifest("ServiceMonitor");
+        assertThat(map(monitor, "metadata", "labels")).as("kube-prometheus-stack selects ServiceMonitors by release")
+                .containsKey("release");
         assertThat(map(service, "metadata", "labels")).containsAllEntriesOf(map(monitor, "spec", "selector", "matchLabels"));
         Map<String, Object> endpoint = maps(map(monitor, "spec").get("endpoints")).get(0);
         assertThat(endpoint).containsEntry("path", "/actuator/prometheus").containsEntry("port", servicePorts.get(0).get("name"));
