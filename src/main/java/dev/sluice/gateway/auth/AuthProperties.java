@@ -33,7 +33,7 @@ public record AuthProperties(
         @DefaultValue("open") @NotNull Registration registration,
         BootstrapAdmin bootstrapAdmin,
         @DefaultValue("7d") @NotNull Duration inviteTtl,
-        @DefaultValue("1s") @NotNull Duration lookupTimeout,
+        @DefaultValue("2s") @NotNull Duration lookupTimeout,
         @DefaultValue("10") @Min(4) @Max(31) int passwordStrength) {
 
     @Override
