@@ -1,6 +1,5 @@
 package dev.sluice.gateway.auth;
 
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.Date;
@@ -24,7 +23,7 @@ import org.springframework.stereotype.Component;
 /**
  * Issues and checks access tokens: HS256 JWTs with issuer, subject (the account id), email, role and
  * expiry. Anything else (another algorithm, {@code alg=none}, a wrong signature or issuer, an expired or
- * malformed token) is refused.
+ * malformed token, one without subject or expiry) is refused.
  * <p>
  * A client sends the same token with every request for an hour: a token that checked out is remembered until
  * it expires (a bounded number of them), so that only its first request pays for the signature and the parse.
@@ -33,7 +32,6 @@ import org.springframework.stereotype.Component;
 public class AccessTokens {
 
     private static final Log logger = LogFactory.getLog(AccessTokens.class);
-    private static final int MIN_SECRET_BYTES = 32;
     private static final int REMEMBERED_TOKENS = 10_000;
 
     private final AuthProperties properties;
@@ -54,20 +52,15 @@ public class AccessTokens {
     private static byte[] secret(AuthProperties properties, boolean production) {
         String configured = properties.jwtSecret();
         if (configured != null && !configured.isBlank()) {
-            byte[] bytes = configured.getBytes(StandardCharsets.UTF_8);
-            if (bytes.length < MIN_SECRET_BYTES) {
-                throw new InvalidConfigurationException("sluice.auth.jwt-secret",
-                        "must be at least " + MIN_SECRET_BYTES + " bytes long (it is " + bytes.length + ")");
-            }
-            return bytes;
+            return JwtSecrets.checked(configured, production);
         }
         if (production) {
-            throw new InvalidConfigurationException("sluice.auth.jwt-secret",
-                    "is required in prod: at least " + MIN_SECRET_BYTES + " random bytes (SLUICE_AUTH_JWT_SECRET)");
+            throw new InvalidConfigurationException("sluice.auth.jwt-secret", "is required in prod: at least "
+                    + JwtSecrets.MIN_BYTES + " random bytes (SLUICE_AUTH_JWT_SECRET; make one with `openssl rand -base64 48`)");
         }
         logger.info("No sluice.auth.jwt-secret set: access tokens are signed with a key made up for this run"
                 + " and stop working when the gateway restarts");
-        byte[] random = new byte[MIN_SECRET_BYTES];
+        byte[] random = new byte[JwtSecrets.MIN_BYTES];
         new SecureRandom().nextBytes(random);
         return random;
     }
@@ -89,7 +82,12 @@ public class AccessTokens {
         return properties.tokenTtl().toSeconds();
     }
 
-    /** The caller a token stands for, or {@code null} when the token is not one of ours or no longer valid. */
+    /**
+     * The caller a token stands for, or {@code null} when the token is not one of ours or no longer valid: it
+     * must name an account ({@code sub}, never the anonymous user) and expire ({@code exp}). The role is the
+     * token's claim at most: {@link Roles} confirms an ADMIN claim against the account, so a demotion holds
+     * within seconds, and a promotion applies to the tokens issued after it.
+     */
     public Caller verify(String token) {
         Verified known = verified.getIfPresent(token);
         if (known != null) {
@@ -101,12 +99,16 @@ public class AccessTokens {
         }
         try {
             Claims claims = parser.parseSignedClaims(token).getPayload();
-            String email = claims.get("email", String.class);
-            // The role follows the configuration (fixed while the gateway runs), so it is not a claim trusted from the token.
-            Caller caller = new Caller(UUID.fromString(claims.getSubject()), email, properties.roleOf(email), null);
-            if (claims.getExpiration() != null) {
-                verified.put(token, new Verified(caller, claims.getExpiration().getTime()));
+            if (claims.getSubject() == null || claims.getExpiration() == null) {
+                return null;
             }
+            UUID id = UUID.fromString(claims.getSubject());
+            if (Caller.ANONYMOUS_ID.equals(id)) {
+                return null;
+            }
+            Caller.Role role = "ADMIN".equals(claims.get("role", String.class)) ? Caller.Role.ADMIN : Caller.Role.USER;
+            Caller caller = new Caller(id, claims.get("email", String.class), role, null);
+            verified.put(token, new Verified(caller, claims.getExpiration().getTime()));
             return caller;
         }
         catch (JwtException | IllegalArgumentException invalid) {

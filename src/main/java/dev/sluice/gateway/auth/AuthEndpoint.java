@@ -38,8 +38,8 @@ class AuthEndpoint {
     }
 
     private Mono<ServerResponse> register(ServerRequest request) {
-        return JsonBody.read(request, Credentials.class)
-                .flatMap(credentials -> accounts.register(credentials.email(), credentials.password()))
+        return JsonBody.read(request, Registration.class)
+                .flatMap(registration -> accounts.register(registration.email(), registration.password(), registration.invite()))
                 .flatMap(caller -> ServerResponse.status(HttpStatus.CREATED)
                         .bodyValue(Map.of("id", caller.id(), "email", caller.email())));
     }
@@ -55,6 +55,15 @@ class AuthEndpoint {
         @Override
         public String toString() {
             return "Credentials[email=" + email + "]"; // never the password, not even in a debug log
+        }
+    }
+
+    /** {@code invite}: the code an admin made, when registration is by invite. */
+    record Registration(String email, String password, String invite) {
+
+        @Override
+        public String toString() {
+            return "Registration[email=" + email + "]"; // never the password nor the invite
         }
     }
 

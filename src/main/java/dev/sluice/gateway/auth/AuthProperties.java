@@ -1,9 +1,9 @@
 package dev.sluice.gateway.auth;
 
 import java.time.Duration;
-import java.util.List;
-import java.util.Locale;
 
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -13,27 +13,49 @@ import org.springframework.validation.annotation.Validated;
 /**
  * Who may call the gateway ({@code sluice.auth.*}).
  *
- * @param anonymous let requests without a valid credential in as the anonymous user; embedded default only, never in prod
- * @param jwtSecret HS256 secret for access tokens, at least 32 bytes; required in prod (the embedded default makes one up per start)
- * @param adminEmails accounts with these emails get the ADMIN role
+ * @param anonymous let requests without a valid credential in as the anonymous user; embedded default only, refused in prod
+ * @param jwtSecret HS256 secret for access tokens, at least 32 bytes; required in prod, and no placeholder (the embedded default makes one up per start)
  * @param issuer the {@code iss} of access tokens, checked on every token
  * @param tokenTtl how long an access token is valid
+ * @param registration who may sign up: {@code open} (anyone), {@code closed} (no one), {@code invite} (with a code an admin made)
+ * @param bootstrapAdmin an admin account created at startup if absent; the only way to a first admin
+ * @param inviteTtl how long an invite code made by an admin stays usable
+ * @param lookupTimeout how long an API key or role lookup may wait for the database before the request gets a 503
+ * @param passwordStrength BCrypt's log2 cost for new password hashes; 10 takes tens of milliseconds
  */
 @Validated
 @ConfigurationProperties("sluice.auth")
 public record AuthProperties(
         boolean anonymous,
         String jwtSecret,
-        List<String> adminEmails,
         @DefaultValue("sluice") @NotBlank String issuer,
-        @DefaultValue("1h") @NotNull Duration tokenTtl) {
+        @DefaultValue("1h") @NotNull Duration tokenTtl,
+        @DefaultValue("open") @NotNull Registration registration,
+        BootstrapAdmin bootstrapAdmin,
+        @DefaultValue("7d") @NotNull Duration inviteTtl,
+        @DefaultValue("2s") @NotNull Duration lookupTimeout,
+        @DefaultValue("10") @Min(4) @Max(31) int passwordStrength) {
 
-    public AuthProperties {
-        adminEmails = adminEmails == null ? List.of()
-                : adminEmails.stream().map(email -> email.trim().toLowerCase(Locale.ROOT)).toList();
+    @Override
+    public String toString() {
+        return "AuthProperties[anonymous=" + anonymous + ", issuer=" + issuer + ", registration=" + registration
+                + ", bootstrapAdmin=" + bootstrapAdmin + "]"; // never the secret
     }
 
-    public Caller.Role roleOf(String email) {
-        return adminEmails.contains(email) ? Caller.Role.ADMIN : Caller.Role.USER;
+    /** Who may sign up with {@code POST /api/v1/auth/register}. */
+    public enum Registration { OPEN, CLOSED, INVITE }
+
+    /**
+     * The first admin, from the environment.
+     *
+     * @param email the admin's email
+     * @param password the admin's password, or its BCrypt hash as {@code {bcrypt}$2a$...}, so that no plain password need be stored
+     */
+    public record BootstrapAdmin(String email, String password) {
+
+        @Override
+        public String toString() {
+            return "BootstrapAdmin[email=" + email + "]"; // never the password
+        }
     }
 }

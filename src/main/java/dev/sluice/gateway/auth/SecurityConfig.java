@@ -1,13 +1,17 @@
 package dev.sluice.gateway.auth;
 
+import java.time.Duration;
 import java.util.List;
 
 import dev.sluice.gateway.auth.apikey.ApiKeys;
+import dev.sluice.gateway.config.InvalidConfigurationException;
 import dev.sluice.gateway.web.ApiErrorHandler;
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+import org.springframework.dao.DataAccessException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.authentication.ReactiveAuthenticationManager;
@@ -40,15 +44,20 @@ import reactor.core.publisher.Mono;
 class SecurityConfig {
 
     static final String ROLE_ANONYMOUS_CALLER = "ROLE_ANONYMOUS_CALLER";
+    private static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(5);
     private static final String[] OPEN = {"/api/v1/auth/register", "/api/v1/auth/login"};
 
     @Bean
     SecurityWebFilterChain securityFilterChain(ServerHttpSecurity http, AccessTokens tokens, ApiKeys apiKeys,
-            AuthProperties properties, ApiErrorHandler errors) {
+            Roles roles, AuthProperties properties, Environment environment, ApiErrorHandler errors) {
+        if (properties.anonymous() && environment.matchesProfiles("prod")) {
+            throw new InvalidConfigurationException("sluice.auth.anonymous", "must be false in prod: anonymous access"
+                    + " lets anyone call the gateway without an account (unset SLUICE_AUTH_ANONYMOUS)");
+        }
         ServerWebExchangeMatcher api = ServerWebExchangeMatchers.pathMatchers("/v1/**", "/api/v1/**");
         ServerWebExchangeMatcher open = ServerWebExchangeMatchers.pathMatchers(OPEN);
         AuthenticationWebFilter authentication = new AuthenticationWebFilter(
-                manager(tokens, apiKeys, properties.anonymous()));
+                manager(tokens, apiKeys, roles, properties.anonymous()));
         authentication.setServerAuthenticationConverter(bearerCredentials());
         authentication.setRequiresAuthenticationMatcher(
                 new AndServerWebExchangeMatcher(api, new NegatedServerWebExchangeMatcher(open)));
@@ -88,8 +97,11 @@ class SecurityConfig {
         };
     }
 
-    /** Checks the credential; when it is missing or invalid, anonymous mode decides between the anonymous user and 401. */
-    private static ReactiveAuthenticationManager manager(AccessTokens tokens, ApiKeys apiKeys, boolean anonymous) {
+    /**
+     * Checks the credential and confirms an admin's role ({@link Roles}); when the credential is missing or invalid,
+     * anonymous mode decides between the anonymous user and 401. A key the database cannot look up is a 503.
+     */
+    private static ReactiveAuthenticationManager manager(AccessTokens tokens, ApiKeys apiKeys, Roles roles, boolean anonymous) {
         return authentication -> {
             String credential = (String) authentication.getCredentials();
             Mono<Caller> caller;
@@ -97,7 +109,7 @@ class SecurityConfig {
                 caller = Mono.empty();
             }
             else if (credential.startsWith(ApiKeys.PREFIX)) {
-                caller = apiKeys.authenticate(credential);
+                caller = apiKeys.authenticate(credential).onErrorMap(DataAccessException.class, SecurityConfig::storeUnavailable);
             }
             else if (AccessTokens.looksLikeJwt(credential)) {
                 caller = Mono.justOrEmpty(tokens.verify(credential));
@@ -109,7 +121,7 @@ class SecurityConfig {
                     : caller.switchIfEmpty(Mono.error(() -> new BadCredentialsException(credential.isEmpty()
                             ? "Credentials are required: send Authorization: Bearer <access token or API key>"
                             : "The access token or API key is invalid, expired or revoked")));
-            return orAnonymous.map(SecurityConfig::authenticated);
+            return orAnonymous.flatMap(roles::confirm).map(SecurityConfig::authenticated);
         };
     }
 
@@ -120,6 +132,12 @@ class SecurityConfig {
                         ? List.of(new SimpleGrantedAuthority("ROLE_USER"), new SimpleGrantedAuthority("ROLE_ADMIN"))
                         : List.of(new SimpleGrantedAuthority("ROLE_USER"));
         return UsernamePasswordAuthenticationToken.authenticated(caller, null, authorities);
+    }
+
+    /** Not the caller's fault and not a 401: the client should retry, not drop its credential. */
+    private static GatewayException storeUnavailable(DataAccessException failure) {
+        return new GatewayException(ErrorCode.OVERLOADED, "The account store is unavailable; try again shortly",
+                null, STORE_RETRY_AFTER);
     }
 
     private static GatewayException unauthorized(String message) {

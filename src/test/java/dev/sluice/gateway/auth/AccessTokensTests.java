@@ -1,8 +1,15 @@
 package dev.sluice.gateway.auth;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
+import java.time.Instant;
+import java.util.Date;
 import java.util.UUID;
+
+import javax.crypto.SecretKey;
+
+import io.jsonwebtoken.Jwts;
+import io.jsonwebtoken.security.Keys;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.mock.env.MockEnvironment;
@@ -10,7 +17,10 @@ import org.springframework.mock.env.MockEnvironment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** Tokens that checked out are remembered, but never past their expiry, and only exactly as issued. */
+/**
+ * Tokens that checked out are remembered, but never past their expiry, and only exactly as issued; a token must
+ * name an account and expire.
+ */
 class AccessTokensTests {
 
     private static final String SECRET = "access-tokens-tests-secret-0123456789abcdef";
@@ -41,20 +51,35 @@ class AccessTokensTests {
     }
 
     @Test
-    void theRoleFollowsTheConfigurationNotTheToken() {
-        AccessTokens issuer = tokens(Duration.ofHours(1), List.of("boss@example.com"));
-        String token = issuer.issue(new Caller(UUID.randomUUID(), "boss@example.com", Caller.Role.ADMIN, null));
-        AccessTokens afterRestartWithoutAdmins = tokens(Duration.ofHours(1), List.of());
+    void aTokenSignedWithTheSecretButWithoutSubjectOrExpiryOrForTheAnonymousUserIsRefused() {
+        AccessTokens tokens = tokens(Duration.ofHours(1));
+        SecretKey key = Keys.hmacShaKeyFor(SECRET.getBytes(StandardCharsets.UTF_8));
+        Date later = Date.from(Instant.now().plusSeconds(600));
+        String noSubject = Jwts.builder().issuer("sluice").claim("email", "x@example.com").expiration(later)
+                .signWith(key).compact();
+        String noExpiry = Jwts.builder().issuer("sluice").subject(UUID.randomUUID().toString()).signWith(key).compact();
+        String anonymous = Jwts.builder().issuer("sluice").subject(Caller.ANONYMOUS_ID.toString()).expiration(later)
+                .signWith(key).compact();
+        String notAnId = Jwts.builder().issuer("sluice").subject("root").expiration(later).signWith(key).compact();
 
-        assertThat(issuer.verify(token).role()).isEqualTo(Caller.Role.ADMIN);
-        assertThat(afterRestartWithoutAdmins.verify(token).role()).isEqualTo(Caller.Role.USER);
+        assertThat(tokens.verify(noSubject)).as("no sub: once an NPE and a 500").isNull();
+        assertThat(tokens.verify(noExpiry)).as("no exp: it would be good forever").isNull();
+        assertThat(tokens.verify(anonymous)).as("the anonymous user has no tokens").isNull();
+        assertThat(tokens.verify(notAnId)).isNull();
+    }
+
+    @Test
+    void theRoleIsTheTokensClaimAtMostAndNeverComesFromTheEmail() {
+        AccessTokens tokens = tokens(Duration.ofHours(1));
+        String admin = tokens.issue(new Caller(UUID.randomUUID(), "ops@example.com", Caller.Role.ADMIN, null));
+        String user = tokens.issue(new Caller(UUID.randomUUID(), "ops@example.com", Caller.Role.USER, null));
+
+        assertThat(tokens.verify(admin).role()).as("confirmed against the account later, by Roles").isEqualTo(Caller.Role.ADMIN);
+        assertThat(tokens.verify(user).role()).as("an admin-looking email is no admin").isEqualTo(Caller.Role.USER);
     }
 
     private static AccessTokens tokens(Duration ttl) {
-        return tokens(ttl, List.of());
-    }
-
-    private static AccessTokens tokens(Duration ttl, List<String> admins) {
-        return new AccessTokens(new AuthProperties(false, SECRET, admins, "sluice", ttl), new MockEnvironment());
+        return new AccessTokens(new AuthProperties(false, SECRET, "sluice", ttl, AuthProperties.Registration.OPEN, null,
+                Duration.ofDays(7), Duration.ofSeconds(1), 4), new MockEnvironment());
     }
 }

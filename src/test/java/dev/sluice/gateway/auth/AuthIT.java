@@ -1,6 +1,7 @@
 package dev.sluice.gateway.auth;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
@@ -12,9 +13,11 @@ import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.security.Keys;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.http.MediaType;
+import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import tools.jackson.databind.JsonNode;
@@ -22,14 +25,19 @@ import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Accounts, access tokens and API keys, with anonymous access off as in production. */
+/** Accounts, access tokens, API keys and roles, with anonymous access off as in production. */
 @TestPropertySource(properties = {"sluice.auth.anonymous=false", "sluice.auth.jwt-secret=" + AuthIT.SECRET,
-        "sluice.auth.admin-emails=boss@admins.example"})
+        "sluice.auth.bootstrap-admin.email=" + AuthIT.ADMIN, "sluice.auth.bootstrap-admin.password=" + AuthIT.ADMIN_PASSWORD})
 @ExtendWith(OutputCaptureExtension.class)
 class AuthIT extends IntegrationTest {
 
     static final String SECRET = "integration-test-secret-of-at-least-32-bytes";
+    static final String ADMIN = "boss@admins.example";
+    static final String ADMIN_PASSWORD = "the boss password";
     private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @Autowired
+    DatabaseClient database;
 
     @Test
     void registerLoginAndCallWithTheAccessToken() {
@@ -160,7 +168,7 @@ class AuthIT extends IntegrationTest {
         web.get().uri("/api/v1/admin/usage").header("Authorization", "Bearer " + user).exchange()
                 .expectStatus().isForbidden()
                 .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON);
-        String admin = registerOrLogin("boss@admins.example", "the boss password").path("access_token").asString();
+        String admin = login(ADMIN, ADMIN_PASSWORD).path("access_token").asString();
         web.get().uri("/api/v1/admin/usage").header("Authorization", "Bearer " + admin).exchange()
                 .expectStatus().value(status -> assertThat(status).as("past the role check").isNotIn(401, 403));
     }
@@ -183,17 +191,148 @@ class AuthIT extends IntegrationTest {
         }
     }
 
+    @Test
+    void anAdminGrantsTheRoleAndADemotedAdminsTokenAndKeyLoseItAtOnce() {
+        String admin = login(ADMIN, ADMIN_PASSWORD).path("access_token").asString();
+        JsonNode account = register(uniqueEmail(), "password-1");
+        String id = account.path("id").asString();
+
+        setRole(admin, id, "{\"role\":\"ADMIN\"}").expectStatus().isOk()
+                .expectBody().jsonPath("$.role").isEqualTo("ADMIN").jsonPath("$.id").isEqualTo(id);
+        String promoted = token(account);
+        String key = body(web.post().uri("/api/v1/keys").header("Authorization", "Bearer " + promoted)
+                .exchange().expectStatus().isCreated()).path("key").asString();
+        for (String credential : new String[] {promoted, key}) {
+            web.get().uri("/api/v1/admin/usage").header("Authorization", "Bearer " + credential).exchange()
+                    .expectStatus().value(status -> assertThat(status).as("a promoted account's new token and its key").isEqualTo(200));
+        }
+
+        setRole(admin, id, "{\"role\":\"user\"}").expectStatus().isOk().expectBody().jsonPath("$.role").isEqualTo("USER");
+        for (String credential : new String[] {promoted, key}) {
+            web.get().uri("/api/v1/admin/usage").header("Authorization", "Bearer " + credential).exchange()
+                    .expectStatus().value(status -> assertThat(status).as("the token still says ADMIN, the account no longer does").isEqualTo(403));
+            web.get().uri("/v1/models").header("Authorization", "Bearer " + credential).exchange()
+                    .expectStatus().value(status -> assertThat(status).as("still a user").isEqualTo(200));
+        }
+    }
+
+    @Test
+    void aRoleChangeNeedsAnAdminAKnownUserAndARealRole() {
+        String admin = login(ADMIN, ADMIN_PASSWORD).path("access_token").asString();
+        String user = token(register(uniqueEmail(), "password-1"));
+        String id = UUID.randomUUID().toString();
+
+        setRole(user, id, "{\"role\":\"ADMIN\"}").expectStatus().isForbidden();
+        setRole(admin, id, "{\"role\":\"ADMIN\"}").expectStatus().isNotFound()
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON);
+        setRole(admin, "not-an-id", "{\"role\":\"ADMIN\"}").expectStatus().isNotFound();
+        setRole(admin, Caller.ANONYMOUS_ID.toString(), "{\"role\":\"ADMIN\"}").expectStatus().value(status -> assertThat(status).as("the anonymous user has no role to give").isEqualTo(404));
+        for (String bad : new String[] {"{\"role\":\"ROOT\"}", "{\"role\":null}", "{}"}) {
+            setRole(admin, id, bad).expectStatus().isBadRequest()
+                    .expectBody().jsonPath("$.detail").value(detail -> assertThat((String) detail).startsWith("role"));
+        }
+    }
+
+    @Test
+    void theBootstrapAdminIsAnAdminFromTheStart() {
+        JsonNode login = login(ADMIN, ADMIN_PASSWORD);
+        web.get().uri("/api/v1/admin/usage").header("Authorization", "Bearer " + login.path("access_token").asString())
+                .exchange().expectStatus().isOk();
+        web.post().uri("/api/v1/auth/register").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("email", ADMIN, "password", "someone else's"))
+                .exchange().expectStatus().value(status -> assertThat(status).as("its email cannot be taken").isEqualTo(409));
+    }
+
+    @Test
+    void tokensWithoutSubjectOrExpiryOrForTheAnonymousUserAre401NotA500() {
+        javax.crypto.SecretKey key = Keys.hmacShaKeyFor(SECRET.getBytes(StandardCharsets.UTF_8));
+        Date later = Date.from(Instant.now().plusSeconds(600));
+        String noSubject = Jwts.builder().issuer("sluice").claim("email", "x@y.z").expiration(later).signWith(key).compact();
+        String noExpiry = Jwts.builder().issuer("sluice").subject(UUID.randomUUID().toString()).signWith(key).compact();
+        String anonymous = Jwts.builder().issuer("sluice").subject(Caller.ANONYMOUS_ID.toString()).expiration(later)
+                .signWith(key).compact();
+
+        for (String token : new String[] {noSubject, noExpiry, anonymous}) {
+            for (String path : new String[] {"/v1/models", "/api/v1/quota", "/api/v1/keys"}) {
+                web.get().uri(path).header("Authorization", "Bearer " + token).exchange()
+                        .expectStatus().value(status -> assertThat(status).as(path).isEqualTo(401));
+            }
+        }
+    }
+
+    @Test
+    void aNulInTheEmailPasswordOrKeyNameIsA400NamingTheField() {
+        web.post().uri("/api/v1/auth/register").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("email", "nul\u0000" + uniqueEmail(), "password", "long enough"))
+                .exchange().expectStatus().isBadRequest()
+                .expectBody().jsonPath("$.detail").value(detail -> assertThat((String) detail).startsWith("email"));
+        web.post().uri("/api/v1/auth/register").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("email", uniqueEmail(), "password", "long\u0000enough"))
+                .exchange().expectStatus().isBadRequest()
+                .expectBody().jsonPath("$.detail").value(detail -> assertThat((String) detail).startsWith("password"));
+        web.post().uri("/api/v1/auth/login").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("email", "nul\u0000@example.com", "password", "long enough"))
+                .exchange().expectStatus().isUnauthorized();
+
+        String token = token(register(uniqueEmail(), "password-1"));
+        web.post().uri("/api/v1/keys").header("Authorization", "Bearer " + token).contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"name\":\"lap\\u0000top\"}")
+                .exchange().expectStatus().isBadRequest()
+                .expectBody().jsonPath("$.detail").value(detail -> assertThat((String) detail).startsWith("name"));
+        for (String body : new String[] {"{\"name\":null}", "null", "{}"}) {
+            web.post().uri("/api/v1/keys").header("Authorization", "Bearer " + token).contentType(MediaType.APPLICATION_JSON)
+                    .bodyValue(body).exchange().expectStatus().value(status -> assertThat(status).as(body).isEqualTo(201))
+                    .expectBody().jsonPath("$.name").isEqualTo("default");
+        }
+    }
+
+    @Test
+    void afterFiveFailedLoginsForOneEmailTheNextWaitsWithAGrowingRetryAfter() {
+        String email = uniqueEmail();
+        register(email, "right password");
+        for (int i = 0; i < 5; i++) {
+            loginFails(email, "wrong password");
+        }
+
+        String first = web.post().uri("/api/v1/auth/login").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("email", email, "password", "right password"))
+                .exchange().expectStatus().isEqualTo(429)
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                .returnResult(String.class).getResponseHeaders().getFirst("Retry-After");
+        assertThat(Long.parseLong(first)).as("even the right password waits: guessing must not go on").isBetween(1L, 2L);
+        web.post().uri("/api/v1/auth/login").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("email", uniqueEmail(), "password", "right password"))
+                .exchange().expectStatus().value(status -> assertThat(status).as("other accounts are not held up").isEqualTo(401));
+    }
+
+    @Test
+    void keysThatAreNotShapedLikeKeysOrUnknownAreRefusedAndAnUnknownOneIsRemembered() {
+        String unknown = "sk-sluice-" + "A".repeat(22) + UUID.randomUUID().toString().replace("-", "").substring(0, 21);
+        web.get().uri("/v1/models").header("Authorization", "Bearer " + unknown).exchange().expectStatus().isUnauthorized();
+        JsonNode account = register(uniqueEmail(), "password-1");
+        database.sql("INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at)"
+                        + " VALUES (:id, :user, 'planted', 'sk-sluice-AAAA', :hash, CURRENT_TIMESTAMP)")
+                .bind("id", UUID.randomUUID()).bind("user", UUID.fromString(account.path("id").asString()))
+                .bind("hash", sha256(unknown))
+                .then().block(Duration.ofSeconds(10));
+
+        web.get().uri("/v1/models").header("Authorization", "Bearer " + unknown).exchange()
+                .expectStatus().value(status -> assertThat(status).as("remembered as unknown: no second query for it").isEqualTo(401));
+        for (String odd : new String[] {"sk-sluice-", "sk-sluice-short", "sk-sluice-" + "x".repeat(500), unknown + "!"}) {
+            web.get().uri("/v1/models").header("Authorization", "Bearer " + odd).exchange().expectStatus().isUnauthorized();
+        }
+    }
+
+    private WebTestClient.ResponseSpec setRole(String token, String id, String body) {
+        return web.put().uri("/api/v1/admin/users/" + id + "/role").header("Authorization", "Bearer " + token)
+                .contentType(MediaType.APPLICATION_JSON).bodyValue(body).exchange();
+    }
+
     private JsonNode register(String email, String password) {
         passwords.put(email, password);
         return body(web.post().uri("/api/v1/auth/register").contentType(MediaType.APPLICATION_JSON)
                 .bodyValue(Map.of("email", email, "password", password))
                 .exchange().expectStatus().isCreated());
-    }
-
-    private JsonNode registerOrLogin(String email, String password) {
-        web.post().uri("/api/v1/auth/register").contentType(MediaType.APPLICATION_JSON)
-                .bodyValue(Map.of("email", email, "password", password)).exchange();
-        return login(email, password);
     }
 
     private String token(JsonNode account) {
@@ -220,6 +359,16 @@ class AuthIT extends IntegrationTest {
 
     private static String uniqueEmail() {
         return "user-" + UUID.randomUUID() + "@example.com";
+    }
+
+    private static String sha256(String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        }
+        catch (java.security.NoSuchAlgorithmException impossible) {
+            throw new IllegalStateException(impossible);
+        }
     }
 
     private static String base64(String json) {

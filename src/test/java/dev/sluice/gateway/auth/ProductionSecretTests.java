@@ -9,7 +9,10 @@ import org.springframework.context.ConfigurableApplicationContext;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** In prod the gateway refuses to start without a JWT secret of at least 32 bytes. */
+/**
+ * In prod the gateway refuses to start without a JWT secret of at least 32 bytes that is not a placeholder
+ * ({@link JwtSecretsTests} has the rules), and with anonymous access on.
+ */
 class ProductionSecretTests {
 
     @Test
@@ -24,6 +27,22 @@ class ProductionSecretTests {
         assertThatThrownBy(() -> start("--spring.profiles.active=prod", "--sluice.auth.jwt-secret=too-short"))
                 .rootCause().isInstanceOf(InvalidConfigurationException.class)
                 .hasMessageContaining("sluice.auth.jwt-secret: must be at least 32 bytes long (it is 9)");
+    }
+
+    @Test
+    void theShippedPlaceholderSecretDoesNotStart() {
+        assertThatThrownBy(() -> start("--spring.profiles.active=prod",
+                "--sluice.auth.jwt-secret=change-me-to-at-least-32-bytes-of-randomness"))
+                .rootCause().isInstanceOf(InvalidConfigurationException.class)
+                .hasMessageContaining("sluice.auth.jwt-secret: is the placeholder").hasMessageContaining("openssl rand -base64 48");
+    }
+
+    @Test
+    void anonymousAccessInProdDoesNotStart() {
+        assertThatThrownBy(() -> start("--spring.profiles.active=prod", "--sluice.auth.anonymous=true",
+                "--sluice.auth.jwt-secret=q0Vb3kE4mZ8w1tXyLr7uPn5sHa2cJf9dGi6oKe+/ABCDxyz0123456789abcdEF"))
+                .rootCause().isInstanceOf(InvalidConfigurationException.class)
+                .hasMessageContaining("sluice.auth.anonymous: must be false in prod");
     }
 
     private static void start(String... args) {

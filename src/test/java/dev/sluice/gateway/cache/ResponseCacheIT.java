@@ -37,7 +37,8 @@ import static org.awaitility.Awaitility.await;
  * single flight, scopes, what is never stored, the request's Cache-Control, and the admin clear. Every test asks
  * something no other test or earlier run asked (a fresh UUID in the prompt), since Redis outlives the runs.
  */
-@TestPropertySource(properties = {"sluice.auth.admin-emails=" + ResponseCacheIT.ADMIN_EMAIL,
+@TestPropertySource(properties = {"sluice.auth.bootstrap-admin.email=" + ResponseCacheIT.ADMIN_EMAIL,
+        "sluice.auth.bootstrap-admin.password=cache test password",
         "sluice.aliases.everyone.targets=fake/fake-model", "sluice.cache.shared-aliases=everyone"})
 class ResponseCacheIT extends IntegrationTest {
 

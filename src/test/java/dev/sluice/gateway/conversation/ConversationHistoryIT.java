@@ -27,7 +27,8 @@ import static org.awaitility.Awaitility.await;
  * settings as AuthIT so that both share one application context).
  */
 @TestPropertySource(properties = {"sluice.auth.anonymous=false", "sluice.auth.jwt-secret=" + ConversationHistoryIT.SECRET,
-        "sluice.auth.admin-emails=boss@admins.example"})
+        "sluice.auth.bootstrap-admin.email=boss@admins.example",
+        "sluice.auth.bootstrap-admin.password=the boss password"})
 class ConversationHistoryIT extends IntegrationTest {
 
     static final String SECRET = "integration-test-secret-of-at-least-32-bytes";

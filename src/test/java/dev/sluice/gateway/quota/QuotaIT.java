@@ -28,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** Daily quotas through HTTP: refusals, the caller's own quota, the admin endpoints, and settling after streams. */
-@TestPropertySource(properties = {"sluice.auth.admin-emails=" + QuotaIT.ADMIN_EMAIL,
+@TestPropertySource(properties = {"sluice.auth.bootstrap-admin.email=" + QuotaIT.ADMIN_EMAIL,
+        "sluice.auth.bootstrap-admin.password=" + TestAccounts.PASSWORD,
         // These tests send many requests in little time: only the daily quota may refuse them here.
         "sluice.limits.per-ip.requests-per-minute=100000", "sluice.limits.per-user.requests-per-minute=100000"})
 class QuotaIT extends IntegrationTest {

@@ -9,8 +9,11 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.HexFormat;
-import java.util.Optional;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -20,6 +23,7 @@ import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import dev.sluice.gateway.web.Ids;
 import dev.sluice.gateway.web.Page;
+import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
@@ -30,28 +34,42 @@ import reactor.core.publisher.Mono;
  * Personal API keys: {@code sk-sluice-} and 43 random characters, shown once. Only a SHA-256 of the key is
  * stored (a fast hash is safe for 256 random bits, and keeps lookups cheap), with its first characters for
  * recognising it in lists. Recently used keys are remembered briefly so that a busy key does not cost a
- * database round trip per request; a revoked key stops working here at once, and on other replicas
- * within {@link #REMEMBERED}.
+ * database round trip per request; a revoked key stops working here at once, and on other replicas as soon
+ * as they hear of it ({@link #onRevoked}, through Redis), or within {@link #REMEMBERED} without Redis.
+ * <p>
+ * A flood of made-up keys costs the database little: text that is not shaped like a key is refused without a
+ * query, and a well-shaped key that is unknown is remembered as such ({@link #UNKNOWN_REMEMBERED}), apart from
+ * the known ones so that it cannot push them out. A lookup the database does not answer within
+ * {@code sluice.auth.lookup-timeout} fails with a {@link DataAccessResourceFailureException} (a 503): the
+ * caller cannot be told apart from a stranger, and must not wait on a pool that is full.
  */
 @Component
 public class ApiKeys {
 
     public static final String PREFIX = "sk-sluice-";
     static final Duration REMEMBERED = Duration.ofSeconds(10);
+    static final Duration UNKNOWN_REMEMBERED = Duration.ofMinutes(1);
+    /** {@link #PREFIX} and 32 random bytes in URL-safe Base64 without padding. */
+    private static final Pattern SHAPE = Pattern.compile(Pattern.quote(PREFIX) + "[A-Za-z0-9_-]{43}");
     private static final int VISIBLE = PREFIX.length() + 4;
     private static final int MAX_NAME = 100;
 
     private final DatabaseClient database;
-    private final AuthProperties properties;
+    private final Duration timeout;
     private final SecureRandom random;
-    private final Cache<String, Optional<Caller>> recent = Caffeine.newBuilder()
+    private final Cache<String, Caller> recent = Caffeine.newBuilder()
             .maximumSize(10_000)
             .expireAfterWrite(REMEMBERED)
             .build();
+    private final Cache<String, Boolean> unknown = Caffeine.newBuilder()
+            .maximumSize(100_000)
+            .expireAfterWrite(UNKNOWN_REMEMBERED)
+            .build();
+    private final List<Consumer<UUID>> revocations = new CopyOnWriteArrayList<>();
 
     public ApiKeys(DatabaseClient database, AuthProperties properties) throws NoSuchAlgorithmException {
         this.database = database;
-        this.properties = properties;
+        this.timeout = properties.lookupTimeout();
         // DRBG seeds itself once, here, and then draws no entropy from the OS, so it never blocks an event loop.
         this.random = SecureRandom.getInstance("DRBG");
         this.random.nextBytes(new byte[8]);
@@ -62,6 +80,9 @@ public class ApiKeys {
         String label = name == null || name.isBlank() ? "default" : name.strip();
         if (label.length() > MAX_NAME) {
             return Mono.error(GatewayException.invalid("name", "must be at most " + MAX_NAME + " characters"));
+        }
+        if (label.indexOf('\0') >= 0) {
+            return Mono.error(GatewayException.invalid("name", "must not contain a NUL character"));
         }
         byte[] secret = new byte[32];
         random.nextBytes(secret);
@@ -104,35 +125,58 @@ public class ApiKeys {
                     if (updated == 0) {
                         return Mono.error(new GatewayException(ErrorCode.NOT_FOUND, "No API key with id " + id));
                     }
-                    recent.asMap().values().removeIf(caller -> caller.filter(c -> id.equals(c.apiKeyId())).isPresent());
+                    forget(id);
+                    revocations.forEach(listener -> listener.accept(id));
                     return Mono.empty();
                 });
     }
 
-    /** The caller a key belongs to, or empty when it is unknown or revoked. */
+    /** Stops remembering a key that was revoked, here or on another replica. */
+    public void forget(UUID keyId) {
+        recent.asMap().values().removeIf(caller -> keyId.equals(caller.apiKeyId()));
+    }
+
+    /** Stops remembering every key of an account, whose role changed. */
+    public void forgetAccount(UUID user) {
+        recent.asMap().values().removeIf(caller -> user.equals(caller.id()));
+    }
+
+    /** Tells {@code listener} the id of every key revoked on this replica. */
+    public void onRevoked(Consumer<UUID> listener) {
+        revocations.add(listener);
+    }
+
+    /**
+     * The caller a key belongs to, with the role its account has, or empty when the key is unknown or revoked;
+     * a {@link DataAccessResourceFailureException} when the database cannot say.
+     */
     public Mono<Caller> authenticate(String key) {
+        if (!SHAPE.matcher(key).matches()) {
+            return Mono.empty();
+        }
         String hash = sha256(key);
-        Optional<Caller> known = recent.getIfPresent(hash);
+        Caller known = recent.getIfPresent(hash);
         if (known != null) {
-            return Mono.justOrEmpty(known);
+            return Mono.just(known);
+        }
+        if (unknown.getIfPresent(hash) != null) {
+            return Mono.empty();
         }
         return database.sql("""
-                        SELECT k.id AS key_id, u.id AS user_id, u.email FROM api_keys k JOIN users u ON u.id = k.user_id
+                        SELECT k.id AS key_id, u.id AS user_id, u.email, u.role FROM api_keys k JOIN users u ON u.id = k.user_id
                         WHERE k.key_hash = :hash AND k.revoked_at IS NULL""")
                 .bind("hash", hash)
-                .map((row, metadata) -> {
-                    String email = row.get("email", String.class);
-                    return new Caller(row.get("user_id", UUID.class), email, properties.roleOf(email),
-                            row.get("key_id", UUID.class));
-                })
+                .map((row, metadata) -> new Caller(row.get("user_id", UUID.class), row.get("email", String.class),
+                        Caller.Role.ADMIN.name().equals(row.get("role", String.class)) ? Caller.Role.ADMIN : Caller.Role.USER,
+                        row.get("key_id", UUID.class)))
                 .one()
-                .map(Optional::of)
-                .defaultIfEmpty(Optional.empty())
+                .timeout(timeout, Mono.error(() -> new DataAccessResourceFailureException(
+                        "The database did not answer an API key lookup within " + timeout.toMillis() + " ms")))
                 .doOnNext(caller -> {
                     recent.put(hash, caller);
-                    caller.ifPresent(this::markUsed);
+                    markUsed(caller);
                 })
-                .flatMap(Mono::justOrEmpty);
+                .switchIfEmpty(Mono.fromRunnable(() -> unknown.put(hash, Boolean.TRUE)));
     }
 
     /** Off the request path, and only when the key was not remembered: a rough "last used" is enough. */
@@ -144,7 +188,8 @@ public class ApiKeys {
                 .subscribe();
     }
 
-    static String sha256(String key) {
+    /** The hex SHA-256 of a random credential (an API key, an invite code): what is stored instead of it. */
+    public static String sha256(String key) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
         }
