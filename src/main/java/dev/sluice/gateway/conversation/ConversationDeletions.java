@@ -71,7 +71,9 @@ class ConversationDeletions implements SmartLifecycle {
                             }
                         }))
                 .subscribe(this::apply);
-        checking = Flux.interval(Duration.ofSeconds(CHECK_SECONDS))
+        // The first count at once: the numbers this replica must see start there, before it remembers anything.
+        checking = Flux.interval(Duration.ZERO, Duration.ofSeconds(CHECK_SECONDS))
+                .onBackpressureDrop()
                 .concatMap(tick -> redis.opsForValue().get(COUNT).defaultIfEmpty("0")
                         .timeout(REDIS_TIMEOUT)
                         .onErrorResume(failure -> Mono.empty()))

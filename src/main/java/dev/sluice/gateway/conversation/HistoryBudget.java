@@ -35,24 +35,24 @@ final class HistoryBudget {
     /** Takes room for writes that belong together: for all of them, or for none. */
     Room take(List<? extends HistoryWrite> writes) {
         Map<UUID, Held> claims = claims(writes);
-        Map<UUID, Held> taken = new LinkedHashMap<>();
-        for (Map.Entry<UUID, Held> claim : claims.entrySet()) {
-            if (!takeForUser(claim.getKey(), claim.getValue())) {
-                taken.forEach(this::giveBackForUser);
-                return Room.USER_SHARE_FULL;
-            }
-            taken.put(claim.getKey(), claim.getValue());
-        }
         long n = writes.size();
         long weight = claims.values().stream().mapToLong(Held::bytes).sum();
         if (!add(rows, n, maxRows)) {
-            taken.forEach(this::giveBackForUser);
             return Room.FULL;
         }
         if (!add(bytes, weight, maxBytes)) {
             rows.addAndGet(-n);
-            taken.forEach(this::giveBackForUser);
             return Room.FULL;
+        }
+        Map<UUID, Held> taken = new LinkedHashMap<>();
+        for (Map.Entry<UUID, Held> claim : claims.entrySet()) {
+            if (!takeForUser(claim.getKey(), claim.getValue())) {
+                taken.forEach(this::giveBackForUser);
+                rows.addAndGet(-n);
+                bytes.addAndGet(-weight);
+                return Room.USER_SHARE_FULL;
+            }
+            taken.put(claim.getKey(), claim.getValue());
         }
         return Room.TAKEN;
     }

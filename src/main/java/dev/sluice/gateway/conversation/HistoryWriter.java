@@ -29,7 +29,8 @@ import reactor.util.retry.Retry;
  * ({@code buffer-bytes}), and one user's writes may take only {@code per-user-share} of either, so that a user
  * with huge replies cannot take everyone else's room. A write that does not fit is refused, the caller is told
  * ({@link #offer} answers {@code false}, and the chat's {@code done} event says {@code stored: false}), and it is
- * counted ({@code sluice.history.dropped}, reason {@code full} or {@code user_share}). Rows are
+ * counted ({@code sluice.history.dropped}, reason {@code full} or {@code user_share}; the reply of a turn whose
+ * question was refused is not offered, reason {@code turn_refused}). Rows are
  * {@linkplain HistoryWrite#sanitised() fitted to their columns} when offered, so client input does not fail a
  * batch. While the database is unreachable the batch is retried with exponential backoff
  * ({@code sluice.history.retries}), as long as it takes, and the rest waits behind it ({@code sluice.history.backlog}).
@@ -57,6 +58,7 @@ public class HistoryWriter implements SmartLifecycle {
     private final Counter retries;
     private final Counter droppedFull;
     private final Counter droppedUserShare;
+    private final Counter droppedWithTurn;
     private final Counter droppedRejected;
     private final Counter droppedShutdown;
     private final Counter stored;
@@ -75,6 +77,7 @@ public class HistoryWriter implements SmartLifecycle {
                 .description("Batches of history writes stored again after a database failure").register(registry);
         this.droppedFull = dropped(registry, "full");
         this.droppedUserShare = dropped(registry, "user_share");
+        this.droppedWithTurn = dropped(registry, "turn_refused");
         this.droppedRejected = dropped(registry, "rejected");
         this.droppedShutdown = dropped(registry, "shutdown");
         this.stored = Counter.builder("sluice.history.stored").description("History writes stored").register(registry);
@@ -114,7 +117,7 @@ public class HistoryWriter implements SmartLifecycle {
 
     /** Counts writes never offered because what they belong with was refused (a reply whose question was). */
     void refused(int n) {
-        droppedFull.increment(n);
+        droppedWithTurn.increment(n);
     }
 
     /** Writes offered and not yet stored. */

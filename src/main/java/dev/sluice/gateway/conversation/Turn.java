@@ -52,10 +52,6 @@ public final class Turn {
         this.newMessages = newMessages;
     }
 
-    public UUID conversationId() {
-        return conversationId;
-    }
-
     /**
      * What of this turn will be stored, once its reply has ended (the {@code done} event and the
      * {@code stream:false} reply carry it): the conversation's id, unless it is new and was refused; the reply's

@@ -41,6 +41,7 @@ class HistoryBufferIT extends IntegrationTest {
     @Test
     void aTurnTheBufferRefusesIsStillAnsweredAndItsDoneEventSaysItIsNotStored() {
         double refusedBefore = full();
+        double withTurnBefore = dropped("turn_refused");
 
         List<ServerSentEvent<String>> events = SseEvents.withData(slow().post().uri("/api/v1/chat")
                 .contentType(MediaType.APPLICATION_JSON).bodyValue("{\"model\":\"fake\",\"prompt\":\"" + LARGE + "\"}")
@@ -51,7 +52,8 @@ class HistoryBufferIT extends IntegrationTest {
         assertThat(done.path("stored").asBoolean(true)).as("done says the turn will not be stored").isFalse();
         assertThat(done.path("message_id").isNull()).as("no id for a reply that will not exist").isTrue();
         assertThat(done.path("conversation_id").isNull()).as("nor for a new conversation that will not").isTrue();
-        assertThat(full() - refusedBefore).as("the conversation, the question and the answer, counted").isEqualTo(3);
+        assertThat(full() - refusedBefore).as("the conversation and the question, counted").isEqualTo(2);
+        assertThat(dropped("turn_refused") - withTurnBefore).as("and the answer that went with them").isEqualTo(1);
     }
 
     @Test
@@ -86,6 +88,10 @@ class HistoryBufferIT extends IntegrationTest {
     }
 
     private double full() {
-        return meters.counter("sluice.history.dropped", "reason", "full").count();
+        return dropped("full");
+    }
+
+    private double dropped(String reason) {
+        return meters.counter("sluice.history.dropped", "reason", reason).count();
     }
 }
