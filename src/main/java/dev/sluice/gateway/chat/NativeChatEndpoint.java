@@ -83,8 +83,7 @@ class NativeChatEndpoint {
     private Mono<ServerResponse> respond(ServerRequest request, NativeChatRequest wire, ChatRequest chatRequest, Turn turn,
             CacheRequest cache) {
         RouteTrace trace = new RouteTrace();
-        NativeEventEncoder encoder = new NativeEventEncoder(json, turn.conversationId().toString(),
-                turn.replyId().toString(), trace, cache);
+        NativeEventEncoder encoder = new NativeEventEncoder(json, turn, trace, cache);
         Flux<ChatChunk> upstream = chat.stream(chatRequest, trace, cache);
         turn.start(chatRequest.model());
         Flux<ChatChunk> chunks = turn.record(upstream, chatRequest.model(), trace);

@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import dev.sluice.gateway.cache.CacheRequest;
+import dev.sluice.gateway.conversation.Turn;
 import dev.sluice.gateway.routing.RouteTrace;
 import dev.sluice.gateway.web.ApiErrorHandler;
 import dev.sluice.gateway.web.GatewayException;
@@ -13,20 +14,22 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Writes one reply as the native API's SSE events: {@code token}, {@code usage}, {@code done}, or
  * {@code error}. One encoder per reply; it remembers the finish reason for the {@code done} event.
+ * <p>
+ * {@code done} (and the {@code stream:false} reply) says whether the turn will be stored: {@code stored: false}
+ * when the history buffer refused it, and then {@code message_id} is {@code null}, as is {@code conversation_id}
+ * for a new conversation that will not exist.
  */
 final class NativeEventEncoder {
 
     private final JsonMapper json;
-    private final String conversationId;
-    private final String messageId;
+    private final Turn turn;
     private final RouteTrace trace;
     private final CacheRequest cache;
     private FinishReason finishReason = FinishReason.STOP;
 
-    NativeEventEncoder(JsonMapper json, String conversationId, String messageId, RouteTrace trace, CacheRequest cache) {
+    NativeEventEncoder(JsonMapper json, Turn turn, RouteTrace trace, CacheRequest cache) {
         this.json = json;
-        this.conversationId = conversationId;
-        this.messageId = messageId;
+        this.turn = turn;
         this.trace = trace;
         this.cache = cache;
     }
@@ -47,8 +50,7 @@ final class NativeEventEncoder {
 
     ServerSentEvent<String> done() {
         Map<String, Object> done = new LinkedHashMap<>();
-        done.put("conversation_id", conversationId);
-        done.put("message_id", messageId);
+        putReceipt(done);
         done.put("cached", cache.cached());
         done.put("finish_reason", finishReason.wireName());
         done.put("provider", provider());
@@ -63,8 +65,7 @@ final class NativeEventEncoder {
     /** The whole reply as one JSON object, for {@code stream:false}. */
     Map<String, Object> reply(ChatReply reply, String model) {
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("conversation_id", conversationId);
-        body.put("message_id", messageId);
+        putReceipt(body);
         body.put("model", model);
         body.put("provider", provider());
         body.put("text", reply.text());
@@ -72,6 +73,14 @@ final class NativeEventEncoder {
         body.put("usage", reply.usage() == null ? null : usage(reply.usage()));
         body.put("cached", cache.cached());
         return body;
+    }
+
+    /** Read when the reply has ended, which is when the history buffer has taken its rows or not. */
+    private void putReceipt(Map<String, Object> body) {
+        Turn.Receipt receipt = turn.receipt();
+        body.put("conversation_id", receipt.conversationId() == null ? null : receipt.conversationId().toString());
+        body.put("message_id", receipt.messageId() == null ? null : receipt.messageId().toString());
+        body.put("stored", receipt.stored());
     }
 
     /** Who made the reply: the provider this request called, or the one behind a cached or shared reply. */

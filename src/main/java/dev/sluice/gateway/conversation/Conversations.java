@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -19,6 +20,7 @@ import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import dev.sluice.gateway.web.Ids;
 import dev.sluice.gateway.web.Page;
+import org.springframework.dao.QueryTimeoutException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.PropertyNamingStrategies;
@@ -30,7 +32,9 @@ import tools.jackson.databind.annotation.JsonNaming;
  * Writes go through the {@link HistoryWriter}, so a row may reach the database a little after the reply that
  * produced it. To keep a follow-up message from missing its context in that gap (or while the database is
  * down), each replica remembers the tail of the conversations it served recently, with the messages it has
- * not necessarily stored yet; a conversation it does not remember is read from the database.
+ * not necessarily stored yet; a conversation it does not remember is read from the database. A conversation
+ * deleted on one replica is forgotten by the others within seconds, through Redis when it is configured
+ * ({@link ConversationDeletions}).
  * <p>
  * Anonymous callers (the embedded default) keep history too, under the one anonymous account: the newcomer on
  * their own machine expects their conversations to be there. In production anonymous access is off.
@@ -51,6 +55,7 @@ public class Conversations {
     private final DatabaseClient database;
     private final HistoryWriter writer;
     private final HistoryProperties properties;
+    private volatile Consumer<UUID> deletions = conversation -> { };
     private final Cache<UUID, Recent> recent = Caffeine.newBuilder()
             .maximumWeight(64L * 1024 * 1024)
             .weigher((UUID id, Recent tail) -> tail.weight())
@@ -97,12 +102,16 @@ public class Conversations {
                         .all()
                         .filter(message -> message != null)
                         .collectList())
+                .timeout(properties.loadTimeout(), Mono.error(() -> new QueryTimeoutException(
+                        "Conversation " + id + " not loaded within " + properties.loadTimeout())))
                 .map(newestFirst -> {
                     List<ChatMessage> tail = new ArrayList<>(newestFirst);
                     Collections.reverse(tail);
                     recent.asMap().putIfAbsent(id, new Recent(caller.id(), List.copyOf(tail)));
                     return new Turn(this, caller.id(), id, false, null, window(tail), newMessages);
                 })
+                // Not without its context: that would answer another question than the one asked, and store the
+                // answer as if it had been. Nor without knowing whose conversation it is.
                 .onErrorMap(failure -> !(failure instanceof GatewayException), failure -> new GatewayException(
                         ErrorCode.OVERLOADED, "Conversation history is unavailable for a moment; try again", null, RETRY_AFTER));
     }
@@ -147,8 +156,14 @@ public class Conversations {
         return "New conversation";
     }
 
-    /** Offers a turn's rows to the writer and remembers them as the conversation's latest messages. */
+    /**
+     * Offers a turn's rows to the writer and, once it has taken them, remembers them as the conversation's latest
+     * messages. Rows it refused are not remembered either: they will not exist, on this replica or any other.
+     */
     boolean store(UUID owner, UUID conversation, List<HistoryWrite> writes, List<ChatMessage> appended, boolean created) {
+        if (!writer.offer(writes)) {
+            return false;
+        }
         for (HistoryWrite write : writes) {
             if (write instanceof HistoryWrite.Message message) {
                 recentMessages.put(message.id(), owner);
@@ -166,7 +181,12 @@ public class Conversations {
             }
             return new Recent(owner, List.copyOf(tail));
         });
-        return writer.offer(writes);
+        return true;
+    }
+
+    /** Counts rows a turn does not offer, because the rows they belong with were refused. */
+    void refused(int n) {
+        writer.refused(n);
     }
 
     public Mono<Page<ConversationView>> list(UUID user, int limit, Cursor before) {
@@ -232,8 +252,24 @@ public class Conversations {
                         return Mono.error(notFound(conversation));
                     }
                     recent.invalidate(conversation);
+                    deletions.accept(conversation);
                     return Mono.empty();
                 });
+    }
+
+    /** Calls {@code listener} with each conversation deleted here, to tell the other replicas. */
+    void onDeleted(Consumer<UUID> listener) {
+        deletions = listener;
+    }
+
+    /** Forgets a conversation deleted on another replica, so that it cannot be continued from this one's memory. */
+    void forget(UUID conversation) {
+        recent.invalidate(conversation);
+    }
+
+    /** Forgets every conversation: deletions may have been missed, and the database knows which still exist. */
+    void forgetAll() {
+        recent.invalidateAll();
     }
 
     /** Whether the message is in one of the user's conversations (stored, or offered here moments ago). */

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -26,15 +25,21 @@ import reactor.util.retry.Retry;
  * The write-behind buffer for history: requests offer rows and go on streaming; one drain loop stores them in
  * batches, in the order offered.
  * <p>
- * Nothing is lost silently. The buffer is bounded ({@code sluice.history.buffer-size}); a write that finds it
- * full is dropped and counted ({@code sluice.history.dropped}, reason {@code full}). While the database is
- * unreachable the batch is retried with exponential backoff ({@code sluice.history.retries}), as long as it
- * takes, and the rest waits behind it ({@code sluice.history.backlog}). A row the database refuses for good
- * (its conversation deleted meanwhile) is dropped and counted alone, reason {@code rejected}, after the batch
- * is retried row by row. A graceful shutdown stops taking writes only after the web server has drained, then
- * waits up to {@code sluice.history.shutdown-wait} for the buffer to empty.
+ * Nothing is lost silently. The buffer is bounded in rows ({@code sluice.history.buffer-size}) and in bytes
+ * ({@code buffer-bytes}), and one user's writes may take only {@code per-user-share} of either, so that a user
+ * with huge replies cannot take everyone else's room. A write that does not fit is refused, the caller is told
+ * ({@link #offer} answers {@code false}, and the chat's {@code done} event says {@code stored: false}), and it is
+ * counted ({@code sluice.history.dropped}, reason {@code full} or {@code user_share}; the reply of a turn whose
+ * question was refused is not offered, reason {@code turn_refused}). Rows are
+ * {@linkplain HistoryWrite#sanitised() fitted to their columns} when offered, so client input does not fail a
+ * batch. While the database is unreachable the batch is retried with exponential backoff
+ * ({@code sluice.history.retries}), as long as it takes, and the rest waits behind it ({@code sluice.history.backlog}).
+ * A batch the database refuses for its rows (a conversation deleted meanwhile) is split in halves and each half
+ * stored again, down to the one row refused, which is dropped, logged and counted alone, reason {@code rejected}.
+ * A graceful shutdown stops taking writes only after the web server has drained, then waits up to
+ * {@code sluice.history.shutdown-wait} for the buffer to empty.
  * <p>
- * The buffer is a lock-free multi-producer queue with a separate counter for its bound: no lock is shared by
+ * The buffer is a lock-free multi-producer queue with separate counters for its bounds: no lock is shared by
  * the requests that offer to it.
  */
 public class HistoryWriter implements SmartLifecycle {
@@ -46,12 +51,14 @@ public class HistoryWriter implements SmartLifecycle {
     private final HistoryStore store;
     private final HistoryProperties properties;
     private final Queue<HistoryWrite> queue = Queues.<HistoryWrite>unboundedMultiproducer().get();
-    /** Writes offered and not yet stored or dropped: the queue plus the batch being stored. */
-    private final AtomicInteger backlog = new AtomicInteger();
+    /** Writes offered and not yet stored or dropped, the queue plus the batch being stored: their rows and bytes. */
+    private final HistoryBudget backlog;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean outage = new AtomicBoolean();
     private final Counter retries;
     private final Counter droppedFull;
+    private final Counter droppedUserShare;
+    private final Counter droppedWithTurn;
     private final Counter droppedRejected;
     private final Counter droppedShutdown;
     private final Counter stored;
@@ -61,11 +68,16 @@ public class HistoryWriter implements SmartLifecycle {
     HistoryWriter(HistoryStore store, HistoryProperties properties, MeterRegistry registry) {
         this.store = store;
         this.properties = properties;
-        Gauge.builder("sluice.history.backlog", backlog, AtomicInteger::get)
+        this.backlog = new HistoryBudget(properties);
+        Gauge.builder("sluice.history.backlog", backlog, HistoryBudget::rows)
                 .description("History writes waiting for the database").register(registry);
+        Gauge.builder("sluice.history.backlog.bytes", backlog, HistoryBudget::bytes).baseUnit("bytes")
+                .description("Heap held by the history writes waiting for the database, about").register(registry);
         this.retries = Counter.builder("sluice.history.retries")
                 .description("Batches of history writes stored again after a database failure").register(registry);
         this.droppedFull = dropped(registry, "full");
+        this.droppedUserShare = dropped(registry, "user_share");
+        this.droppedWithTurn = dropped(registry, "turn_refused");
         this.droppedRejected = dropped(registry, "rejected");
         this.droppedShutdown = dropped(registry, "shutdown");
         this.stored = Counter.builder("sluice.history.stored").description("History writes stored").register(registry);
@@ -76,16 +88,25 @@ public class HistoryWriter implements SmartLifecycle {
                 .description("History writes given up on").register(registry);
     }
 
-    /** Offers writes that belong together (a conversation and its first message): all are taken, or none. */
+    /**
+     * Offers writes that belong together (a conversation and its first message), fitted to their columns: all
+     * are taken, or none, and then the caller must say that they will not be stored.
+     */
     public boolean offer(List<? extends HistoryWrite> writes) {
-        int n = writes.size();
-        if (!running || !reserve(n)) {
-            droppedFull.increment(n);
+        if (!running) {
+            droppedShutdown.increment(writes.size());
             return false;
         }
+        List<HistoryWrite> rows = new ArrayList<>(writes.size());
         for (HistoryWrite write : writes) {
-            queue.offer(write);
+            rows.add(write.sanitised());
         }
+        HistoryBudget.Room room = backlog.take(rows);
+        if (room != HistoryBudget.Room.TAKEN) {
+            (room == HistoryBudget.Room.USER_SHARE_FULL ? droppedUserShare : droppedFull).increment(rows.size());
+            return false;
+        }
+        queue.addAll(rows);
         kick();
         return true;
     }
@@ -94,22 +115,14 @@ public class HistoryWriter implements SmartLifecycle {
         return offer(List.of(write));
     }
 
-    /** Writes offered and not yet stored. */
-    public int backlog() {
-        return backlog.get();
+    /** Counts writes never offered because what they belong with was refused (a reply whose question was). */
+    void refused(int n) {
+        droppedWithTurn.increment(n);
     }
 
-    private boolean reserve(int n) {
-        int limit = properties.bufferSize();
-        for (;;) {
-            int current = backlog.get();
-            if (current + n > limit) {
-                return false;
-            }
-            if (backlog.compareAndSet(current, current + n)) {
-                return true;
-            }
-        }
+    /** Writes offered and not yet stored. */
+    public int backlog() {
+        return (int) backlog.rows();
     }
 
     private void kick() {
@@ -136,18 +149,18 @@ public class HistoryWriter implements SmartLifecycle {
         inFlight = storeWithRetries(batch).subscribe(null, failure -> {
             // Not expected: storeWithRetries handles every failure; counted so it cannot go unnoticed.
             logger.error("History batch of " + batch.size() + " writes lost", failure);
-            finished(batch.size(), droppedRejected);
+            finished(batch, droppedRejected);
             next();
         }, () -> {
-            finished(batch.size(), null);
+            finished(batch, null);
             next();
         });
     }
 
-    private void finished(int n, Counter dropped) {
-        backlog.addAndGet(-n);
+    private void finished(List<HistoryWrite> batch, Counter dropped) {
+        backlog.giveBack(batch);
         if (dropped != null) {
-            dropped.increment(n);
+            dropped.increment(batch.size());
         }
     }
 
@@ -159,7 +172,7 @@ public class HistoryWriter implements SmartLifecycle {
                         .doBeforeRetry(signal -> {
                             retries.increment();
                             if (outage.compareAndSet(false, true)) {
-                                logger.warn("History writes are waiting for the database (" + backlog.get()
+                                logger.warn("History writes are waiting for the database (" + backlog.rows()
                                         + " buffered): " + signal.failure());
                             }
                         }))
@@ -170,7 +183,8 @@ public class HistoryWriter implements SmartLifecycle {
                     }
                 })
                 .onErrorResume(HistoryWriter::isPermanent, failure -> batch.size() == 1 ? reject(batch.get(0), failure)
-                        : Flux.fromIterable(batch).concatMap(one -> storeWithRetries(List.of(one))).then());
+                        : storeWithRetries(batch.subList(0, batch.size() / 2))
+                                .then(Mono.defer(() -> storeWithRetries(batch.subList(batch.size() / 2, batch.size())))));
     }
 
     private Mono<Void> reject(HistoryWrite write, Throwable failure) {
@@ -200,7 +214,7 @@ public class HistoryWriter implements SmartLifecycle {
     /** Waits (blocking: for shutdown and tests, never on an event loop) until everything offered is stored. */
     public boolean flush(Duration wait) {
         Boolean empty = Flux.interval(Duration.ZERO, Duration.ofMillis(10))
-                .filter(tick -> backlog.get() == 0)
+                .filter(tick -> backlog.rows() == 0)
                 .next()
                 .map(tick -> true)
                 .timeout(wait, Mono.just(false))
@@ -217,7 +231,7 @@ public class HistoryWriter implements SmartLifecycle {
     public void stop() {
         running = false;
         if (!flush(properties.shutdownWait())) {
-            int lost = backlog.get();
+            long lost = backlog.rows();
             droppedShutdown.increment(lost);
             logger.error(lost + " history writes could not be stored before shutdown (database unreachable for "
                     + properties.shutdownWait() + ")");

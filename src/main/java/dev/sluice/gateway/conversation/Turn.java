@@ -21,10 +21,11 @@ import reactor.core.publisher.Flux;
  * when it ends, however it ends: completed ({@code ok}), cut off by the client ({@code cancelled}, with the
  * text so far) or broken ({@code failed}, with the error). Both go through the write-behind buffer in that
  * order, so the conversation row and the question are stored before the answer.
+ * <p>
+ * The buffer may refuse either (it is full, or this user's share of it is). Then the reply says so: its
+ * {@link #receipt()} names only rows that will exist. An answer whose question was refused is not offered.
  */
 public final class Turn {
-
-    private static final int MAX_ERROR = 1000;
 
     private final Conversations conversations;
     private final UUID owner;
@@ -36,6 +37,9 @@ public final class Turn {
     private final UUID replyId = Ids.uuid();
     private final long startedNanos = System.nanoTime();
     private OffsetDateTime lastStoredAt;
+    /** Whether the buffer took the conversation and the question, and then the answer; set once each. */
+    private volatile boolean questionTaken;
+    private volatile boolean answerTaken;
 
     Turn(Conversations conversations, UUID owner, UUID conversationId, boolean created, String title,
             List<ChatMessage> context, List<ChatMessage> newMessages) {
@@ -48,13 +52,18 @@ public final class Turn {
         this.newMessages = newMessages;
     }
 
-    public UUID conversationId() {
-        return conversationId;
+    /**
+     * What of this turn will be stored, once its reply has ended (the {@code done} event and the
+     * {@code stream:false} reply carry it): the conversation's id, unless it is new and was refused; the reply's
+     * id, unless it was refused; and whether everything was taken.
+     */
+    public Receipt receipt() {
+        boolean stored = questionTaken && answerTaken;
+        return new Receipt(created && !questionTaken ? null : conversationId, stored ? replyId : null, stored);
     }
 
-    /** The id the reply is stored under, known before it starts (the {@code done} event carries it). */
-    public UUID replyId() {
-        return replyId;
+    /** See {@link #receipt()}; a {@code null} id is a row that will not exist. */
+    public record Receipt(UUID conversationId, UUID messageId, boolean stored) {
     }
 
     /** The conversation's latest messages that fit the context window, oldest first. */
@@ -81,7 +90,7 @@ public final class Turn {
             appended.add(message);
         }
         lastStoredAt = at;
-        conversations.store(owner, conversationId, writes, appended, created);
+        questionTaken = conversations.store(owner, conversationId, writes, appended, created);
     }
 
     /** The reply, unchanged, offered to history when it ends. */
@@ -137,13 +146,14 @@ public final class Turn {
             if (lastStoredAt != null && !at.isAfter(lastStoredAt)) {
                 at = lastStoredAt.plusNanos(1_000);
             }
+            if (!questionTaken) {
+                conversations.refused(1);
+                return;
+            }
             String error = null;
             if (failure != null) {
                 GatewayException known = ApiErrorHandler.classify(failure);
-                error = known.code().code() + ": " + known.getMessage();
-                if (error.length() > MAX_ERROR) {
-                    error = error.substring(0, MAX_ERROR);
-                }
+                error = known.code().code() + ": " + known.getMessage(); // cut to its column when offered
             }
             String content = text.toString();
             HistoryWrite.Message message = new HistoryWrite.Message(replyId, conversationId, owner, Role.ASSISTANT.wireName(),
@@ -151,7 +161,7 @@ public final class Turn {
                     usage == null ? null : usage.promptTokens(), usage == null ? null : usage.completionTokens(),
                     firstTokenNanos < 0 ? null : (firstTokenNanos - startedNanos) / 1_000_000,
                     (now - startedNanos) / 1_000_000, finishReason, status, error, at);
-            conversations.store(owner, conversationId, List.of(message),
+            answerTaken = conversations.store(owner, conversationId, List.of(message),
                     content.isEmpty() ? List.of() : List.of(ChatMessage.of(Role.ASSISTANT, content)), false);
         }
     }

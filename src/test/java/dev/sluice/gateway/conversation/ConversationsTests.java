@@ -10,6 +10,7 @@ import dev.sluice.gateway.chat.ChatMessage;
 import dev.sluice.gateway.chat.Role;
 import dev.sluice.gateway.web.GatewayException;
 import org.junit.jupiter.api.Test;
+import org.springframework.util.unit.DataSize;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -17,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ConversationsTests {
 
     private static HistoryProperties properties(int messages, int tokens) {
-        return new HistoryProperties(messages, tokens, 100, 10, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofSeconds(1));
+        return new HistoryProperties(messages, tokens, 100, DataSize.ofMegabytes(1), 1, 10, Duration.ofMillis(1), Duration.ofMillis(5),
+                Duration.ofSeconds(1), Duration.ofSeconds(1));
     }
 
     @Test

@@ -11,6 +11,7 @@ import io.r2dbc.spi.ConnectionFactories;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.util.unit.DataSize;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -27,7 +28,8 @@ class HistoryReadOnH2Tests {
 
     private final DatabaseClient database = h2();
     private final Conversations conversations = new Conversations(database, null,
-            new HistoryProperties(20, 8000, 100, 10, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofSeconds(1)));
+            new HistoryProperties(20, 8000, 100, DataSize.ofMegabytes(1), 1, 10, Duration.ofMillis(1), Duration.ofMillis(5),
+                    Duration.ofSeconds(1), Duration.ofSeconds(1)));
 
     @Test
     void messagesComeNewestFirstAPageAtATimeWithTheirExactTimes() {

@@ -1,0 +1,145 @@
+package dev.sluice.gateway.conversation;
+
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.data.redis.connection.ReactiveSubscription;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.stereotype.Component;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
+
+/**
+ * Tells every replica, through Redis, which conversations were deleted, so that none goes on continuing one from
+ * its memory of the conversation (where it would stay up to half an hour). A deletion is numbered with a Redis
+ * counter and published as {@code "<number> <conversation id>"}; every replica forgets that conversation at once.
+ * A replica that misses announcements (its subscription was down) notices from the counter within two checks
+ * ({@value #CHECK_SECONDS} s apart) and forgets every conversation it remembers: the database knows which still
+ * exist. An announcement Redis could not take is tried again until it can, for as long as a memory lasts.
+ * <p>
+ * Without Redis (one replica, the embedded default) there is no one to tell.
+ */
+@Component
+@ConditionalOnProperty("spring.data.redis.url")
+class ConversationDeletions implements SmartLifecycle {
+
+    static final String CHANNEL = "sluice:conversation-deletions";
+    static final String COUNT = "sluice:conversation-deletions:count";
+    static final long CHECK_SECONDS = 2;
+    /** Announcements waiting for Redis at most; beyond, the others find out from the database's 404 only. */
+    private static final int MAX_PENDING = 10_000;
+    private static final Duration REDIS_TIMEOUT = Duration.ofSeconds(2);
+    private static final Log logger = LogFactory.getLog(ConversationDeletions.class);
+
+    private final ReactiveStringRedisTemplate redis;
+    private final Conversations conversations;
+    private final DeletionSequence sequence = new DeletionSequence();
+    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicBoolean deaf = new AtomicBoolean();
+    private volatile Disposable listening;
+    private volatile Disposable checking;
+
+    ConversationDeletions(ReactiveStringRedisTemplate redis, Conversations conversations) {
+        this.redis = redis;
+        this.conversations = conversations;
+    }
+
+    @Override
+    public void start() {
+        conversations.onDeleted(this::announce);
+        // Deferred: listening connects at once, and a Redis that is down must not stop the gateway starting.
+        listening = Flux.defer(() -> redis.listenToChannel(CHANNEL))
+                .map(ReactiveSubscription.Message::getMessage)
+                .doOnNext(message -> {
+                    if (deaf.compareAndSet(true, false)) {
+                        logger.info("Conversation deletions are heard from the other replicas again");
+                    }
+                })
+                .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1)).maxBackoff(Duration.ofSeconds(30))
+                        .doBeforeRetry(signal -> {
+                            if (deaf.compareAndSet(false, true)) {
+                                logger.warn("Conversation deletions are not heard from the other replicas while Redis is "
+                                        + "unreachable: " + signal.failure().getMessage());
+                            }
+                        }))
+                .subscribe(this::apply);
+        // The first count at once: the numbers this replica must see start there, before it remembers anything.
+        checking = Flux.interval(Duration.ZERO, Duration.ofSeconds(CHECK_SECONDS))
+                .onBackpressureDrop()
+                .concatMap(tick -> redis.opsForValue().get(COUNT).defaultIfEmpty("0")
+                        .timeout(REDIS_TIMEOUT)
+                        .onErrorResume(failure -> Mono.empty()))
+                .subscribe(this::check);
+    }
+
+    private void announce(UUID conversation) {
+        if (pending.incrementAndGet() > MAX_PENDING) {
+            pending.decrementAndGet();
+            logger.warn("Conversation " + conversation + " was deleted while Redis is unreachable and too many "
+                    + "announcements wait: other replicas may go on remembering it");
+            return;
+        }
+        Retry untilRedisAnswers = Retry.backoff(200, Duration.ofMillis(200)).maxBackoff(Duration.ofSeconds(10));
+        redis.opsForValue().increment(COUNT).timeout(REDIS_TIMEOUT).retryWhen(untilRedisAnswers)
+                .flatMap(number -> redis.convertAndSend(CHANNEL, number + " " + conversation).timeout(REDIS_TIMEOUT)
+                        .retryWhen(untilRedisAnswers))
+                .doFinally(signal -> pending.decrementAndGet())
+                .subscribe(null, failure -> logger.warn("Could not tell the other replicas that conversation "
+                        + conversation + " was deleted: " + failure.getMessage()));
+    }
+
+    /** Applies {@code "<number> <conversation id>"}; anything else is ignored. */
+    private void apply(String message) {
+        int space = message.indexOf(' ');
+        try {
+            long number = Long.parseLong(message.substring(0, Math.max(space, 0)));
+            conversations.forget(UUID.fromString(message.substring(space + 1)));
+            if (!sequence.seen(number)) {
+                forgetAll();
+            }
+        }
+        catch (IllegalArgumentException notOurs) {
+            // NumberFormatException included: not an announcement of ours.
+        }
+    }
+
+    private void check(String count) {
+        try {
+            if (sequence.missed(Long.parseLong(count))) {
+                forgetAll();
+            }
+        }
+        catch (NumberFormatException notOurs) {
+            // Someone else's value under our key: nothing to learn from it.
+        }
+    }
+
+    private void forgetAll() {
+        logger.info("Some conversation deletions on other replicas were not heard: this replica forgets the "
+                + "conversations it remembered and reads them from the database again");
+        conversations.forgetAll();
+    }
+
+    @Override
+    public void stop() {
+        for (Disposable running : new Disposable[] {listening, checking}) {
+            if (running != null) {
+                running.dispose();
+            }
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        Disposable running = listening;
+        return running != null && !running.isDisposed();
+    }
+}
