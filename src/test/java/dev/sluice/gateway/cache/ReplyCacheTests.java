@@ -8,6 +8,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 import dev.sluice.gateway.chat.ChatChunk;
 import dev.sluice.gateway.chat.ChatMessage;
@@ -22,6 +23,7 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -157,6 +159,48 @@ class ReplyCacheTests {
         assertThat(lateRequest.status()).isEqualTo(CacheStatus.HIT);
         assertThat(count("sluice.cache.writes", "outcome", "stored")).as("the replayed entry is not written again")
                 .isEqualTo(1);
+    }
+
+    @Test
+    void aRequestWhoseLookupTimedOutAfterTheEntryLandedGetsTheStoredReplyInsteadOfCallingAgain() {
+        HeldLookups store = new HeldLookups(new LocalResponseCache(1 << 20, registry));
+        cache = cache(properties(CacheProperties.When.DETERMINISTIC, 262_144, Duration.ofSeconds(1)), store);
+        // A store too busy to answer this lookup in time (Redis under load): a miss after the lookup timeout, by when
+        // the first request's flight has ended and its entry landed.
+        store.neverAnswerNextLookup();
+        CacheRequest lateRequest = CacheRequest.none();
+        CompletableFuture<List<ChatChunk>> late = serve(lateRequest).collectList().toFuture();
+        StepVerifier.create(serve(CacheRequest.none()))
+                .then(() -> upstream.emit(REPLY.toArray(ChatChunk[]::new)))
+                .then(upstream::complete)
+                .expectNextSequence(REPLY)
+                .verifyComplete();
+        await().atMost(Duration.ofSeconds(5)).until(() -> cache.inFlight() == 0);
+        assertThat(late).as("still waiting for its lookup").isNotDone();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> late.isDone() || upstream.calls.get() > 1);
+        assertThat(upstream.calls.get()).isEqualTo(1);
+        assertThat(late.join()).isEqualTo(REPLY);
+        assertThat(lateRequest.status()).isEqualTo(CacheStatus.HIT);
+    }
+
+    @Test
+    void twoHundredIdenticalRequestsOnSeveralThreadsBeforeDuringAndAfterAFastReplyMakeOneCall() {
+        AtomicInteger calls = new AtomicInteger();
+        Supplier<Flux<ChatChunk>> fast = () -> Flux.defer(() -> {
+            calls.incrementAndGet();
+            return Flux.fromIterable(REPLY);
+        }).subscribeOn(Schedulers.parallel());
+
+        // One more every 50 µs on the parallel threads: the reply and its write land while they keep coming.
+        List<List<ChatChunk>> replies = Flux.range(0, 200)
+                .flatMap(i -> Mono.delay(Duration.ofNanos(50_000L * i))
+                        .flatMap(tick -> cache.serve(DETERMINISTIC, CacheRequest.none(), new RouteTrace(), fast).collectList()))
+                .collectList()
+                .block(Duration.ofSeconds(10));
+
+        assertThat(calls.get()).as("the others shared the call or found its entry").isEqualTo(1);
+        assertThat(replies).hasSize(200).allSatisfy(reply -> assertThat(reply).isEqualTo(REPLY));
     }
 
     @Test
@@ -321,8 +365,8 @@ class ReplyCacheTests {
     }
 
     /**
-     * A store whose next lookup, when held, reads at once but answers only when the test says: a lookup still on its
-     * way back while the store changes.
+     * A store whose next lookup, when held, reads at once but answers only when the test says (or never): a lookup
+     * still on its way back while the store changes.
      */
     private static final class HeldLookups implements ResponseCache {
 
@@ -337,6 +381,10 @@ class ReplyCacheTests {
             Sinks.Empty<Void> answer = Sinks.empty();
             held.set(answer);
             return answer;
+        }
+
+        void neverAnswerNextLookup() {
+            held.set(Sinks.empty());
         }
 
         @Override

@@ -76,7 +76,7 @@ class DisconnectStormIT extends IntegrationTest {
         storm.reset();
         // The first EACH calls after the warm-up (queued below) wait for a first token that would come long after the
         // test. The next ones stream slowly, for minutes: their clients leave after the third chunk.
-        storm.defaultScript(Script.tokens(2000).every(Duration.ofMillis(100)));
+        storm.defaultScript(Script.tokens(2000).every(Duration.ofMillis(500)));
         Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
         // Bounded, and large enough that every client has its own connection at once.
         ConnectionProvider pool = ConnectionProvider.builder("storm-clients").maxConnections(2 * EACH)
