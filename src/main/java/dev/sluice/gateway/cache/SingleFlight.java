@@ -14,8 +14,8 @@ import reactor.core.publisher.Flux;
  * The handover from a flight to the store is what keeps a second call away. A flight leaves the map only once its
  * reply has been handed to the store (written, failed or refused), so a request either finds the flight or, looking
  * up after that, the entry. What that leaves open is a lookup that set out before the entry landed and came back
- * empty after the flight had left: {@link #landedSince} tells such a request to look once more, inside its own
- * flight, before it calls upstream. Landings are counted per stripe of keys, not per key, so that nothing here grows
+ * empty (or gave up: a busy Redis) after the flight had left: {@link #landedSince} tells such a request to look once
+ * more, inside its own flight, before it calls upstream. Landings are counted per stripe of keys, not per key, so that nothing here grows
  * with the keys; a stripe shared with another key only costs that second look.
  */
 final class SingleFlight {
