@@ -47,7 +47,7 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p>Counting: {@link #completedStreams()} and {@link #cancelledStreams()} count successful (status 200)
  * replies, streamed or not, each exactly once; error-status replies and dropped connections count in
- * neither.
+ * neither. {@link #openConnections()} and {@link #closedConnections()} count sockets, whatever was sent on them.
  */
 public final class FakeUpstream implements AutoCloseable {
 
@@ -63,6 +63,8 @@ public final class FakeUpstream implements AutoCloseable {
     private volatile Script defaultScript;
     private final AtomicInteger completed = new AtomicInteger();
     private final AtomicInteger cancelled = new AtomicInteger();
+    private final AtomicInteger openConnections = new AtomicInteger();
+    private final AtomicInteger closedConnections = new AtomicInteger();
     private final Map<PreparedKey, Prepared> prepared = new ConcurrentHashMap<>();
     private final Map<EventLoop, Scheduler> schedulers = new ConcurrentHashMap<>();
     // Keys and bodies share one lock so index i of both lists is the same request, and requests() never
@@ -81,6 +83,13 @@ public final class FakeUpstream implements AutoCloseable {
                 .port(port)
                 .runOn(loops)
                 .option(ChannelOption.SO_BACKLOG, 8192)
+                .doOnChannelInit((observer, channel, remote) -> {
+                    openConnections.incrementAndGet();
+                    channel.closeFuture().addListener(closed -> {
+                        openConnections.decrementAndGet();
+                        closedConnections.incrementAndGet();
+                    });
+                })
                 .route(routes -> routes
                         .post("/v1/chat/completions", this::chat)
                         .post("/chat/completions", this::chat)
@@ -136,6 +145,16 @@ public final class FakeUpstream implements AutoCloseable {
         return cancelled.get();
     }
 
+    /** Client connections open now, idle keep-alive ones included. */
+    public int openConnections() {
+        return openConnections.get();
+    }
+
+    /** Client connections closed, by either side. */
+    public int closedConnections() {
+        return closedConnections.get();
+    }
+
     /** Bearer token of each chat request ("" when none), in arrival order; the last 10,000. */
     public List<String> apiKeys() {
         synchronized (recordLock) {
@@ -150,11 +169,12 @@ public final class FakeUpstream implements AutoCloseable {
         }
     }
 
-    /** Forgets queued scripts, counters and records; the default script stays. */
+    /** Forgets queued scripts, counters and records; the default script stays, and so do open connections. */
     public void reset() {
         queue.clear();
         completed.set(0);
         cancelled.set(0);
+        closedConnections.set(0);
         synchronized (recordLock) {
             requests = 0;
             apiKeys.clear();

@@ -139,10 +139,13 @@ class FakeUpstreamTests {
 
         Disposable reading = stream(body(true, false)).subscribe();
         await().atMost(TIMEOUT).until(() -> fake.requests() == 1);
+        assertThat(fake.openConnections()).isEqualTo(1);
         reading.dispose();
 
         await().atMost(TIMEOUT).until(() -> fake.cancelledStreams() == 1);
         assertThat(fake.completedStreams()).isZero();
+        await().atMost(TIMEOUT).until(() -> fake.openConnections() == 0);
+        assertThat(fake.closedConnections()).as("the client's leaving closed its socket").isEqualTo(1);
     }
 
     @Test

@@ -18,7 +18,8 @@ import org.springframework.validation.annotation.Validated;
  *
  * @param enabled whether replies are cached at all (default true); off, requests pass by without a lookup or a header
  * @param ttl how long an entry lives (default 1h); a request's {@code Cache-Control: max-age} can only shorten it
- * @param maxEntryBytes the largest reply stored, encoded (default 262144); a longer one is served but not stored
+ * @param maxEntryBytes the largest reply stored, encoded (default 262144); a longer one is served but not stored, and
+ *        it is also the most a reply in flight keeps for identical requests that join it late (past it, they call anew)
  * @param when which requests are cached: {@code deterministic} (temperature 0, or opted in with
  *        {@code Cache-Control: max-age=N}), {@code always}, or {@code opt-in} (only with {@code max-age=N})
  * @param sharedAliases aliases whose entries are shared by every caller; all others are kept per user

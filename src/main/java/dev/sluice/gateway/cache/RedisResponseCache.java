@@ -24,7 +24,7 @@ import reactor.core.scheduler.Schedulers;
  * <p>
  * Its own connection, so that a Redis in trouble costs a lookup little: while disconnected, commands fail at once
  * instead of queueing for the reconnect, and a command Redis sits on fails after the write timeout at the latest
- * (lookups give up sooner, see {@link ReplyCache}). Lettuce reconnects by itself; a Redis that is down when the
+ * (lookups give up sooner, see {@link ReplyStore}). Lettuce reconnects by itself; a Redis that is down when the
  * gateway starts is retried in the background, with misses meanwhile.
  * <p>
  * On a {@link SingleWriterRedisConnection}, as the rate limits: every command is sent from the connection's own loop.

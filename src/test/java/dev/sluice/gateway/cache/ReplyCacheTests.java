@@ -2,9 +2,13 @@ package dev.sluice.gateway.cache;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 import dev.sluice.gateway.chat.ChatChunk;
 import dev.sluice.gateway.chat.ChatMessage;
@@ -19,6 +23,7 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -130,6 +135,101 @@ class ReplyCacheTests {
     }
 
     @Test
+    void aRequestWhoseLookupMissedJustBeforeTheEntryLandedGetsTheStoredReplyInsteadOfCallingAgain() {
+        HeldLookups store = new HeldLookups(new LocalResponseCache(1 << 20, registry));
+        cache = cache(properties(CacheProperties.When.DETERMINISTIC, 262_144, Duration.ofSeconds(30)), store);
+        // The late request looks the key up before the first one's flight exists, finds nothing, and its answer is
+        // slow to come back: meanwhile the flight runs, ends and its entry lands.
+        Sinks.Empty<Void> slowAnswer = store.holdNextLookup();
+        CacheRequest lateRequest = CacheRequest.none();
+        CompletableFuture<List<ChatChunk>> late = serve(lateRequest).collectList().toFuture();
+        StepVerifier.create(serve(CacheRequest.none()))
+                .then(() -> upstream.emit(REPLY.toArray(ChatChunk[]::new)))
+                .then(upstream::complete)
+                .expectNextSequence(REPLY)
+                .verifyComplete();
+        await().atMost(Duration.ofSeconds(5)).until(() -> cache.inFlight() == 0);
+
+        slowAnswer.tryEmitEmpty().orThrow();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> late.isDone() || upstream.calls.get() > 1);
+        assertThat(upstream.calls.get()).as("the entry landed before the late request could start a flight of its own")
+                .isEqualTo(1);
+        assertThat(late.join()).as("the stored reply").isEqualTo(REPLY);
+        assertThat(lateRequest.status()).isEqualTo(CacheStatus.HIT);
+        assertThat(count("sluice.cache.writes", "outcome", "stored")).as("the replayed entry is not written again")
+                .isEqualTo(1);
+    }
+
+    @Test
+    void aRequestWhoseLookupTimedOutAfterTheEntryLandedGetsTheStoredReplyInsteadOfCallingAgain() {
+        HeldLookups store = new HeldLookups(new LocalResponseCache(1 << 20, registry));
+        cache = cache(properties(CacheProperties.When.DETERMINISTIC, 262_144, Duration.ofSeconds(1)), store);
+        // A store too busy to answer this lookup in time (Redis under load): a miss after the lookup timeout, by when
+        // the first request's flight has ended and its entry landed.
+        store.neverAnswerNextLookup();
+        CacheRequest lateRequest = CacheRequest.none();
+        CompletableFuture<List<ChatChunk>> late = serve(lateRequest).collectList().toFuture();
+        StepVerifier.create(serve(CacheRequest.none()))
+                .then(() -> upstream.emit(REPLY.toArray(ChatChunk[]::new)))
+                .then(upstream::complete)
+                .expectNextSequence(REPLY)
+                .verifyComplete();
+        await().atMost(Duration.ofSeconds(5)).until(() -> cache.inFlight() == 0);
+        assertThat(late).as("still waiting for its lookup").isNotDone();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> late.isDone() || upstream.calls.get() > 1);
+        assertThat(upstream.calls.get()).isEqualTo(1);
+        assertThat(late.join()).isEqualTo(REPLY);
+        assertThat(lateRequest.status()).isEqualTo(CacheStatus.HIT);
+    }
+
+    @Test
+    void twoHundredIdenticalRequestsOnSeveralThreadsBeforeDuringAndAfterAFastReplyMakeOneCall() {
+        AtomicInteger calls = new AtomicInteger();
+        Supplier<Flux<ChatChunk>> fast = () -> Flux.defer(() -> {
+            calls.incrementAndGet();
+            return Flux.fromIterable(REPLY);
+        }).subscribeOn(Schedulers.parallel());
+
+        // One more every 50 µs on the parallel threads: the reply and its write land while they keep coming.
+        List<List<ChatChunk>> replies = Flux.range(0, 200)
+                .flatMap(i -> Mono.delay(Duration.ofNanos(50_000L * i))
+                        .flatMap(tick -> cache.serve(DETERMINISTIC, CacheRequest.none(), new RouteTrace(), fast).collectList()))
+                .collectList()
+                .block(Duration.ofSeconds(10));
+
+        assertThat(calls.get()).as("the others shared the call or found its entry").isEqualTo(1);
+        assertThat(replies).hasSize(200).allSatisfy(reply -> assertThat(reply).isEqualTo(REPLY));
+    }
+
+    @Test
+    void aReplyOutgrowingTheEntrySizeStillReachesEveryoneSharingItButItsBufferStopsAndNoLaterRequestJoins() {
+        cache = cache(properties(CacheProperties.When.DETERMINISTIC, 64), new LocalResponseCache(1 << 20, registry));
+        ChatChunk longText = new ChatChunk.TextDelta("x".repeat(100));
+        List<ChatChunk> whole = List.of(REPLY.get(0), longText, REPLY.get(1), new ChatChunk.Finish(FinishReason.STOP));
+        Mono<List<ChatChunk>> first = serve(CacheRequest.none()).collectList().cache();
+        first.subscribe();
+        Mono<List<ChatChunk>> second = serve(CacheRequest.none()).collectList().cache();
+        second.subscribe();
+        upstream.emit(REPLY.get(0), longText);
+
+        Mono<List<ChatChunk>> third = serve(CacheRequest.none()).collectList().cache();
+        third.subscribe();
+        assertThat(upstream.calls.get()).as("the flight no longer keeps its reply for replay: the third request calls anew")
+                .isEqualTo(2);
+        upstream.emitTo(0, REPLY.get(1), new ChatChunk.Finish(FinishReason.STOP));
+        upstream.completeAll();
+
+        assertThat(first.block(Duration.ofSeconds(5))).isEqualTo(whole);
+        assertThat(second.block(Duration.ofSeconds(5))).as("a client that joined before still gets it all").isEqualTo(whole);
+        assertThat(third.block(Duration.ofSeconds(5))).isEmpty();
+        assertThat(count("sluice.cache.writes", "outcome", "too_large")).isEqualTo(1);
+        assertThat(count("sluice.cache.writes", "outcome", "stored")).isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> cache.inFlight() == 0);
+    }
+
+    @Test
     void requestsThePolicyLeavesOutPassByAndNoStoreSkipsTheWrite() {
         ChatRequest warm = new ChatRequest("fast", DETERMINISTIC.messages(), 0.7, null, null, null, null, null, null, null, null,
                 null, null, null);
@@ -207,7 +307,11 @@ class ReplyCacheTests {
     }
 
     private static CacheProperties properties(CacheProperties.When when, int maxEntryBytes) {
-        return new CacheProperties(true, Duration.ofHours(1), maxEntryBytes, when, null, null, Duration.ofMillis(100),
+        return properties(when, maxEntryBytes, Duration.ofMillis(100));
+    }
+
+    private static CacheProperties properties(CacheProperties.When when, int maxEntryBytes, Duration lookupTimeout) {
+        return new CacheProperties(true, Duration.ofHours(1), maxEntryBytes, when, null, null, lookupTimeout,
                 Duration.ofSeconds(1), 1000, DataSize.ofMegabytes(1));
     }
 
@@ -215,18 +319,21 @@ class ReplyCacheTests {
         return registry.get(name).tag(tag, value).counter().count();
     }
 
-    /** An upstream the test drives chunk by chunk; each call is a new stream. */
+    /** An upstream the test drives chunk by chunk; each call is a new stream, the latest one driven unless told. */
     private static final class Upstream {
         final AtomicInteger calls = new AtomicInteger();
         volatile boolean cancelled;
+        private final List<Sinks.Many<ChatChunk>> streams = new CopyOnWriteArrayList<>();
         private volatile Sinks.Many<ChatChunk> current;
 
         Flux<ChatChunk> call() {
             return Flux.defer(() -> {
                 calls.incrementAndGet();
                 cancelled = false;
-                current = Sinks.many().unicast().onBackpressureBuffer();
-                return current.asFlux().doOnCancel(() -> cancelled = true);
+                Sinks.Many<ChatChunk> stream = Sinks.many().unicast().onBackpressureBuffer();
+                streams.add(stream);
+                current = stream;
+                return stream.asFlux().doOnCancel(() -> cancelled = true);
             });
         }
 
@@ -237,12 +344,73 @@ class ReplyCacheTests {
             }
         }
 
+        /** To the stream of call {@code index} (0 = the first). */
+        void emitTo(int index, ChatChunk... chunks) {
+            for (ChatChunk chunk : chunks) {
+                streams.get(index).tryEmitNext(chunk).orThrow();
+            }
+        }
+
         void complete() {
             current.tryEmitComplete().orThrow();
         }
 
+        void completeAll() {
+            streams.forEach(stream -> stream.tryEmitComplete().orThrow());
+        }
+
         void fail(Throwable failure) {
             current.tryEmitError(failure).orThrow();
+        }
+    }
+
+    /**
+     * A store whose next lookup, when held, reads at once but answers only when the test says (or never): a lookup
+     * still on its way back while the store changes.
+     */
+    private static final class HeldLookups implements ResponseCache {
+
+        private final ResponseCache store;
+        private final AtomicReference<Sinks.Empty<Void>> held = new AtomicReference<>();
+
+        HeldLookups(ResponseCache store) {
+            this.store = store;
+        }
+
+        Sinks.Empty<Void> holdNextLookup() {
+            Sinks.Empty<Void> answer = Sinks.empty();
+            held.set(answer);
+            return answer;
+        }
+
+        void neverAnswerNextLookup() {
+            held.set(Sinks.empty());
+        }
+
+        @Override
+        public Mono<byte[]> get(String key) {
+            Sinks.Empty<Void> answer = held.getAndSet(null);
+            if (answer == null) {
+                return store.get(key);
+            }
+            return store.get(key).map(Optional::of).defaultIfEmpty(Optional.empty())
+                    .delayUntil(read -> answer.asMono())
+                    .flatMap(Mono::justOrEmpty);
+        }
+
+        @Override
+        public Mono<Void> put(String key, byte[] value, Duration ttl) {
+            return store.put(key, value, ttl);
+        }
+
+        @Override
+        public Mono<Long> clear() {
+            return store.clear();
+        }
+
+        @Override
+        public String kind() {
+            return "held";
         }
     }
 

@@ -37,9 +37,12 @@ import static org.awaitility.Awaitility.await;
  * single flight, scopes, what is never stored, the request's Cache-Control, and the admin clear. Every test asks
  * something no other test or earlier run asked (a fresh UUID in the prompt), since Redis outlives the runs.
  */
+// A lookup-timeout well above what a loaded test machine takes: a lookup given up is a miss, and single flight is
+// what these tests are about.
 @TestPropertySource(properties = {"sluice.auth.bootstrap-admin.email=" + ResponseCacheIT.ADMIN_EMAIL,
         "sluice.auth.bootstrap-admin.password=cache test password",
-        "sluice.aliases.everyone.targets=fake/fake-model", "sluice.cache.shared-aliases=everyone"})
+        "sluice.aliases.everyone.targets=fake/fake-model", "sluice.cache.shared-aliases=everyone",
+        "sluice.cache.lookup-timeout=2s"})
 class ResponseCacheIT extends IntegrationTest {
 
     static final String ADMIN_EMAIL = "cache-admin@admins.example";
@@ -86,6 +89,42 @@ class ResponseCacheIT extends IntegrationTest {
             assertThat(data.stream().filter(chunk -> chunk.contains("\"content\":\"tok")).count()).isEqualTo(20);
         });
         assertThat(saved() - savedBefore).as("the other 99 shared the call (or, if late, hit its entry)").isEqualTo(99);
+    }
+
+    @Test
+    void identicalRequestsArrivingBeforeDuringAndJustAfterAFastReplyMakeOneUpstreamCall() {
+        // Answered at once: most requests arrive after the flight has ended, some while its entry is being written.
+        upstream.defaultScript(Script.tokens(3));
+        String body = openAiStream(uniquePrompt());
+        ConnectionProvider pool = ConnectionProvider.builder("cache-stagger").maxConnections(50).build();
+        WebClient crowd = WebClient.builder().baseUrl("http://127.0.0.1:" + port)
+                .clientConnector(new ReactorClientHttpConnector(HttpClient.create(pool))).build();
+
+        List<ResponseEntity<List<String>>> replies;
+        try {
+            // Warm (a fresh context's first requests are the slowest), with a question of its own.
+            crowd.post().uri("/v1/chat/completions").contentType(MediaType.APPLICATION_JSON)
+                    .bodyValue(openAiStream(uniquePrompt())).retrieve().toEntityList(String.class).block(TIMEOUT);
+            upstream.reset();
+            // 200 requests, four more every millisecond, at most 50 at a time.
+            replies = Flux.range(0, 200)
+                    .flatMap(i -> Mono.delay(Duration.ofMillis(i / 4))
+                            .then(crowd.post().uri("/v1/chat/completions").contentType(MediaType.APPLICATION_JSON)
+                                    .bodyValue(body).retrieve().toEntityList(String.class)), 50)
+                    .collectList()
+                    .block(TIMEOUT);
+        }
+        finally {
+            pool.disposeLater().block(TIMEOUT);
+        }
+
+        assertThat(upstream.requests()).as("one upstream call: the others shared it or found its entry; cache answers: %s",
+                replies.stream().map(reply -> reply.getHeaders().getFirst("X-Sluice-Cache")).toList()).isEqualTo(1);
+        assertThat(replies).hasSize(200).allSatisfy(reply -> {
+            assertThat(reply.getStatusCode().value()).isEqualTo(200);
+            assertThat(reply.getBody()).as("three tokens, the finish, the usage, [DONE]").hasSize(3 + 2 + 1)
+                    .last().isEqualTo("[DONE]");
+        });
     }
 
     @Test
