@@ -41,6 +41,12 @@ public record ChatRequest(
                 frequencyPenalty, tools, toolChoice, parallelToolCalls, responseFormat, user);
     }
 
+    /** The same request with another reply cap ({@code max_tokens}). */
+    public ChatRequest withMaxTokens(Integer newMaxTokens) {
+        return new ChatRequest(model, messages, temperature, topP, newMaxTokens, stop, seed, presencePenalty,
+                frequencyPenalty, tools, toolChoice, parallelToolCalls, responseFormat, user);
+    }
+
     public ChatRequest withModel(String newModel) {
         return new ChatRequest(newModel, messages, temperature, topP, maxTokens, stop, seed, presencePenalty,
                 frequencyPenalty, tools, toolChoice, parallelToolCalls, responseFormat, user);

@@ -35,7 +35,8 @@ public class ChatService {
     /**
      * Streams the reply. Bad requests and unknown models fail here, before anything is sent upstream,
      * so that the API edge can still answer with a plain 4xx. The caller's daily quota is charged next (a 429
-     * when it is spent, and then nothing goes upstream), and settled to the real usage when the stream ends.
+     * when it is spent, and then nothing goes upstream), which caps the reply ({@code max_tokens}) to what it
+     * reserved, and settled to the real usage when the stream ends.
      */
     public Flux<ChatChunk> stream(ChatRequest request, RouteTrace trace) {
         return stream(request, trace, CacheRequest.none());
@@ -50,7 +51,8 @@ public class ChatService {
         Route route = models.resolve(request.model());
         trace.route(route.name());
         return AccessLog.observe(request, trace,
-                quota.meter(request, cache.serve(request, cacheRequest, trace, () -> router.stream(route, request, trace))));
+                quota.meter(request, () -> trace.attempts() > 0,
+                        capped -> cache.serve(capped, cacheRequest, trace, () -> router.stream(route, capped, trace))));
     }
 
     private void checkLimits(List<ChatMessage> messages) {

@@ -6,18 +6,18 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 import dev.sluice.gateway.auth.Caller;
 import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.ChatMessage;
 import dev.sluice.gateway.chat.ChatRequest;
+import dev.sluice.gateway.chat.TokenEstimate;
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
 import org.springframework.dao.DataAccessException;
 import org.springframework.dao.DataIntegrityViolationException;
 import reactor.core.publisher.Flux;
@@ -25,63 +25,71 @@ import reactor.core.publisher.Mono;
 
 /**
  * Daily quotas per user, requests and tokens, reset at 00:00 UTC and kept in the database so that every replica
- * enforces the same count. A chat request reserves one request and an estimate of its tokens before anything goes
- * upstream, and settles to its real usage when its stream ends, however it ends.
+ * enforces the same count. A chat request reserves one request, an estimate of every input field and a reply cap
+ * before anything goes upstream; the cap (the request's {@code max_tokens}, else {@code reply-allowance}, and never
+ * more than the tokens left today) is what it sends upstream as {@code max_tokens}, so that the reply cannot spend
+ * past what was reserved. It settles to the real usage when its stream ends, however it ends.
+ * <p>
+ * While the database cannot answer (unreachable, or slower than {@code reservation-timeout}), quotas fail closed
+ * beyond a small allowance per replica: see {@link StoreOutage}.
  */
 public class DailyQuota {
 
-    private static final Log logger = LogFactory.getLog(DailyQuota.class);
+    /** Long enough for a pool to reconnect, short enough that a client does not give up. */
+    private static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(5);
 
     private final QuotaLedger ledger;
     private final Settlements settlements;
     private final QuotaProperties properties;
     private final Clock clock;
+    private final StoreOutage outage;
     private final Counter requestRejections;
     private final Counter tokenRejections;
-    private final Counter unenforced;
-    private final AtomicBoolean degraded = new AtomicBoolean();
 
     DailyQuota(QuotaLedger ledger, Settlements settlements, QuotaProperties properties, Clock clock, MeterRegistry registry) {
         this.ledger = ledger;
         this.settlements = settlements;
         this.properties = properties;
         this.clock = clock;
+        this.outage = new StoreOutage(properties.outageAllowance(), clock, registry);
         this.requestRejections = rejections(registry, "requests");
         this.tokenRejections = rejections(registry, "tokens");
-        this.unenforced = Counter.builder("sluice.quota.unenforced")
-                .description("Chat requests let through uncounted while the quota database was unreachable")
-                .register(registry);
     }
 
     /**
-     * The reply, metered against the calling user's quota: {@code reply} is subscribed only once the quota has
-     * room for the request, and the reservation is settled when the reply completes, fails or is cancelled. A
-     * request with no caller in its context (no security at all) runs as the anonymous user. With quotas switched
-     * off, the reply as it is: no lookup, no database round trip.
+     * The reply, metered against the calling user's quota: {@code reply} is called, with the request capped to the
+     * reply tokens reserved for it, only once the quota has room for the request, and the reservation is settled
+     * when the reply completes, fails or is cancelled. {@code promptSent} tells, once it is over, whether the
+     * request went upstream (then its prompt is charged even without a reply). A request with no caller in its
+     * context (no security at all) runs as the anonymous user. With quotas switched off, the reply to the request as
+     * it is: no lookup, no database round trip.
      */
-    public Flux<ChatChunk> meter(ChatRequest request, Flux<ChatChunk> reply) {
+    public Flux<ChatChunk> meter(ChatRequest request, BooleanSupplier promptSent, Function<ChatRequest, Flux<ChatChunk>> reply) {
         if (!properties.enabled()) {
-            return reply;
+            return Flux.defer(() -> reply.apply(request));
         }
         return Caller.current()
                 .map(Caller::id)
                 .defaultIfEmpty(Caller.ANONYMOUS_ID)
-                .flatMapMany(user -> meter(user, request, reply));
+                .flatMapMany(user -> meter(user, request, promptSent, reply));
     }
 
-    Flux<ChatChunk> meter(UUID user, ChatRequest request, Flux<ChatChunk> reply) {
-        long promptTokens = promptTokens(request);
-        long estimate = promptTokens + (request.maxTokens() == null ? properties.replyAllowance() : Math.max(0, request.maxTokens()));
+    Flux<ChatChunk> meter(UUID user, ChatRequest request, BooleanSupplier promptSent, Function<ChatRequest, Flux<ChatChunk>> reply) {
+        long promptTokens = TokenEstimate.input(request);
+        long replyCap = request.maxTokens() == null ? properties.replyAllowance() : Math.max(1, request.maxTokens());
         return Flux.using(
-                () -> Reservation.open(ledger, user, today(), promptTokens, estimate),
-                // recovered() before the fallback: an answer from the database ends an outage, the fallback's does not.
-                reservation -> reservation.granted()
-                        .doOnNext(granted -> recovered())
-                        .onErrorResume(DailyQuota::storeUnreachable, this::unenforced)
-                        .onErrorMap(DataAccessException.class, DailyQuota::storeFailure)
-                        .flatMapMany(granted -> granted
-                                ? reply.doOnNext(reservation::observe)
-                                : refusal(reservation)),
+                () -> Reservation.open(ledger, user, today(), promptTokens, replyCap, promptSent),
+                reservation -> reservation.granted(properties.reservationTimeout())
+                        // recovered() before the fallback: an answer from the database ends an outage, the fallback's does not.
+                        .doOnNext(grant -> outage.recovered())
+                        .switchIfEmpty(Mono.error(DailyQuota::noSuchAccount))
+                        .onErrorResume(DailyQuota::storeUnreachable,
+                                failure -> Mono.fromCallable(() -> withoutStore(promptTokens, replyCap, failure)))
+                        .onErrorMap(DataAccessException.class, failure -> noSuchAccount())
+                        .flatMapMany(grant -> grant.granted()
+                                ? reply.apply(request.withMaxTokens(Math.toIntExact(grant.replyTokens())))
+                                        .doOnNext(reservation::observe)
+                                : Flux.error(refused(grant.refusedBy(), reservation))),
                 reservation -> reservation.end(settlements));
     }
 
@@ -103,28 +111,10 @@ public class DailyQuota {
         return day.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
     }
 
-    /** Prompt characters over four: the usual estimate before a tokenizer has run. */
-    static long promptTokens(ChatRequest request) {
-        long chars = 0;
-        for (ChatMessage message : request.messages()) {
-            chars += message.content() == null ? 0 : message.content().length();
-        }
-        return (chars + 3) / 4;
-    }
-
-    /** A 429 that says which quota is spent and waits until the reset; the counts are read only on this rare path. */
-    private Flux<ChatChunk> refusal(Reservation reservation) {
+    /** A 429 that says which quota is spent and waits until the reset. */
+    private GatewayException refused(QuotaLedger.DailyUsage usage, Reservation reservation) {
         Instant resetsAt = resetsAt(reservation.day());
-        long seconds = Math.max(1, (Duration.between(clock.instant(), resetsAt).toMillis() + 999) / 1000);
-        return ledger.usage(reservation.user(), reservation.day())
-                // Refused either way; only the message would have said which quota.
-                .onErrorMap(DataAccessException.class, failure -> new GatewayException(ErrorCode.RATE_LIMITED,
-                        "Daily quota used up; it resets at " + resetsAt, null, Duration.ofSeconds(seconds)))
-                .switchIfEmpty(Mono.error(() -> new GatewayException(ErrorCode.UNAUTHORIZED, "This account no longer exists")))
-                .flatMapMany(usage -> Flux.error(refused(usage, reservation.estimate(), resetsAt, Duration.ofSeconds(seconds))));
-    }
-
-    private GatewayException refused(QuotaLedger.DailyUsage usage, long estimate, Instant resetsAt, Duration retryAfter) {
+        Duration retryAfter = Duration.ofSeconds(Math.max(1, (Duration.between(clock.instant(), resetsAt).toMillis() + 999) / 1000));
         String detail;
         if (usage.requestsUsedUp()) {
             requestRejections.increment();
@@ -134,45 +124,37 @@ public class DailyQuota {
         else {
             tokenRejections.increment();
             long left = Math.max(0, usage.tokenLimit() - usage.tokens() - usage.reservedTokens());
-            detail = "Daily token quota exceeded: this request may use up to " + estimate + " tokens (prompt and max_tokens)"
-                    + " and " + left + " of " + usage.tokenLimit() + " are left today"
-                    + (estimate > usage.tokenLimit() ? "; lower max_tokens or shorten the prompt" : "")
+            detail = "Daily token quota exceeded: this request's input takes about " + reservation.promptTokens()
+                    + " tokens and " + left + " of " + usage.tokenLimit() + " are left today"
+                    + (left > 0 ? "; shorten the prompt, the tools or the schemas" : "")
                     + "; it resets at " + resetsAt;
         }
         return new GatewayException(ErrorCode.RATE_LIMITED, detail, null, retryAfter);
     }
 
-    /** The database could not be asked: not an answer about the quota. */
+    /** The database could not be asked, or did not answer in time: not an answer about the quota. */
     private static boolean storeUnreachable(Throwable failure) {
-        return failure instanceof DataAccessException && !(failure instanceof DataIntegrityViolationException);
+        return failure instanceof TimeoutException
+                || (failure instanceof DataAccessException && !(failure instanceof DataIntegrityViolationException));
     }
 
-    /**
-     * While the database is unreachable, chats go on uncounted rather than stop: the per-user rate limit still
-     * bounds what a user can spend meanwhile, and the outage is metered and logged once, not per request.
-     */
-    private Mono<Boolean> unenforced(Throwable failure) {
-        unenforced.increment();
-        if (degraded.compareAndSet(false, true)) {
-            logger.warn("Daily quotas cannot be checked, chats go on uncounted until the database answers again: "
-                    + failure.getMessage());
+    /** The request on the outage allowance, or a 503 past it: quotas fail closed. */
+    private QuotaLedger.Grant withoutStore(long promptTokens, long replyCap, Throwable failure) {
+        long cap = outage.admit(promptTokens, replyCap, failure);
+        if (cap < 1) {
+            throw new GatewayException(ErrorCode.OVERLOADED, "Quota store unavailable: daily quotas cannot be checked "
+                    + "right now, try again shortly", null, STORE_RETRY_AFTER);
         }
-        return Mono.just(Boolean.TRUE);
+        return QuotaLedger.Grant.of(cap);
     }
 
-    /** Whether the last reservation found the database unreachable. */
+    /** Whether the last reservation found the database unable to answer. */
     boolean degraded() {
-        return degraded.get();
+        return outage.ongoing();
     }
 
-    private void recovered() {
-        if (degraded.compareAndSet(true, false)) {
-            logger.info("Daily quotas are checked again");
-        }
-    }
-
-    private static GatewayException storeFailure(DataAccessException failure) {
-        // The day's row refers to the account: it was deleted while its credentials were still valid.
+    /** The day's row refers to the account: it was deleted while its credentials were still valid. */
+    private static GatewayException noSuchAccount() {
         return new GatewayException(ErrorCode.UNAUTHORIZED, "This account no longer exists");
     }
 

@@ -19,7 +19,7 @@ class QuotaConfiguration {
     /** Drained on shutdown, before the connection pool closes, so that finished requests are charged. */
     @Bean(destroyMethod = "drain")
     Settlements quotaSettlements(QuotaLedger ledger, QuotaProperties properties, MeterRegistry registry) {
-        return new Settlements(ledger, properties.maxPendingSettlements(), registry);
+        return new Settlements(ledger, properties, registry);
     }
 
     @Bean

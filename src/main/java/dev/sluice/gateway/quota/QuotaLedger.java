@@ -67,6 +67,9 @@ class QuotaLedger {
 
     private static final String SET_LIMITS = "UPDATE users SET daily_requests = :requests, daily_tokens = :tokens WHERE id = :user";
 
+    /** Tries at a smaller reply cap, against other requests of the same user taking what was left. */
+    private static final int PARTIAL_TRIES = 3;
+
     private final DatabaseClient database;
     private final QuotaProperties defaults;
     private final String reserve;
@@ -90,6 +93,31 @@ class QuotaLedger {
                 // No row yet, or no room: open the day (a no-op when it is open) and ask once more.
                 : database.sql(OPEN_DAY).bind("user", user).bind("day", day).fetch().rowsUpdated()
                         .then(tryReserve(user, day, estimate)));
+    }
+
+    /**
+     * Takes one request, the {@code prompt} and a reply cap of up to {@code reply} tokens from the user's quota: the
+     * whole {@code reply} when it fits, else whatever is left after the prompt (one round trip more to read what that
+     * is, only for a user near their limit). Refused when no request is left, or not even the prompt and one reply
+     * token fit. Each try is the same conditional UPDATE as {@link #reserve}, so concurrent requests cannot overspend;
+     * a few are made when others keep taking what was left meanwhile. For no such user, the same failure as
+     * {@link #reserve}'s; empty if the user was deleted between two tries.
+     */
+    Mono<Grant> reserveUpTo(UUID user, LocalDate day, long prompt, long reply) {
+        return reserve(user, day, prompt + reply)
+                .flatMap(granted -> granted ? Mono.just(Grant.of(reply)) : whatIsLeft(user, day, prompt, reply, PARTIAL_TRIES));
+    }
+
+    private Mono<Grant> whatIsLeft(UUID user, LocalDate day, long prompt, long reply, int tries) {
+        return usage(user, day).flatMap(usage -> {
+            long left = usage.tokenLimit() - usage.tokens() - usage.reservedTokens() - prompt;
+            if (usage.requestsUsedUp() || left < 1 || tries == 0) {
+                return Mono.just(Grant.refused(usage));
+            }
+            long fits = Math.min(reply, left);
+            return tryReserve(user, day, prompt + fits).flatMap(granted -> granted ? Mono.just(Grant.of(fits))
+                    : whatIsLeft(user, day, prompt, reply, tries - 1));
+        });
     }
 
     private Mono<Boolean> tryReserve(UUID user, LocalDate day, long estimate) {
@@ -164,6 +192,25 @@ class QuotaLedger {
 
         boolean requestsUsedUp() {
             return requests >= requestLimit;
+        }
+    }
+
+    /**
+     * The answer to {@link #reserveUpTo}: the reply tokens held ({@code 0}: refused), and on a refusal the counts
+     * that refused it.
+     */
+    record Grant(long replyTokens, DailyUsage refusedBy) {
+
+        static Grant of(long replyTokens) {
+            return new Grant(replyTokens, null);
+        }
+
+        static Grant refused(DailyUsage usage) {
+            return new Grant(0, usage);
+        }
+
+        boolean granted() {
+            return replyTokens > 0;
         }
     }
 

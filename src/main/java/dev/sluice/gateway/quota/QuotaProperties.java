@@ -1,6 +1,10 @@
 package dev.sluice.gateway.quota;
 
+import java.time.Duration;
+
+import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
 import jakarta.validation.constraints.PositiveOrZero;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -13,19 +17,45 @@ import org.springframework.validation.annotation.Validated;
  *
  * @param dailyRequests chat requests a user may make per UTC day, unless an admin set other limits for them
  * @param dailyTokens tokens (prompt and reply) a user may spend per UTC day, unless an admin set other limits for them
- * @param replyAllowance tokens held for the reply of a request that sets no {@code max_tokens}, until its real usage is known
+ * @param replyAllowance the reply cap of a request that sets no {@code max_tokens}: held until its real usage is known,
+ *        and sent upstream as its {@code max_tokens}
  * @param maxPendingSettlements most settlements (a finished request's real usage) waiting for the database at once; past
  *        that they are dropped and counted, and what they held is released at the next reset
  * @param enabled whether chats are metered at all (default true); off, nothing is reserved or charged and
  *        {@code GET /api/v1/quota} says so, for a gateway whose spending is bounded elsewhere
+ * @param reservationTimeout how long a chat waits for the database to answer its reservation before it counts as an
+ *        outage of the quota store
+ * @param outageAllowance what this replica lets through uncounted while the database cannot answer, per outage
+ * @param settlementBackoff the wait before a settlement that could not reach the database is tried again; doubled
+ *        after each failure
+ * @param settlementMaxBackoff the longest wait between tries of settlements that could not reach the database
  */
 @Validated
 @ConfigurationProperties("sluice.quotas")
 public record QuotaProperties(
         @DefaultValue("500") @PositiveOrZero int dailyRequests,
         @DefaultValue("500000") @PositiveOrZero long dailyTokens,
-        @DefaultValue("1000") @PositiveOrZero int replyAllowance,
+        // Sent upstream as max_tokens, which no provider takes as 0.
+        @DefaultValue("1000") @Positive int replyAllowance,
         // A Phaser tracks them for the drain on shutdown, and it takes at most 65,535 parties.
         @DefaultValue("10000") @Positive @Max(60_000) int maxPendingSettlements,
-        @DefaultValue("true") boolean enabled) {
+        @DefaultValue("true") boolean enabled,
+        // As long as the pool's max-acquire-time: a reservation queued on a busy user's row under load is no outage.
+        @DefaultValue("5s") @NotNull Duration reservationTimeout,
+        @DefaultValue @NotNull @Valid OutageAllowance outageAllowance,
+        @DefaultValue("100ms") @NotNull Duration settlementBackoff,
+        @DefaultValue("5s") @NotNull Duration settlementMaxBackoff) {
+
+    /**
+     * Chats one replica lets through, uncounted, while the quota database cannot answer (unreachable, or slower than
+     * {@code reservation-timeout}); past either bound they get a 503 until it answers again, which restores the
+     * allowance. Bounds what an outage can cost across all users, per replica.
+     *
+     * @param requests chat requests let through per outage
+     * @param tokens tokens (estimated prompt and reply cap) those requests may hold together per outage
+     */
+    public record OutageAllowance(
+            @DefaultValue("20") @PositiveOrZero int requests,
+            @DefaultValue("20000") @PositiveOrZero long tokens) {
+    }
 }

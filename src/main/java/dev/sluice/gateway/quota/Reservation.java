@@ -1,51 +1,65 @@
 package dev.sluice.gateway.quota;
 
+import java.time.Duration;
 import java.time.LocalDate;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 
 import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.chat.TokenEstimate;
 import reactor.core.publisher.Mono;
 
 /**
  * One request's hold on its user's quota, from the reservation to its settlement.
  * <p>
- * The reservation's UPDATE runs to the end even if the client hangs up meanwhile: cancelling it half-way would
- * leave us not knowing whether the database counted it. {@link #end} therefore settles whenever the reservation
- * was granted, however late the answer comes, and {@code Flux.using} calls {@code end} exactly once per request.
+ * The reservation's UPDATE runs to the end even if the client hangs up meanwhile, or the wait for it times out:
+ * cancelling it half-way would leave us not knowing whether the database counted it. {@link #end} therefore settles
+ * whenever the reservation was granted, however late the answer comes, and {@code Flux.using} calls {@code end}
+ * exactly once per request.
  * <p>
  * What a request costs: the provider's own count when its stream reported usage; otherwise the estimated prompt
- * plus a quarter token per character streamed; and nothing when no output reached the caller at all (the call
- * failed, or the caller hung up, before the first token), since it got nothing for it. The request itself counts
- * either way: it was let through.
+ * plus a quarter token per character streamed; the estimated prompt alone when no output came back but the request
+ * went upstream (the caller hung up, or the call failed or timed out, before the first token: the provider read the
+ * prompt all the same); and nothing when it never left the gateway. The request itself counts either way: it was
+ * let through.
  */
 final class Reservation {
 
     private final UUID user;
     private final LocalDate day;
     private final long promptTokens;
-    private final long estimate;
-    private final CompletableFuture<Boolean> granted;
+    private final BooleanSupplier promptSent;
+    private final CompletableFuture<QuotaLedger.Grant> grant;
     // Written by the stream's serialised signals, read once by end(), possibly on the thread of a cancel.
     private volatile long replyChars;
     private volatile ChatChunk.Usage usage;
 
-    private Reservation(UUID user, LocalDate day, long promptTokens, long estimate, CompletableFuture<Boolean> granted) {
+    private Reservation(UUID user, LocalDate day, long promptTokens, BooleanSupplier promptSent,
+            CompletableFuture<QuotaLedger.Grant> grant) {
         this.user = user;
         this.day = day;
         this.promptTokens = promptTokens;
-        this.estimate = estimate;
-        this.granted = granted;
+        this.promptSent = promptSent;
+        this.grant = grant;
     }
 
-    /** Starts reserving at once, detached from whoever waits for the answer (see the class comment). */
-    static Reservation open(QuotaLedger ledger, UUID user, LocalDate day, long promptTokens, long estimate) {
-        return new Reservation(user, day, promptTokens, estimate, ledger.reserve(user, day, estimate).toFuture());
+    /**
+     * Starts reserving the prompt and up to {@code replyTokens} at once, detached from whoever waits for the answer
+     * (see the class comment). {@code promptSent} says, once the request is over, whether it went upstream.
+     */
+    static Reservation open(QuotaLedger ledger, UUID user, LocalDate day, long promptTokens, long replyTokens,
+            BooleanSupplier promptSent) {
+        return new Reservation(user, day, promptTokens, promptSent,
+                ledger.reserveUpTo(user, day, promptTokens, replyTokens).toFuture());
     }
 
-    /** Whether the request fits in the quota; a cancel of this Mono leaves the reservation running. */
-    Mono<Boolean> granted() {
-        return Mono.fromFuture(granted, true);
+    /**
+     * The database's answer, empty when there is no such user; a {@link java.util.concurrent.TimeoutException} past
+     * {@code timeout}. Neither a cancel nor the timeout stops the reservation itself.
+     */
+    Mono<QuotaLedger.Grant> granted(Duration timeout) {
+        return Mono.fromFuture(grant, true).timeout(timeout);
     }
 
     /** Notes what the reply has cost so far. */
@@ -68,14 +82,17 @@ final class Reservation {
             return reported.totalTokens();
         }
         long chars = replyChars;
-        return chars == 0 ? 0 : promptTokens + (chars + 3) / 4;
+        if (chars > 0) {
+            return promptTokens + TokenEstimate.ofChars(chars);
+        }
+        return promptSent.getAsBoolean() ? promptTokens : 0;
     }
 
     /** The request is over (completed, failed or cancelled): settle it if, and once, it was granted. */
     void end(Settlements settlements) {
-        granted.whenComplete((ok, failure) -> {
-            if (Boolean.TRUE.equals(ok)) {
-                settlements.settle(user, day, estimate, actualTokens());
+        grant.whenComplete((granted, failure) -> {
+            if (granted != null && granted.granted()) {
+                settlements.settle(user, day, promptTokens + granted.replyTokens(), actualTokens());
             }
         });
     }
@@ -88,8 +105,8 @@ final class Reservation {
         return day;
     }
 
-    long estimate() {
-        return estimate;
+    long promptTokens() {
+        return promptTokens;
     }
 
     private static int length(String text) {

@@ -34,13 +34,14 @@ import static org.awaitility.Awaitility.await;
 /**
  * Reserve, stream, settle: the quota around one chat reply, on H2. The clock stands 30 seconds before midnight
  * UTC; every test has users of its own (3 requests and 2,000 tokens a day, 100 tokens held for a reply without
- * max_tokens).
+ * max_tokens), and an outage lets 2 requests through.
  */
 class DailyQuotaTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final QuotaDatabase H2 = QuotaDatabase.h2();
-    private static final QuotaProperties LIMITS = new QuotaProperties(3, 2_000, 100, 1_000, true);
+    private static final QuotaProperties LIMITS = TestQuotas.limits(3, 2_000, 100, true,
+            new QuotaProperties.OutageAllowance(2, 1_000));
     private static final Instant NOW = Instant.parse("2030-06-01T23:59:30Z");
     private static final LocalDate TODAY = LocalDate.of(2030, 6, 1);
     /** 40 characters: 10 prompt tokens, so 110 tokens are held while it streams. */
@@ -60,18 +61,20 @@ class DailyQuotaTests {
             return gated ? reservationGate.asMono().then(super.reserve(user, day, estimate)) : super.reserve(user, day, estimate);
         }
     };
-    private final Settlements settlements = new Settlements(ledger, 100, meters);
+    private final Settlements settlements = new Settlements(ledger, LIMITS, meters);
+    /** What the quota let go upstream, with the reply cap it set. */
+    private final List<ChatRequest> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final DailyQuota quota = new DailyQuota(ledger, settlements, LIMITS, Clock.fixed(NOW, ZoneOffset.UTC), meters);
 
     @Test
     void aRequestPastTheRequestQuotaIs429UntilMidnightAndNeverReachesTheUpstream() {
         UUID user = H2.newUser();
         for (int i = 0; i < 3; i++) {
-            quota.meter(user, REQUEST, reply("Hi")).blockLast(TIMEOUT);
+            meter(user, REQUEST, reply("Hi")).blockLast(TIMEOUT);
         }
         AtomicInteger upstreamCalls = new AtomicInteger();
 
-        StepVerifier.create(quota.meter(user, REQUEST, reply("Hi").doOnSubscribe(s -> upstreamCalls.incrementAndGet())))
+        StepVerifier.create(meter(user, REQUEST, reply("Hi").doOnSubscribe(s -> upstreamCalls.incrementAndGet())))
                 .expectErrorSatisfies(failure -> {
                     GatewayException refused = (GatewayException) failure;
                     assertThat(refused.code()).isEqualTo(ErrorCode.RATE_LIMITED);
@@ -85,44 +88,128 @@ class DailyQuotaTests {
     }
 
     @Test
-    void whileTheDatabaseIsUnreachableChatsGoOnUncountedAndTheOutageIsMetered() {
+    void whileTheDatabaseIsUnreachableTheOutageAllowanceGoesOnUncountedAndPastItChatsGet503() {
         UUID user = H2.newUser();
         databaseDown = true;
 
-        StepVerifier.create(quota.meter(user, REQUEST, reply("Hi")))
+        StepVerifier.create(meter(user, REQUEST, reply("Hi")))
                 .expectNextCount(2)
                 .verifyComplete();
-
-        assertThat(meters.get("sluice.quota.unenforced").counter().count()).isEqualTo(1);
         assertThat(quota.degraded()).as("the outage lasts (logged once) until the database answers").isTrue();
-        quota.meter(user, REQUEST, reply("Hi")).blockLast(TIMEOUT);
-        assertThat(quota.degraded()).as("an uncounted request is no sign of recovery").isTrue();
+        meter(user, REQUEST, reply("Hi")).blockLast(TIMEOUT);
+        StepVerifier.create(meter(user, REQUEST, reply("Hi")))
+                .expectErrorSatisfies(failure -> {
+                    GatewayException refused = (GatewayException) failure;
+                    assertThat(refused.code()).as("fails closed past the allowance of 2").isEqualTo(ErrorCode.OVERLOADED);
+                    assertThat(refused.getMessage()).startsWith("Quota store unavailable");
+                    assertThat(refused.retryAfter()).isPositive();
+                })
+                .verify(TIMEOUT);
+
+        assertThat(meters.get("sluice.quota.unenforced").counter().count()).isEqualTo(2);
+        assertThat(meters.get("sluice.quota.store.refusals").counter().count()).isEqualTo(1);
+        assertThat(meters.get("sluice.quota.store.unavailable").gauge().value()).isEqualTo(1);
         databaseDown = false;
-        quota.meter(user, REQUEST, reply("Hi")).blockLast(TIMEOUT);
+        meter(user, REQUEST, reply("Hi")).blockLast(TIMEOUT);
         assertThat(quota.degraded()).isFalse();
+        assertThat(meters.get("sluice.quota.store.unavailable").gauge().value()).isZero();
         awaitSettled(user);
         assertThat(usage(user).requests()).as("only the request made once the database answered counts").isEqualTo(1);
     }
 
     @Test
-    void aRequestWhoseTokensDoNotFitIsRefusedNamingTheTokenQuota() {
+    void theOutageAllowanceBoundsTokensTooAndCapsTheReplyToWhatIsLeftOfIt() {
         UUID user = H2.newUser();
-        ChatRequest greedy = new ChatRequest("fake", REQUEST.messages(), null, null, 1_995, null, null, null, null,
-                null, null, null, null, null);
+        databaseDown = true;
+        ChatRequest fiftyTokens = ChatRequest.of("fake", List.of(ChatMessage.of(Role.USER, "x".repeat(200))));
 
-        StepVerifier.create(quota.meter(user, greedy, reply("Hi")))
-                .expectErrorSatisfies(failure -> assertThat(failure.getMessage())
-                        .as("10 prompt tokens + 1,995 max_tokens is over 2,000")
-                        .startsWith("Daily token quota exceeded: this request may use up to 2005 tokens"))
+        meter(user, REQUEST.withMaxTokens(950), reply("Hi")).blockLast(TIMEOUT);
+        StepVerifier.create(meter(user, fiftyTokens, reply("Hi")))
+                .expectErrorSatisfies(failure -> assertThat(((GatewayException) failure).code())
+                        .as("10 + 950 of the 1,000 tokens taken: 40 left, less than this prompt").isEqualTo(ErrorCode.OVERLOADED))
+                .verify(TIMEOUT);
+        meter(user, REQUEST, reply("Hi")).blockLast(TIMEOUT);
+
+        assertThat(sent).extracting(ChatRequest::maxTokens).as("the last one's reply is capped to the 30 left after its prompt")
+                .containsExactly(950, 30);
+    }
+
+    @Test
+    void aReservationTheDatabaseDoesNotAnswerInTimeCountsAsAnOutageAndIsSettledWhenItLands() {
+        UUID user = H2.newUser();
+        gated = true;
+
+        StepVerifier.create(meter(user, REQUEST, Flux.just(text("Hello"), finish(), new ChatChunk.Usage(12, 3))))
+                .expectNextCount(3)
+                .as("the reply goes on on the allowance once the 500 ms reservation timeout passed")
+                .verifyComplete();
+        assertThat(quota.degraded()).isTrue();
+        assertThat(usage(user).requests()).as("the reservation has not landed yet").isZero();
+
+        reservationGate.tryEmitEmpty();
+        await().atMost(TIMEOUT).untilAsserted(() -> assertThat(usage(user).requests())
+                .as("the late reservation counted the request").isEqualTo(1));
+        awaitSettled(user);
+        assertThat(usage(user).tokens()).as("and was settled to the real usage, not left held").isEqualTo(15);
+    }
+
+    @Test
+    void withoutMaxTokensTheReplyAllowanceIsTheCapSentUpstream() {
+        UUID user = H2.newUser();
+
+        meter(user, REQUEST, reply("Hi")).blockLast(TIMEOUT);
+
+        assertThat(sent).singleElement().extracting(ChatRequest::maxTokens).as("the reply allowance").isEqualTo(100);
+    }
+
+    @Test
+    void aRequestedMaxTokensIsTheCapWhenItFits() {
+        UUID user = H2.newUser();
+
+        meter(user, REQUEST.withMaxTokens(42), reply("Hi")).blockLast(TIMEOUT);
+
+        assertThat(sent).singleElement().extracting(ChatRequest::maxTokens).isEqualTo(42);
+    }
+
+    @Test
+    void aReplyCapPastTheTokensLeftTodayShrinksToWhatIsLeft() {
+        UUID user = H2.newUser();
+
+        StepVerifier.create(meter(user, REQUEST.withMaxTokens(1_995), Flux.concat(Flux.just(text("Hi")), Flux.never())))
+                .expectNextCount(1)
+                .then(() -> assertThat(usage(user).reservedTokens()).as("the whole day's quota, no more").isEqualTo(2_000))
+                .thenCancel()
+                .verify(TIMEOUT);
+
+        assertThat(sent).singleElement().extracting(ChatRequest::maxTokens)
+                .as("2,000 left less the 10 prompt tokens").isEqualTo(1_990);
+    }
+
+    @Test
+    void aPromptThatLeavesNoRoomForAReplyIsRefusedNamingTheTokenQuota() {
+        UUID user = H2.newUser();
+        ChatRequest huge = ChatRequest.of("fake", List.of(ChatMessage.of(Role.USER, "x".repeat(8_000))));
+
+        StepVerifier.create(meter(user, huge, reply("Hi")))
+                .expectErrorSatisfies(failure -> {
+                    GatewayException refused = (GatewayException) failure;
+                    assertThat(refused.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+                    assertThat(refused.retryAfter()).as("until 00:00 UTC").isEqualTo(Duration.ofSeconds(30));
+                    assertThat(refused.getMessage()).as("2,000 prompt tokens leave nothing of 2,000 for a reply")
+                            .startsWith("Daily token quota exceeded: this request's input takes about 2000 tokens"
+                                    + " and 2000 of 2000 are left today");
+                })
                 .verify(TIMEOUT);
         assertThat(usage(user).requests()).as("a refused request is not counted").isZero();
+        assertThat(sent).as("nothing went upstream").isEmpty();
+        assertThat(meters.get("sluice.quota.rejections").tag("quota", "tokens").counter().count()).isEqualTo(1);
     }
 
     @Test
     void aCompletedStreamIsChargedTheUsageItReported() {
         UUID user = H2.newUser();
 
-        StepVerifier.create(quota.meter(user, REQUEST, Flux.just(text("Hello"), finish(), new ChatChunk.Usage(12, 3))))
+        StepVerifier.create(meter(user, REQUEST, Flux.just(text("Hello"), finish(), new ChatChunk.Usage(12, 3))))
                 .expectNextCount(3)
                 .verifyComplete();
 
@@ -135,7 +222,7 @@ class DailyQuotaTests {
     void whileItStreamsTheEstimateIsHeld() {
         UUID user = H2.newUser();
 
-        StepVerifier.create(quota.meter(user, REQUEST, Flux.concat(Flux.just(text("Hel")), Flux.never())))
+        StepVerifier.create(meter(user, REQUEST, Flux.concat(Flux.just(text("Hel")), Flux.never())))
                 .expectNextCount(1)
                 .then(() -> assertThat(usage(user).reservedTokens()).as("10 prompt + 100 reply allowance").isEqualTo(110))
                 .thenCancel()
@@ -146,17 +233,31 @@ class DailyQuotaTests {
     void withoutReportedUsageTheTextStreamedIsEstimated() {
         UUID user = H2.newUser();
 
-        quota.meter(user, REQUEST, Flux.just(text("12345678"), text("9"), finish())).blockLast(TIMEOUT);
+        meter(user, REQUEST, Flux.just(text("12345678"), text("9"), finish())).blockLast(TIMEOUT);
 
         awaitSettled(user);
         assertThat(usage(user).tokens()).as("10 prompt tokens + 9 characters rounded up to 3 tokens").isEqualTo(13);
     }
 
     @Test
-    void aCallThatFailsBeforeItsFirstTokenCostsNoTokensButCountsAsARequest() {
+    void aCallThatFailsBeforeItsFirstTokenIsChargedThePromptItSent() {
         UUID user = H2.newUser();
 
-        StepVerifier.create(quota.meter(user, REQUEST, Flux.error(new GatewayException(ErrorCode.UPSTREAM_FAILED, "down"))))
+        StepVerifier.create(meter(user, REQUEST, Flux.error(new GatewayException(ErrorCode.UPSTREAM_TIMEOUT, "slow"))))
+                .expectError(GatewayException.class)
+                .verify(TIMEOUT);
+
+        awaitSettled(user);
+        assertThat(usage(user).tokens()).as("the provider read the 10 prompt tokens").isEqualTo(10);
+        assertThat(usage(user).requests()).isEqualTo(1);
+    }
+
+    @Test
+    void aRequestThatNeverWentUpstreamCostsNoTokensButCountsAsARequest() {
+        UUID user = H2.newUser();
+
+        StepVerifier.create(quota.meter(user, REQUEST, () -> false,
+                        capped -> Flux.error(new GatewayException(ErrorCode.OVERLOADED, "every bulkhead full"))))
                 .expectError(GatewayException.class)
                 .verify(TIMEOUT);
 
@@ -166,10 +267,24 @@ class DailyQuotaTests {
     }
 
     @Test
+    void aCallerThatHangsUpBeforeTheFirstTokenIsChargedThePromptItSent() {
+        UUID user = H2.newUser();
+
+        StepVerifier.create(meter(user, REQUEST, Flux.never()))
+                .expectSubscription()
+                .then(() -> await().atMost(TIMEOUT).until(() -> !sent.isEmpty()))
+                .thenCancel()
+                .verify(TIMEOUT);
+
+        awaitSettled(user);
+        assertThat(usage(user).tokens()).as("10 prompt tokens, not 0").isEqualTo(10);
+    }
+
+    @Test
     void aStreamThatBreaksMidWayIsChargedWhatWasStreamed() {
         UUID user = H2.newUser();
 
-        StepVerifier.create(quota.meter(user, REQUEST, Flux.concat(Flux.just(text("abcd")),
+        StepVerifier.create(meter(user, REQUEST, Flux.concat(Flux.just(text("abcd")),
                         Flux.error(new GatewayException(ErrorCode.STREAM_BROKEN, "cut")))))
                 .expectNextCount(1)
                 .expectError(GatewayException.class)
@@ -183,7 +298,7 @@ class DailyQuotaTests {
     void aCancelledStreamIsSettledOnce() {
         UUID user = H2.newUser();
 
-        StepVerifier.create(quota.meter(user, REQUEST, Flux.concat(Flux.just(text("abcdefgh")), Flux.never())))
+        StepVerifier.create(meter(user, REQUEST, Flux.concat(Flux.just(text("abcdefgh")), Flux.never())))
                 .expectNextCount(1)
                 .thenCancel()
                 .verify(TIMEOUT);
@@ -198,7 +313,8 @@ class DailyQuotaTests {
         gated = true;
         AtomicInteger upstreamCalls = new AtomicInteger();
 
-        quota.meter(user, REQUEST, reply("Hi").doOnSubscribe(s -> upstreamCalls.incrementAndGet())).subscribe().dispose();
+        quota.meter(user, REQUEST, () -> false, capped -> reply("Hi").doOnSubscribe(s -> upstreamCalls.incrementAndGet()))
+                .subscribe().dispose();
         reservationGate.tryEmitEmpty();
 
         await().atMost(TIMEOUT).untilAsserted(() -> assertThat(usage(user).requests())
@@ -212,7 +328,7 @@ class DailyQuotaTests {
     void withoutASecurityContextTheAnonymousAccountIsCharged() {
         long before = usage(Caller.ANONYMOUS_ID).requests();
 
-        quota.meter(REQUEST, reply("Hi")).blockLast(TIMEOUT);
+        quota.meter(REQUEST, () -> true, capped -> reply("Hi")).blockLast(TIMEOUT);
 
         assertThat(usage(Caller.ANONYMOUS_ID).requests()).isEqualTo(before + 1);
     }
@@ -222,7 +338,7 @@ class DailyQuotaTests {
         UUID user = H2.newUser();
         Caller caller = new Caller(user, "someone@example.com", Caller.Role.USER, null);
 
-        quota.meter(REQUEST, reply("Hi"))
+        quota.meter(REQUEST, () -> true, capped -> reply("Hi"))
                 .contextWrite(ReactiveSecurityContextHolder.withAuthentication(
                         UsernamePasswordAuthenticationToken.authenticated(caller, null, List.of())))
                 .blockLast(TIMEOUT);
@@ -233,7 +349,7 @@ class DailyQuotaTests {
     @Test
     void theStatusShowsUsedLimitRemainingAndTheReset() {
         UUID user = H2.newUser();
-        quota.meter(user, REQUEST, Flux.just(text("Hello"), finish(), new ChatChunk.Usage(12, 3))).blockLast(TIMEOUT);
+        meter(user, REQUEST, Flux.just(text("Hello"), finish(), new ChatChunk.Usage(12, 3))).blockLast(TIMEOUT);
         awaitSettled(user);
 
         QuotaStatus status = quota.status(user).block(TIMEOUT);
@@ -253,14 +369,15 @@ class DailyQuotaTests {
                 return super.reserve(user, day, estimate);
             }
         };
-        QuotaProperties off = new QuotaProperties(3, 2_000, 100, 1_000, false);
-        DailyQuota unmetered = new DailyQuota(counting, new Settlements(counting, 100, meters), off,
+        QuotaProperties off = TestQuotas.limits(3, 2_000, 100, false);
+        DailyQuota unmetered = new DailyQuota(counting, new Settlements(counting, off, meters), off,
                 Clock.fixed(NOW, ZoneOffset.UTC), meters);
         Caller caller = new Caller(user, "someone@example.com", Caller.Role.USER, null);
 
         // Twice the day's 3 requests, each with a reply that reports usage: none is refused.
         Flux.range(0, 6)
-                .concatMap(i -> unmetered.meter(REQUEST, Flux.just(text("Hello"), finish(), new ChatChunk.Usage(12, 3))))
+                .concatMap(i -> unmetered.meter(REQUEST, () -> true,
+                        capped -> Flux.just(text("Hello"), finish(), new ChatChunk.Usage(12, 3))))
                 .contextWrite(ReactiveSecurityContextHolder.withAuthentication(
                         UsernamePasswordAuthenticationToken.authenticated(caller, null, List.of())))
                 .as(StepVerifier::create)
@@ -284,6 +401,14 @@ class DailyQuotaTests {
         String json = JsonMapper.builder().build().writeValueAsString(quota.status(user).block(TIMEOUT));
 
         assertThat(json).startsWith("{\"enabled\":true,\"requests\":{\"used\":0,\"limit\":3,\"remaining\":3,");
+    }
+
+    /** The quota around a reply that went upstream (the provider read the prompt). */
+    private Flux<ChatChunk> meter(UUID user, ChatRequest request, Flux<ChatChunk> reply) {
+        return quota.meter(user, request, () -> true, capped -> {
+            sent.add(capped);
+            return reply;
+        });
     }
 
     private void awaitSettled(UUID user) {

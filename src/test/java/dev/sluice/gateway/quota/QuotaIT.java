@@ -74,12 +74,13 @@ class QuotaIT extends IntegrationTest {
     }
 
     @Test
-    void aRequestWhoseTokensDoNotFitGets429NamingTheTokenQuota() {
+    void aRequestWhoseInputDoesNotFitGets429NamingTheTokenQuota() {
         setLimits(user.id(), "{\"daily_requests\":null,\"daily_tokens\":50}").expectStatus().isOk();
 
         JsonNode refused = body(web.post().uri("/v1/chat/completions").header(HttpHeaders.AUTHORIZATION, user.bearer())
                 .contentType(MediaType.APPLICATION_JSON)
-                .bodyValue("{\"model\":\"fake\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}")
+                .bodyValue("{\"model\":\"fake\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\""
+                        + "x".repeat(200) + "\"}]}")
                 .exchange().expectStatus().isEqualTo(429).expectHeader().exists(HttpHeaders.RETRY_AFTER));
 
         assertThat(refused.at("/error/message").asString()).startsWith("Daily token quota exceeded");

@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 abstract class QuotaLedgerContract {
 
     static final Duration TIMEOUT = Duration.ofSeconds(30);
-    static final QuotaProperties DEFAULTS = new QuotaProperties(5, 1_000, 100, 1_000, true);
+    static final QuotaProperties DEFAULTS = TestQuotas.limits(5, 1_000, 100, true);
     static final LocalDate DAY = LocalDate.of(2030, 6, 1);
 
     private final QuotaDatabase database;
@@ -132,6 +132,58 @@ abstract class QuotaLedgerContract {
 
         assertThat(granted).as("25 estimates of 100 fill 2,500 exactly").isEqualTo(25);
         assertThat(usage(user, DAY).reservedTokens()).isEqualTo(2_500);
+    }
+
+    @Test
+    void aReservationUpToAReplyCapGetsTheWholeCapWhenItFits() {
+        UUID user = database.newUser();
+
+        QuotaLedger.Grant grant = ledger.reserveUpTo(user, DAY, 100, 300).block(TIMEOUT);
+
+        assertThat(grant.replyTokens()).isEqualTo(300);
+        assertThat(usage(user, DAY).reservedTokens()).as("the prompt and the whole cap").isEqualTo(400);
+    }
+
+    @Test
+    void aReplyCapThatDoesNotFitShrinksToWhatIsLeftAfterThePrompt() {
+        UUID user = database.newUser();
+        ledger.reserve(user, DAY, 700).block(TIMEOUT);
+
+        QuotaLedger.Grant grant = ledger.reserveUpTo(user, DAY, 100, 1_000).block(TIMEOUT);
+
+        assertThat(grant.replyTokens()).as("1,000 - 700 held - 100 prompt").isEqualTo(200);
+        assertThat(usage(user, DAY).reservedTokens()).as("the day's limit, exactly").isEqualTo(1_000);
+        assertThat(usage(user, DAY).requests()).isEqualTo(2);
+    }
+
+    @Test
+    void aPromptThatLeavesNoRoomForOneReplyTokenIsRefusedWithTheCountsThatRefusedIt() {
+        UUID user = database.newUser();
+        ledger.reserve(user, DAY, 900).block(TIMEOUT);
+
+        QuotaLedger.Grant grant = ledger.reserveUpTo(user, DAY, 100, 50).block(TIMEOUT);
+
+        assertThat(grant.granted()).as("900 held + 100 prompt leaves nothing for a reply").isFalse();
+        assertThat(grant.refusedBy().reservedTokens()).isEqualTo(900);
+        assertThat(usage(user, DAY).requests()).as("a refusal counts no request").isEqualTo(1);
+    }
+
+    @Test
+    void manyParallelReservationsUpToACapNeverHoldMoreThanTheTokenLimit() {
+        UUID user = database.newUser();
+        ledger.setLimits(user, 1_000, 2_550L).block(TIMEOUT);
+
+        List<QuotaLedger.Grant> grants = Flux.range(0, 200)
+                .flatMap(i -> ledger.reserveUpTo(user, DAY, 10, 90).subscribeOn(Schedulers.boundedElastic()), 64)
+                .filter(QuotaLedger.Grant::granted)
+                .collectList()
+                .block(TIMEOUT);
+
+        long held = grants.stream().mapToLong(grant -> 10 + grant.replyTokens()).sum();
+        assertThat(usage(user, DAY).reservedTokens()).as("what the grants say they hold").isEqualTo(held);
+        assertThat(held).as("never past the limit, however they interleave").isLessThanOrEqualTo(2_550);
+        assertThat(grants).as("25 whole caps, then the 50 left as a smaller one, at most")
+                .filteredOn(grant -> grant.replyTokens() < 90).hasSizeLessThanOrEqualTo(1);
     }
 
     @Test
