@@ -6,7 +6,6 @@ import java.net.SocketAddress;
 import java.util.List;
 
 import org.springframework.http.server.reactive.ServerHttpRequest;
-import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import reactor.netty.Connection;
 
 /**
@@ -49,8 +48,8 @@ final class ClientIpResolver {
 
     /** The address at the other end of the TCP connection; off Reactor Netty (mock requests), the request's own. */
     private static InetAddress socketPeer(ServerHttpRequest request) {
-        SocketAddress remote = ServerHttpRequestDecorator.getNativeRequest(request) instanceof Connection connection
-                ? connection.channel().remoteAddress() : request.getRemoteAddress();
+        Connection connection = EventLoops.connectionOf(request);
+        SocketAddress remote = connection != null ? connection.channel().remoteAddress() : request.getRemoteAddress();
         return remote instanceof InetSocketAddress socket ? socket.getAddress() : null;
     }
 
