@@ -13,12 +13,6 @@ interface Buckets {
     /** Spends one request from the budget of {@code key} in {@code scope}; never blocks. */
     Mono<RateLimitDecision> tryConsume(LimitScope scope, String key);
 
-    /**
-     * Gives back one request spent by {@link #tryConsume} for a request that another budget refused. Best effort:
-     * completes empty, also when the budget could not be reached (the request then stays spent).
-     */
-    Mono<Void> refund(LimitScope scope, String key);
-
     /** Forgets the keys that no longer need state; called in the background every {@link #SWEEP_EVERY}. */
     void sweep();
 

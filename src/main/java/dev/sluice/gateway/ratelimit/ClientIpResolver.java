@@ -2,9 +2,11 @@ package dev.sluice.gateway.ratelimit;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.List;
 
 import org.springframework.http.server.reactive.ServerHttpRequest;
+import reactor.netty.Connection;
 
 /**
  * Who a request comes from, as the key of its per-IP budget. The socket's peer, unless that peer is a
@@ -14,6 +16,11 @@ import org.springframework.http.server.reactive.ServerHttpRequest;
  * <p>
  * IPv6 clients are keyed by their /64: one subscriber usually holds a whole /64, and keying by single
  * addresses would give them 2^64 budgets.
+ * <p>
+ * The peer is the socket's own, read from Reactor Netty's channel: {@link ServerHttpRequest#getRemoteAddress()}
+ * is what forwarded-header handling (Reactor Netty's, or Spring's {@code ForwardedHeaderTransformer}) rewrote it
+ * to from the left-most {@code Forwarded}/{@code X-Forwarded-For} of any peer. application.yml turns that
+ * handling off ({@code server.forward-headers-strategy: none}); this holds even where someone turns it back on.
  */
 final class ClientIpResolver {
 
@@ -27,8 +34,7 @@ final class ClientIpResolver {
     }
 
     String resolve(ServerHttpRequest request) {
-        InetSocketAddress remote = request.getRemoteAddress();
-        InetAddress peer = remote == null ? null : remote.getAddress();
+        InetAddress peer = socketPeer(request);
         if (peer == null) {
             return UNKNOWN; // not on a socket (some test harnesses): one shared budget
         }
@@ -38,6 +44,13 @@ final class ClientIpResolver {
         }
         List<String> forwardedFor = request.getHeaders().get(FORWARDED_FOR);
         return key(forwardedFor == null ? address : forwardedClient(forwardedFor, address));
+    }
+
+    /** The address at the other end of the TCP connection; off Reactor Netty (mock requests), the request's own. */
+    private static InetAddress socketPeer(ServerHttpRequest request) {
+        Connection connection = EventLoops.connectionOf(request);
+        SocketAddress remote = connection != null ? connection.channel().remoteAddress() : request.getRemoteAddress();
+        return remote instanceof InetSocketAddress socket ? socket.getAddress() : null;
     }
 
     /**

@@ -23,14 +23,29 @@ final class EventLoops {
 
     private final Map<EventLoop, Scheduler> schedulers = new ConcurrentHashMap<>();
 
+    /** For decisions that may arrive on another thread (Redis); {@code null} for local ones, made on the caller's. */
+    static EventLoops forDecisionsOf(Buckets buckets) {
+        return buckets instanceof LocalBuckets ? null : new EventLoops();
+    }
+
     /** The scheduler of the event loop serving {@code request}, or {@code null} off Reactor Netty (mock requests). */
     Scheduler of(ServerHttpRequest request) {
-        Object nativeRequest = ServerHttpRequestDecorator.getNativeRequest(request);
-        if (!(nativeRequest instanceof Connection connection)) {
+        Connection connection = connectionOf(request);
+        if (connection == null) {
             return null;
         }
         EventLoop loop = connection.channel().eventLoop();
         Scheduler scheduler = schedulers.get(loop);
         return scheduler != null ? scheduler : schedulers.computeIfAbsent(loop, SingleWriterRedisConnection::inlineWhenOn);
+    }
+
+    /** Reactor Netty's connection under {@code request}, or {@code null} off Reactor Netty. */
+    static Connection connectionOf(ServerHttpRequest request) {
+        try {
+            return ServerHttpRequestDecorator.getNativeRequest(request) instanceof Connection connection ? connection : null;
+        }
+        catch (IllegalStateException noNativeRequest) {
+            return null; // a mock request (tests) has none
+        }
     }
 }

@@ -1,11 +1,13 @@
 package dev.sluice.gateway.ratelimit;
 
 import java.time.Duration;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -14,11 +16,18 @@ import org.apache.commons.logging.LogFactory;
 import reactor.core.publisher.Mono;
 
 /**
- * Shared budgets that degrade instead of failing: when Redis errs or takes longer than the timeout, the
- * decision comes from this replica's own buckets, so limits still hold (each replica allows the full budget)
- * and nothing fails. While degraded, only one request a second tries Redis again, so a slow Redis does not
- * slow every request down. Entering and leaving the degraded state is logged once each (a flapping Redis
- * at most once a minute);
+ * Shared budgets that degrade instead of failing, for a Redis that is gone, not one that is busy:
+ * <ul>
+ * <li>Unreachable (not connected, the connection refused or closed, or a command that timed out while Redis
+ * answered nothing at all since it was sent): the decision comes from this replica's own buckets, so limits still
+ * hold (each replica allows the full budget) and nothing fails. While degraded, only one request a second tries
+ * Redis again, so a dead Redis does not slow every request down.</li>
+ * <li>Busy (a command that timed out while Redis answered others sent after it): the request is refused with a
+ * retry in a second, as if its budget were spent, counted in {@code sluice.ratelimit.slow}. Falling back then
+ * would give each replica a whole budget of its own exactly when load is highest, loosening the shared limit
+ * by the number of replicas.</li>
+ * </ul>
+ * Entering and leaving the degraded state is logged once each (a flapping Redis at most once a minute);
  * {@code sluice.ratelimit.fallback} counts the decisions made locally and {@code sluice.ratelimit.degraded}
  * is 1 meanwhile.
  */
@@ -34,13 +43,16 @@ final class FallbackBuckets implements Buckets {
     private final long retryEveryNanos;
     private final LongSupplier nanoTime;
     private final Counter fallbacks;
+    private final Counter slow;
+    /** When Redis last answered a decision: a timeout with answers after it was sent is a busy Redis, not a gone one. */
+    private final AtomicLong lastAnswer;
     private final AtomicBoolean degraded = new AtomicBoolean();
     /** When degradation was last logged: a Redis that flaps is logged once a minute, not once a flap. */
     private final AtomicLong lastAnnounced;
     private volatile boolean announced;
     /** While degraded, the {@link System#nanoTime()} from which the next request may try Redis again. */
     private final AtomicLong nextAttempt = new AtomicLong();
-    private final Consumer<RateLimitDecision> answered = decision -> recovered();
+    private final Consumer<RateLimitDecision> answered = decision -> answered();
 
     FallbackBuckets(Buckets shared, LocalBuckets local, MeterRegistry registry, Duration timeout) {
         this(shared, local, registry, timeout, RETRY_EVERY, System::nanoTime);
@@ -54,8 +66,12 @@ final class FallbackBuckets implements Buckets {
         this.retryEveryNanos = retryEvery.toNanos();
         this.nanoTime = nanoTime;
         this.lastAnnounced = new AtomicLong(nanoTime.getAsLong() - QUIET.toNanos());
+        this.lastAnswer = new AtomicLong(nanoTime.getAsLong() - QUIET.toNanos());
         this.fallbacks = Counter.builder("sluice.ratelimit.fallback")
                 .description("Rate-limit decisions a replica made alone because Redis was unreachable or slow")
+                .register(registry);
+        this.slow = Counter.builder("sluice.ratelimit.slow")
+                .description("Requests refused because Redis, connected and answering others, did not decide in time")
                 .register(registry);
         Gauge.builder("sluice.ratelimit.degraded", degraded, state -> state.get() ? 1 : 0)
                 .description("1 while rate limits are per replica because Redis is unreachable or slow")
@@ -68,19 +84,11 @@ final class FallbackBuckets implements Buckets {
             fallbacks.increment();
             return local.tryConsume(scope, key);
         }
+        long sent = nanoTime.getAsLong();
         return shared.tryConsume(scope, key)
                 .timeout(timeout)
                 .doOnNext(answered)
-                .onErrorResume(failure -> fallBack(failure, scope, key));
-    }
-
-    /** To the budget the request most likely spent from: this replica's while degraded, else Redis's. */
-    @Override
-    public Mono<Void> refund(LimitScope scope, String key) {
-        if (degraded.get()) {
-            return local.refund(scope, key);
-        }
-        return shared.refund(scope, key).timeout(timeout).onErrorResume(failure -> Mono.empty());
+                .onErrorResume(failure -> isBusy(failure, sent) ? Mono.just(tooSlow(scope)) : fallBack(failure, scope, key));
     }
 
     @Override
@@ -91,6 +99,18 @@ final class FallbackBuckets implements Buckets {
 
     boolean degraded() {
         return degraded.get();
+    }
+
+    /** A timeout, while Redis answered other decisions sent after this one: busy, not gone. */
+    private boolean isBusy(Throwable failure, long sent) {
+        boolean timedOut = failure instanceof TimeoutException || failure instanceof RedisCommandTimeoutException
+                || failure.getCause() instanceof RedisCommandTimeoutException;
+        return timedOut && lastAnswer.get() - sent > 0;
+    }
+
+    private RateLimitDecision tooSlow(LimitScope scope) {
+        slow.increment();
+        return RateLimitDecision.undecided(scope, local.limit(scope));
     }
 
     /** Lets exactly one request through to Redis once the wait is over. */
@@ -109,6 +129,11 @@ final class FallbackBuckets implements Buckets {
         }
         fallbacks.increment();
         return local.tryConsume(scope, key);
+    }
+
+    private void answered() {
+        lastAnswer.set(nanoTime.getAsLong());
+        recovered();
     }
 
     private void recovered() {

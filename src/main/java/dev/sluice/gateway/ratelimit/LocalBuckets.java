@@ -48,15 +48,15 @@ final class LocalBuckets implements Buckets {
     }
 
     @Override
-    public Mono<Void> refund(LimitScope scope, String key) {
-        return Mono.fromRunnable(() -> scopes[scope.ordinal()].buckets.get(key).refund());
-    }
-
-    @Override
     public void sweep() {
         for (Scope scope : scopes) {
             scope.buckets.sweep();
         }
+    }
+
+    /** Requests a minute of {@code scope}'s budget. */
+    long limit(LimitScope scope) {
+        return scopes[scope.ordinal()].limit;
     }
 
     int size(LimitScope scope) {
@@ -105,11 +105,6 @@ final class LocalBuckets implements Buckets {
         /** The probe, or {@code null} when the sweep has retired this slot. */
         synchronized ConsumptionProbe tryConsume() {
             return retired ? null : bucket.tryConsumeAndReturnRemaining(1);
-        }
-
-        /** One request back; into a retired slot, it is lost, and the budget starts full anyway. */
-        synchronized void refund() {
-            bucket.addTokens(1);
         }
 
         @Override

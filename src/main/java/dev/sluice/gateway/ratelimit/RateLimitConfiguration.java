@@ -32,4 +32,9 @@ class RateLimitConfiguration {
     RateLimitFilter rateLimitFilter(RateLimitProperties properties, Buckets rateLimitBuckets, MeterRegistry registry) {
         return new RateLimitFilter(properties, rateLimitBuckets, registry);
     }
+
+    @Bean
+    UserLimitFilter userLimitFilter(RateLimitProperties properties, Buckets rateLimitBuckets, MeterRegistry registry) {
+        return new UserLimitFilter(properties, rateLimitBuckets, registry);
+    }
 }

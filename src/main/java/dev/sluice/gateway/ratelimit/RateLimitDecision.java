@@ -25,6 +25,11 @@ public record RateLimitDecision(LimitScope scope, boolean allowed, long limit, l
                 ceilSeconds(probe.getNanosToWaitForReset()), retryAfter);
     }
 
+    /** A refusal for a budget that could not be checked in time: retry in a second. */
+    static RateLimitDecision undecided(LimitScope scope, long limit) {
+        return new RateLimitDecision(scope, false, limit, 0, 1, 1);
+    }
+
     /**
      * The decision that binds when a request spends from two budgets: a refusal, otherwise the budget with
      * fewer requests left (on a tie, the one that takes longer to refill), since that one runs out first.

@@ -3,10 +3,10 @@ package dev.sluice.gateway.ratelimit;
 import reactor.core.publisher.Mono;
 
 /**
- * Spends one request from the client address's budget and, when the caller has an account, from the account's
- * budget at the same time (with Redis, two round trips side by side instead of one after the other); the decision
- * that binds is the answer. A request refused per IP gives back what it spent from the account, so that a flood
- * from one address cannot drain its victims' budgets.
+ * Spends one request from the client address's budget before authentication, so that failures count too (a host
+ * guessing passwords or keys is stopped there, before its guesses reach the database), and then, once the caller
+ * is known to have an account, from the account's budget; the decision that binds is the answer. A request refused
+ * per IP never reaches the account's budget, so a flood from one address cannot drain its victims'.
  */
 final class RateLimiter {
 
@@ -16,21 +16,16 @@ final class RateLimiter {
         this.buckets = buckets;
     }
 
-    /**
-     * @param clientIp the per-IP key, from {@link ClientIpResolver}
-     * @param user the per-user key, or empty for the anonymous user (who has only the per-IP budget)
-     */
-    Mono<RateLimitDecision> check(String clientIp, Mono<String> user) {
-        return user.flatMap(account -> Mono.zip(buckets.tryConsume(LimitScope.PER_IP, clientIp),
-                        buckets.tryConsume(LimitScope.PER_USER, account))
-                        .flatMap(both -> decide(both.getT1(), both.getT2(), account)))
-                .switchIfEmpty(Mono.defer(() -> buckets.tryConsume(LimitScope.PER_IP, clientIp)));
+    /** @param clientIp the per-IP key, from {@link ClientIpResolver} */
+    Mono<RateLimitDecision> checkAddress(String clientIp) {
+        return buckets.tryConsume(LimitScope.PER_IP, clientIp);
     }
 
-    private Mono<RateLimitDecision> decide(RateLimitDecision perIp, RateLimitDecision perUser, String account) {
-        if (!perIp.allowed() && perUser.allowed()) {
-            return buckets.refund(LimitScope.PER_USER, account).thenReturn(perIp);
-        }
-        return Mono.just(RateLimitDecision.binding(perIp, perUser));
+    /**
+     * @param perIp the decision that let the request through its address's budget
+     * @param account the per-user key
+     */
+    Mono<RateLimitDecision> checkUser(RateLimitDecision perIp, String account) {
+        return buckets.tryConsume(LimitScope.PER_USER, account).map(perUser -> RateLimitDecision.binding(perIp, perUser));
     }
 }

@@ -46,11 +46,6 @@ final class RedisBuckets implements Buckets {
     }
 
     @Override
-    public Mono<Void> refund(LimitScope scope, String key) {
-        return redis.buckets() == null ? Mono.empty() : scopes[scope.ordinal()].refund(key);
-    }
-
-    @Override
     public void sweep() {
         for (Scope scope : scopes) {
             scope.proxies.sweep();
@@ -85,10 +80,6 @@ final class RedisBuckets implements Buckets {
             return Mono.fromFuture(() -> proxies.get(client).use().tryConsumeAndReturnRemaining(1), true)
                     .subscribeOn(redis.loop())
                     .map(decision);
-        }
-
-        Mono<Void> refund(String client) {
-            return Mono.fromFuture(() -> proxies.get(client).use().addTokens(1), true).subscribeOn(redis.loop());
         }
 
         private Proxy newProxy(String client) {

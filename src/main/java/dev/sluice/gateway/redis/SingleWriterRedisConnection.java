@@ -16,6 +16,7 @@ import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.DefaultEventLoopGroupProvider;
+import io.lettuce.core.resource.Delay;
 import io.lettuce.core.resource.EventLoopGroupProvider;
 import io.lettuce.core.resource.Transports;
 import io.netty.util.concurrent.EventExecutor;
@@ -42,6 +43,11 @@ public final class SingleWriterRedisConnection implements AutoCloseable {
 
     /** Connecting and the handshake after it; generous, since it happens on startup and reconnects only. */
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    /**
+     * Between reconnect attempts, at most: Lettuce's default backoff grows to 30 s, so that after an outage of ten
+     * seconds Redis was used again only some ten seconds after it returned. An attempt costs one connect.
+     */
+    private static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
     private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
     private static final Log logger = LogFactory.getLog(SingleWriterRedisConnection.class);
 
@@ -67,7 +73,9 @@ public final class SingleWriterRedisConnection implements AutoCloseable {
         // One I/O thread, so that the connection is on the loop handed out, across reconnects too.
         // (Lettuce's own provider would round a pool of 1 up to 2.)
         this.eventLoops = new DefaultEventLoopGroupProvider(1);
-        this.resources = DefaultClientResources.builder().eventLoopGroupProvider(eventLoops).build();
+        this.resources = DefaultClientResources.builder().eventLoopGroupProvider(eventLoops)
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(50), MAX_RECONNECT_DELAY, 2, TimeUnit.MILLISECONDS))
+                .build();
         this.loop = inlineWhenOn(eventLoops.allocate(Transports.eventLoopGroupClass()).next());
         this.client = RedisClient.create(resources);
         client.setOptions(ClientOptions.builder()
@@ -117,7 +125,7 @@ public final class SingleWriterRedisConnection implements AutoCloseable {
 
     private Disposable keepConnecting(RedisURI uri) {
         return Mono.defer(() -> Mono.fromCompletionStage(client.connectAsync(CODEC, uri)))
-                .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1)).maxBackoff(Duration.ofSeconds(30))
+                .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1)).maxBackoff(MAX_RECONNECT_DELAY)
                         .doBeforeRetry(signal -> logger.debug("Redis for " + purpose + " not reachable yet: "
                                 + rootMessage(signal.failure()))))
                 .subscribe(this::connected, failure -> logger.error("Gave up connecting to Redis for " + purpose, failure));

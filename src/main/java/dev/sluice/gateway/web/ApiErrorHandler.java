@@ -1,7 +1,11 @@
 package dev.sluice.gateway.web;
 
+import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 import dev.sluice.gateway.accesslog.RequestLogContext;
 import org.apache.commons.logging.Log;
@@ -10,9 +14,15 @@ import org.springframework.core.annotation.Order;
 import org.springframework.core.codec.DecodingException;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.QueryTimeoutException;
+import org.springframework.dao.TransientDataAccessResourceException;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
 import org.springframework.stereotype.Component;
 import org.springframework.web.server.NotAcceptableStatusException;
 import org.springframework.web.server.ResponseStatusException;
@@ -20,7 +30,13 @@ import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.ServerWebInputException;
 import org.springframework.web.server.UnsupportedMediaTypeStatusException;
 import org.springframework.web.server.WebExceptionHandler;
+import io.r2dbc.spi.R2dbcNonTransientResourceException;
+import io.r2dbc.spi.R2dbcTimeoutException;
+import io.r2dbc.spi.R2dbcTransientResourceException;
 import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
+import reactor.netty.channel.AbortedException;
+import reactor.netty.http.server.HttpServerResponse;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.json.JsonMapper;
@@ -28,7 +44,13 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Writes every failure in the shape its API promises: OpenAI's {@code {"error":{...}}} under {@code /v1},
  * RFC 9457 problem+json everywhere else. Anything a client sent gets a 4xx naming the problem; only a
- * bug in Sluice gives a 500, and that is logged with its stack trace.
+ * bug in Sluice gives a 500, and that is logged with its stack trace. A database that does not answer is a 503
+ * ({@link ErrorCode#STORE_UNAVAILABLE}), logged once a minute at most.
+ * <p>
+ * A failure after the response went out cannot change the answer any more. A stream that broke: the connection
+ * is closed, so that the client sees the stream end as an error, not as a complete reply, and one WARN line is
+ * logged. A request body Netty could not decode: Netty answered 400 and logged its WARN line itself. Either is
+ * recorded with the status that went out, not as a 500 nobody saw.
  */
 @Component
 @Order(-2) // ahead of Spring Boot's own error handler
@@ -36,6 +58,10 @@ public class ApiErrorHandler implements WebExceptionHandler {
 
     private static final Log logger = LogFactory.getLog(ApiErrorHandler.class);
     private static final MediaType PROBLEM_JSON = MediaType.APPLICATION_PROBLEM_JSON;
+    private static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(5);
+    private static final Duration STORE_LOG_QUIET = Duration.ofMinutes(1);
+    /** When a store failure was last logged, so that an outage is one line a minute rather than one a request. */
+    private static final AtomicLong storeLogged = new AtomicLong(System.nanoTime() - STORE_LOG_QUIET.toNanos());
 
     private final JsonMapper jsonMapper;
 
@@ -46,8 +72,8 @@ public class ApiErrorHandler implements WebExceptionHandler {
     @Override
     public Mono<Void> handle(ServerWebExchange exchange, Throwable failure) {
         ServerHttpResponse response = exchange.getResponse();
-        if (response.isCommitted()) {
-            return Mono.error(failure);
+        if (response.isCommitted() || sentByNetty(response)) {
+            return afterCommit(exchange, failure);
         }
         return Mono.deferContextual(context -> write(exchange, RequestLogContext.withIds(context, () -> classify(failure))));
     }
@@ -67,6 +93,44 @@ public class ApiErrorHandler implements WebExceptionHandler {
         byte[] bytes = jsonMapper.writeValueAsBytes(body);
         DataBuffer buffer = response.bufferFactory().wrap(bytes);
         return response.writeWith(Mono.just(buffer));
+    }
+
+    /**
+     * Reactor Netty answers some broken requests itself (a chunked body it cannot decode gets its 400) while the
+     * exchange does not know yet: writing an error then fails with "Status and headers already sent".
+     */
+    private static boolean sentByNetty(ServerHttpResponse response) {
+        return ServerHttpResponseDecorator.getNativeResponse(response) instanceof HttpServerResponse netty
+                && netty.hasSentHeaders();
+    }
+
+    private static Mono<Void> afterCommit(ServerWebExchange exchange, Throwable failure) {
+        ServerHttpResponse response = exchange.getResponse();
+        String request = exchange.getRequest().getMethod() + " " + exchange.getRequest().getPath().value();
+        if (!response.isCommitted()) {
+            // Netty answered (400) and logged its WARN line: record what went out, and mark the exchange committed so
+            // that nothing tries to write again. Netty closes the connection itself.
+            logger.debug(request + ": Netty already answered a request it could not decode: " + failure);
+            response.setStatusCode(HttpStatus.BAD_REQUEST);
+            return response.setComplete().onErrorComplete();
+        }
+        if (isClientGone(failure)) {
+            logger.debug(request + ": the client went away: " + failure);
+        }
+        else {
+            logger.warn(request + " failed after its response was committed; the connection is closed ("
+                    + failure.getClass().getSimpleName() + ": " + failure.getMessage() + ")");
+        }
+        return Mono.fromRunnable(() -> {
+            if (ServerHttpResponseDecorator.getNativeResponse(response) instanceof Connection connection) {
+                connection.channel().close();
+            }
+        });
+    }
+
+    private static boolean isClientGone(Throwable failure) {
+        return failure instanceof AbortedException || AbortedException.isConnectionReset(failure)
+                || causedBy(failure, ClosedChannelException.class) != null;
     }
 
     public static boolean isOpenAiPath(String path) {
@@ -102,6 +166,16 @@ public class ApiErrorHandler implements WebExceptionHandler {
         if (causedBy(failure, DataBufferLimitException.class) != null) {
             return new GatewayException(ErrorCode.PAYLOAD_TOO_LARGE, "The request body is larger than the configured limit");
         }
+        if (isStoreFailure(failure)) {
+            logStoreFailure(failure);
+            return new GatewayException(ErrorCode.STORE_UNAVAILABLE,
+                    "The store is unavailable right now (the database does not answer); retry in a few seconds", null,
+                    STORE_RETRY_AFTER);
+        }
+        InvalidMediaTypeException mediaType = causedBy(failure, InvalidMediaTypeException.class);
+        if (mediaType != null) {
+            return ContentTypeCheck.unreadable(mediaType.getMediaType());
+        }
         if (failure instanceof UnsupportedMediaTypeStatusException unsupported) {
             MediaType type = unsupported.getContentType();
             return new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Content-Type "
@@ -133,6 +207,28 @@ public class ApiErrorHandler implements WebExceptionHandler {
         }
         logger.error("Unexpected failure", failure);
         return new GatewayException(ErrorCode.INTERNAL, "Internal error");
+    }
+
+    /**
+     * PostgreSQL unreachable, its pool exhausted, or a call that timed out. A bare {@link TimeoutException} is one:
+     * upstream timeouts arrive typed, so the timeouts left are the ones put on database calls.
+     */
+    private static boolean isStoreFailure(Throwable failure) {
+        return causedBy(failure, DataAccessResourceFailureException.class) != null
+                || causedBy(failure, TransientDataAccessResourceException.class) != null
+                || causedBy(failure, QueryTimeoutException.class) != null
+                || causedBy(failure, R2dbcNonTransientResourceException.class) != null
+                || causedBy(failure, R2dbcTransientResourceException.class) != null
+                || causedBy(failure, R2dbcTimeoutException.class) != null
+                || causedBy(failure, TimeoutException.class) != null;
+    }
+
+    private static void logStoreFailure(Throwable failure) {
+        long last = storeLogged.get();
+        long now = System.nanoTime();
+        if (now - last >= STORE_LOG_QUIET.toNanos() && storeLogged.compareAndSet(last, now)) {
+            logger.warn("The database does not answer; requests that need it get 503 (" + failure + ")");
+        }
     }
 
     private static GatewayException fromJson(JacksonException json) {

@@ -26,6 +26,8 @@ public enum ErrorCode {
     STREAM_BROKEN(HttpStatus.BAD_GATEWAY, "api_error"),
     UPSTREAM_TIMEOUT(HttpStatus.GATEWAY_TIMEOUT, "timeout_error"),
     OVERLOADED(HttpStatus.SERVICE_UNAVAILABLE, "api_error"),
+    /** PostgreSQL does not answer (unreachable, its pool exhausted, a call timed out): the client may retry soon. */
+    STORE_UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "api_error"),
     INTERNAL(HttpStatus.INTERNAL_SERVER_ERROR, "api_error");
 
     private final HttpStatus status;

@@ -14,7 +14,10 @@ import reactor.test.StepVerifier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** When Redis errs or stalls, limits go on per replica: degraded, counted, logged once, and shared again when it is back. */
+/**
+ * When Redis errs or answers nothing, limits go on per replica: degraded, counted, logged once, and shared again when
+ * it is back. When it is only busy, a decision it is late with is a refusal, never a local admission.
+ */
 @ExtendWith(OutputCaptureExtension.class)
 class FallbackBucketsTests {
 
@@ -54,32 +57,30 @@ class FallbackBucketsTests {
     }
 
     @Test
-    void aRefundThatRedisFailsOrSitsOnIsDroppedWithoutAnError() {
-        redis.fail();
-        StepVerifier.create(buckets.refund(LimitScope.PER_USER, "user-1")).verifyComplete();
-
+    void aDecisionABusyRedisIsLateWithIsARefusalNotALocalAdmission() {
         redis.stall();
-        StepVerifier.withVirtualTime(() -> buckets.refund(LimitScope.PER_USER, "user-1"))
+        StepVerifier.withVirtualTime(() -> {
+                    Mono<RateLimitDecision> late = buckets.tryConsume(LimitScope.PER_USER, "user-1");
+                    clock.advance(Duration.ofMillis(50));
+                    redis.answer();
+                    buckets.tryConsume(LimitScope.PER_USER, "user-2").block(); // Redis answers others meanwhile
+                    return late;
+                })
                 .expectSubscription()
                 .thenAwait(Duration.ofMillis(200))
+                .assertNext(decision -> {
+                    assertThat(decision.allowed()).as("refused: a busy Redis must not loosen the shared limit").isFalse();
+                    assertThat(decision.scope()).isEqualTo(LimitScope.PER_USER);
+                    assertThat(decision.retryAfterSeconds()).isEqualTo(1);
+                })
                 .verifyComplete();
-        assertThat(buckets.degraded()).as("a lost refund costs one request, not the shared limits").isFalse();
+        assertThat(buckets.degraded()).as("busy is not gone").isFalse();
+        assertThat(fallbacks()).as("nothing decided locally").isZero();
+        assertThat(registry.get("sluice.ratelimit.slow").counter().count()).isEqualTo(1);
     }
 
     @Test
-    void whileDegradedARefundGoesToTheLocalBudget() {
-        redis.fail();
-        buckets.tryConsume(LimitScope.PER_USER, "user-1").block();
-        buckets.tryConsume(LimitScope.PER_USER, "user-1").block();
-
-        StepVerifier.create(buckets.refund(LimitScope.PER_USER, "user-1")).verifyComplete();
-
-        assertThat(local.consume(LimitScope.PER_USER, "user-1").allowed()).as("the request given back").isTrue();
-        assertThat(redis.calls).as("Redis is not asked again while degraded").hasValue(1);
-    }
-
-    @Test
-    void aRedisThatDoesNotAnswerInTimeFallsBackAfterTheTimeout() {
+    void aRedisThatAnswersNothingInTimeFallsBackAfterTheTimeout() {
         redis.stall();
 
         StepVerifier.withVirtualTime(() -> buckets.tryConsume(LimitScope.PER_USER, "user-1"))
@@ -186,12 +187,6 @@ class FallbackBucketsTests {
         public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key) {
             calls.incrementAndGet();
             return behaviour.get();
-        }
-
-        @Override
-        public Mono<Void> refund(LimitScope scope, String key) {
-            calls.incrementAndGet();
-            return behaviour.get().then();
         }
 
         @Override

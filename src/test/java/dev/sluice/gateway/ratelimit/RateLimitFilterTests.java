@@ -21,13 +21,17 @@ import reactor.test.StepVerifier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The filter: which paths it limits, the headers on every limited response, and the refusal it hands the error handler. */
+/**
+ * The filters, per IP before Spring Security and per user after it, run one after the other as in the application:
+ * which paths they limit, the headers on every limited response, and the refusal they hand the error handler.
+ */
 class RateLimitFilterTests {
 
     private final ManualClock clock = new ManualClock();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final RateLimitFilter filter = new RateLimitFilter(LocalBucketsTests.limits(2, 5),
-            new LocalBuckets(LocalBucketsTests.limits(2, 5), clock, 1_000, null), registry);
+    private final LocalBuckets buckets = new LocalBuckets(LocalBucketsTests.limits(2, 5), clock, 1_000, null);
+    private final RateLimitFilter filter = new RateLimitFilter(LocalBucketsTests.limits(2, 5), buckets, registry);
+    private final UserLimitFilter users = new UserLimitFilter(LocalBucketsTests.limits(2, 5), buckets, registry);
     private final AtomicInteger served = new AtomicInteger();
     private final WebFilterChain chain = exchange -> {
         served.incrementAndGet();
@@ -38,7 +42,7 @@ class RateLimitFilterTests {
     void aSuccessfulResponseCarriesTheRateLimitHeaders() {
         MockServerWebExchange exchange = exchange("/v1/models", null);
 
-        StepVerifier.create(filter.filter(exchange, chain)).verifyComplete();
+        StepVerifier.create(limited(exchange, chain)).verifyComplete();
 
         HttpHeaders headers = exchange.getResponse().getHeaders();
         assertThat(served).hasValue(1);
@@ -49,11 +53,11 @@ class RateLimitFilterTests {
 
     @Test
     void overTheLimitTheRequestIsRefusedWithARateLimitedErrorNamingTheLimit() {
-        filter.filter(exchange("/api/v1/auth/login", null), chain).block();
-        filter.filter(exchange("/api/v1/auth/login", null), chain).block();
+        limited(exchange("/api/v1/auth/login", null), chain).block();
+        limited(exchange("/api/v1/auth/login", null), chain).block();
         MockServerWebExchange third = exchange("/api/v1/auth/login", null);
 
-        StepVerifier.create(filter.filter(third, chain))
+        StepVerifier.create(limited(third, chain))
                 .expectErrorSatisfies(failure -> {
                     assertThat(failure).isInstanceOf(GatewayException.class);
                     GatewayException refusal = (GatewayException) failure;
@@ -71,10 +75,10 @@ class RateLimitFilterTests {
     void anAccountIsLimitedByItsUserIdWhateverItsAddress() {
         UUID user = UUID.randomUUID();
         for (int i = 0; i < 5; i++) {
-            filter.filter(exchange("/v1/models", user, "203.0.113." + i), chain).block();
+            limited(exchange("/v1/models", user, "203.0.113." + i), chain).block();
         }
 
-        StepVerifier.create(filter.filter(exchange("/v1/models", user, "203.0.113.99"), chain))
+        StepVerifier.create(limited(exchange("/v1/models", user, "203.0.113.99"), chain))
                 .expectErrorSatisfies(failure -> assertThat(failure.getMessage()).contains("per-user limit of 5"))
                 .verify();
         assertThat(registry.get("sluice.ratelimit.rejected").tag("limit", "per-user").counter().count()).isEqualTo(1);
@@ -85,7 +89,7 @@ class RateLimitFilterTests {
         MockServerWebExchange exchange = MockServerWebExchange.builder(request("/v1/models", "203.0.113.1"))
                 .principal(authenticated(Caller.ANONYMOUS)).build();
 
-        filter.filter(exchange, chain).block();
+        limited(exchange, chain).block();
 
         assertThat(exchange.getResponse().getHeaders().getFirst("X-RateLimit-Limit")).as("the per-IP limit").isEqualTo("2");
     }
@@ -95,15 +99,21 @@ class RateLimitFilterTests {
         for (String path : List.of("/actuator/health", "/health", "/ready", "/actuator/prometheus", "/", "/v1", "/api/v10/x")) {
             for (int i = 0; i < 5; i++) {
                 MockServerWebExchange exchange = exchange(path, null);
-                StepVerifier.create(filter.filter(exchange, chain)).as(path).verifyComplete();
+                StepVerifier.create(limited(exchange, chain)).as(path).verifyComplete();
                 assertThat(exchange.getResponse().getHeaders().containsHeader("X-RateLimit-Limit")).as(path).isFalse();
             }
         }
     }
 
     @Test
-    void theFilterRunsAfterSpringSecurity() {
-        assertThat(filter.getOrder()).as("WebFilterChainProxy is at -100").isGreaterThan(-100);
+    void thePerIpLimitRunsBeforeSpringSecurityAndThePerUserLimitAfterIt() {
+        assertThat(filter.getOrder()).as("before WebFilterChainProxy (-100), which authenticates").isLessThan(-100);
+        assertThat(users.getOrder()).as("after it, when the caller is known").isGreaterThan(-100);
+    }
+
+    /** Both filters, as the application's chain runs them (with Spring Security between them). */
+    private Mono<Void> limited(MockServerWebExchange exchange, WebFilterChain handler) {
+        return filter.filter(exchange, filtered -> users.filter(filtered, handler));
     }
 
     private static MockServerWebExchange exchange(String path, UUID user) {

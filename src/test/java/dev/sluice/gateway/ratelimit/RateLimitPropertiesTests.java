@@ -20,13 +20,14 @@ class RateLimitPropertiesTests {
     }
 
     @Test
-    void theDefaultsAre120PerIp60PerUserAndTheLocalProxy() {
+    void theDefaultsAre120PerIp60PerUser20StreamsAndTheLocalProxy() {
         RateLimitProperties defaults = RateLimitProperties.defaults();
 
         assertThat(defaults.requestsPerMinute(LimitScope.PER_IP)).isEqualTo(120);
         assertThat(defaults.requestsPerMinute(LimitScope.PER_USER)).isEqualTo(60);
         assertThat(defaults.trustedProxies()).containsExactly("127.0.0.1/32");
-        assertThat(defaults.redisTimeout()).isEqualTo(Duration.ofMillis(200));
+        assertThat(defaults.perUser().maxConcurrentStreams()).isEqualTo(20);
+        assertThat(defaults.redisTimeout()).as("a busy Redis is waited for a while").isEqualTo(Duration.ofSeconds(1));
     }
 
     @Test

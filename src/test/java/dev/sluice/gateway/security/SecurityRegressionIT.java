@@ -84,8 +84,10 @@ class SecurityRegressionIT extends IntegrationTest {
     }
 
     // --- 3. Forwarded headers trusted from anyone ------------------------------------------------------------
+    // In SecurityRegressionForwardedIT: it needs the Kubernetes cloud platform on and a small per-IP limit.
 
     // --- 4. Failed authentication is rate limited; bad keys do not reach the database -------------------------
+    // The edge's part in SecurityRegressionKeyGuessingIT: it needs anonymous access off and a small per-IP limit.
 
     @Autowired
     HistoryWriter writer;

@@ -22,6 +22,7 @@ public final class CuttableProxy implements AutoCloseable {
     private final Set<Socket> live = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean cut;
+    private volatile long delayMillis;
 
     public CuttableProxy(String host, int port) throws IOException {
         this.target = new InetSocketAddress(host, port);
@@ -53,6 +54,11 @@ public final class CuttableProxy implements AutoCloseable {
         cut = false;
     }
 
+    /** Holds everything the service sends back for {@code delay} before passing it on: a slow service, still connected. */
+    public void delay(java.time.Duration delay) {
+        delayMillis = delay.toMillis();
+    }
+
     private void accept() {
         while (!server.isClosed()) {
             try {
@@ -66,8 +72,8 @@ public final class CuttableProxy implements AutoCloseable {
                 accepted.incrementAndGet();
                 live.add(client);
                 live.add(upstream);
-                pump(client, upstream);
-                pump(upstream, client);
+                pump(client, upstream, false);
+                pump(upstream, client, true);
             }
             catch (IOException closedOrRefused) {
                 // the server socket closed, or the target refused this one connection
@@ -75,18 +81,25 @@ public final class CuttableProxy implements AutoCloseable {
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean delayed) {
         Thread thread = new Thread(() -> {
             byte[] buffer = new byte[16 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
+                    long delay = delayed ? delayMillis : 0;
+                    if (delay > 0) {
+                        Thread.sleep(delay); // the proxy's own thread: this is the latency it simulates
+                    }
                     out.write(buffer, 0, n);
                     out.flush();
                 }
             }
             catch (IOException closed) {
                 // either side went away: close both below
+            }
+            catch (InterruptedException stopped) {
+                Thread.currentThread().interrupt();
             }
             finally {
                 closeQuietly(from);
