@@ -34,7 +34,8 @@ public class ChatService {
 
     /**
      * Streams the reply. Bad requests and unknown models fail here, before anything is sent upstream,
-     * so that the API edge can still answer with a plain 4xx. The caller's daily quota is charged next (a 429
+     * so that the API edge can still answer with a plain 4xx; so does a direct model the caller may not use, as
+     * the stream starts. A reply past {@code max-reply-bytes} is stopped. The caller's daily quota is charged next (a 429
      * when it is spent, and then nothing goes upstream), and settled to the real usage when the stream ends.
      */
     public Flux<ChatChunk> stream(ChatRequest request, RouteTrace trace) {
@@ -49,8 +50,9 @@ public class ChatService {
         checkLimits(request.messages());
         Route route = models.resolve(request.model());
         trace.route(route.name());
-        return AccessLog.observe(request, trace,
-                quota.meter(request, cache.serve(request, cacheRequest, trace, () -> router.stream(route, request, trace))));
+        return models.permit(route).thenMany(AccessLog.observe(request, trace,
+                quota.meter(request, cache.serve(request, cacheRequest, trace, () -> ReplySizeLimit.apply(
+                        router.stream(route, request, trace), limits.maxReplyBytes(), route.name())))));
     }
 
     private void checkLimits(List<ChatMessage> messages) {
