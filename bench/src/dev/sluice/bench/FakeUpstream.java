@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -45,6 +46,9 @@ import tools.jackson.databind.json.JsonMapper;
  * of concurrent streams cost one timer task per piece and no thread hops. Chunks are prepared once per
  * (script, model) and written as duplicates of shared buffers that are never released.
  *
+ * <p>Keys: a key {@linkplain #refuseKeys refused} gets a 401 {@code invalid_api_key}, on chats and on the model list
+ * alike, without taking a script; the model list records the key of each request ({@link #modelListKeys()}).
+ *
  * <p>Counting: {@link #completedStreams()} and {@link #cancelledStreams()} count successful (status 200)
  * replies, streamed or not, each exactly once; error-status replies and dropped connections count in
  * neither. {@link #openConnections()} and {@link #closedConnections()} count sockets, whatever was sent on them.
@@ -72,7 +76,9 @@ public final class FakeUpstream implements AutoCloseable {
     private final Object recordLock = new Object();
     private final ArrayDeque<String> apiKeys = new ArrayDeque<>();
     private final ArrayDeque<String> bodies = new ArrayDeque<>();
+    private final ArrayDeque<String> modelListKeys = new ArrayDeque<>();
     private int requests;
+    private final Set<String> refusedKeys = ConcurrentHashMap.newKeySet();
 
     private FakeUpstream(int port, Script defaultScript, int threads) {
         this.defaultScript = defaultScript;
@@ -93,8 +99,8 @@ public final class FakeUpstream implements AutoCloseable {
                 .route(routes -> routes
                         .post("/v1/chat/completions", this::chat)
                         .post("/chat/completions", this::chat)
-                        .get("/v1/models", FakeUpstream::models)
-                        .get("/models", FakeUpstream::models))
+                        .get("/v1/models", this::models)
+                        .get("/models", this::models))
                 .bindNow(Duration.ofSeconds(10));
     }
 
@@ -169,9 +175,29 @@ public final class FakeUpstream implements AutoCloseable {
         }
     }
 
-    /** Forgets queued scripts, counters and records; the default script stays, and so do open connections. */
+    /** Answers these keys with a 401 {@code invalid_api_key} from now on, chats and model list alike. */
+    public FakeUpstream refuseKeys(String... keys) {
+        refusedKeys.addAll(List.of(keys));
+        return this;
+    }
+
+    /** Takes every key again. */
+    public FakeUpstream acceptAllKeys() {
+        refusedKeys.clear();
+        return this;
+    }
+
+    /** Bearer token of each model-list request ("" when none), in arrival order; the last 10,000. */
+    public List<String> modelListKeys() {
+        synchronized (recordLock) {
+            return List.copyOf(modelListKeys);
+        }
+    }
+
+    /** Forgets queued scripts, refused keys, counters and records; the default script stays, and so do open connections. */
     public void reset() {
         queue.clear();
+        refusedKeys.clear();
         completed.set(0);
         cancelled.set(0);
         closedConnections.set(0);
@@ -179,6 +205,7 @@ public final class FakeUpstream implements AutoCloseable {
             requests = 0;
             apiKeys.clear();
             bodies.clear();
+            modelListKeys.clear();
         }
     }
 
@@ -205,6 +232,9 @@ public final class FakeUpstream implements AutoCloseable {
                     }
                     if (root == null || !root.isObject()) {
                         return badRequest(response, "Request body must be a JSON object");
+                    }
+                    if (refusedKeys.contains(apiKey)) {
+                        return refuse(response);
                     }
                     Script script = queue.poll();
                     return reply(script != null ? script : defaultScript, root, exchange, response);
@@ -315,6 +345,15 @@ public final class FakeUpstream implements AutoCloseable {
 
     private static Mono<Void> errorReply(Script script, HttpServerResponse response) {
         int code = script.status();
+        if (script.errorBody() != null) {
+            if (script.retryAfter() != null) {
+                response.header(HttpHeaderNames.RETRY_AFTER, Long.toString((script.retryAfter().toMillis() + 999) / 1000));
+            }
+            return response.status(HttpResponseStatus.valueOf(code))
+                    .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                    .sendString(Mono.just(script.errorBody()))
+                    .then();
+        }
         String type = code == 401 ? "invalid_request_error"
                 : code == 429 ? "requests"
                 : code >= 500 ? "server_error" : "invalid_request_error";
@@ -322,6 +361,10 @@ public final class FakeUpstream implements AutoCloseable {
         String retryAfter = script.retryAfter() == null ? null
                 : Long.toString((script.retryAfter().toMillis() + 999) / 1000);
         return error(response, code, type, errorCode, script.errorMessage(), retryAfter);
+    }
+
+    private static Mono<Void> refuse(HttpServerResponse response) {
+        return error(response, 401, "invalid_request_error", "invalid_api_key", "Incorrect API key provided", null);
     }
 
     private static Mono<Void> badRequest(HttpServerResponse response, String message) {
@@ -341,7 +384,17 @@ public final class FakeUpstream implements AutoCloseable {
                 .then();
     }
 
-    private static Publisher<Void> models(HttpServerRequest request, HttpServerResponse response) {
+    private Publisher<Void> models(HttpServerRequest request, HttpServerResponse response) {
+        String apiKey = bearer(request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION));
+        synchronized (recordLock) {
+            if (modelListKeys.size() == RECORD_LIMIT) {
+                modelListKeys.removeFirst();
+            }
+            modelListKeys.addLast(apiKey);
+        }
+        if (refusedKeys.contains(apiKey)) {
+            return refuse(response);
+        }
         return response.header(HttpHeaderNames.CONTENT_TYPE, "application/json")
                 .sendString(Mono.just("{\"object\":\"list\",\"data\":[{\"id\":\"fake-model\",\"object\":\"model\","
                         + "\"created\":0,\"owned_by\":\"fake\"}]}"));

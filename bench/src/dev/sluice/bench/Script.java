@@ -13,6 +13,7 @@ import java.util.Objects;
  * Script.tokens(5).firstTokenAfter(Duration.ofMillis(50)).every(Duration.ofMillis(20))
  * Script.text("Hello", " world").dropAfter(1)
  * Script.status(429).retryAfter(Duration.ofSeconds(3))
+ * Script.status(403).errorBody("{\"error\":{\"message\":\"Input flagged\",\"code\":403}}")
  * Script.toolCall("get_weather", "{\"city\":\"Paris\"}")
  * }</pre>
  *
@@ -26,6 +27,8 @@ import java.util.Objects;
  * @param ending how the reply ends: normally, stalled, dropped, truncated or with an in-stream error
  * @param retryAfter value of the {@code Retry-After} header of an error response, or {@code null}
  * @param errorMessage message of an error response
+ * @param errorBody the whole body of an error response, as a vendor would send it, instead of the OpenAI-shaped
+ *        one built from {@code errorMessage}; {@code null} for that one
  */
 public record Script(
         int status,
@@ -36,7 +39,8 @@ public record Script(
         String finishReason,
         Ending ending,
         Duration retryAfter,
-        String errorMessage) {
+        String errorMessage,
+        String errorBody) {
 
     public Script {
         if (status < 200 || status > 599) {
@@ -77,38 +81,45 @@ public record Script(
     /** An error response with this status and message. */
     public static Script status(int code, String message) {
         return new Script(code, List.of(), null, Duration.ZERO, Duration.ZERO, "stop", new Complete(), null,
-                Objects.requireNonNull(message, "message"));
+                Objects.requireNonNull(message, "message"), null);
     }
 
     /** One tool call whose arguments are streamed in a few fragments; finishes with {@code tool_calls}. */
     public static Script toolCall(String name, String argumentsJson) {
         return new Script(200, List.of(), new ToolCall(name, argumentsJson), Duration.ZERO, Duration.ZERO,
-                "tool_calls", new Complete(), null, null);
+                "tool_calls", new Complete(), null, null, null);
     }
 
     private static Script of(List<String> tokens) {
-        return new Script(200, tokens, null, Duration.ZERO, Duration.ZERO, "stop", new Complete(), null, null);
+        return new Script(200, tokens, null, Duration.ZERO, Duration.ZERO, "stop", new Complete(), null, null, null);
     }
 
     public Script firstTokenAfter(Duration delay) {
-        return new Script(status, tokens, toolCall, delay, every, finishReason, ending, retryAfter, errorMessage);
+        return new Script(status, tokens, toolCall, delay, every, finishReason, ending, retryAfter, errorMessage,
+                errorBody);
     }
 
     /** Pause between two pieces. */
     public Script every(Duration pace) {
         return new Script(status, tokens, toolCall, firstTokenAfter, pace, finishReason, ending, retryAfter,
-                errorMessage);
+                errorMessage, errorBody);
     }
 
     public Script finishReason(String reason) {
         return new Script(status, tokens, toolCall, firstTokenAfter, every, reason, ending, retryAfter,
-                errorMessage);
+                errorMessage, errorBody);
     }
 
     /** Adds {@code Retry-After: <whole seconds, rounded up>} to an error response. */
     public Script retryAfter(Duration delay) {
         return new Script(status, tokens, toolCall, firstTokenAfter, every, finishReason, ending, delay,
-                errorMessage);
+                errorMessage, errorBody);
+    }
+
+    /** Answers an error status with this body, verbatim, instead of the OpenAI-shaped one. */
+    public Script errorBody(String body) {
+        return new Script(status, tokens, toolCall, firstTokenAfter, every, finishReason, ending, retryAfter,
+                errorMessage, Objects.requireNonNull(body, "body"));
     }
 
     /** Sends {@code n} pieces (at most the script's), then goes silent with the connection kept open. */
@@ -136,7 +147,7 @@ public record Script(
 
     private Script ending(Ending next) {
         return new Script(status, tokens, toolCall, firstTokenAfter, every, finishReason, next, retryAfter,
-                errorMessage);
+                errorMessage, errorBody);
     }
 
     /** How many pieces this script streams (content tokens or tool-call fragments). */

@@ -34,9 +34,10 @@ public class ChatService {
 
     /**
      * Streams the reply. Bad requests and unknown models fail here, before anything is sent upstream,
-     * so that the API edge can still answer with a plain 4xx. The caller's daily quota is charged next (a 429
-     * when it is spent, and then nothing goes upstream), which caps the reply ({@code max_tokens}) to what it
-     * reserved, and settled to the real usage when the stream ends.
+     * so that the API edge can still answer with a plain 4xx; so does a direct model the caller may not use, as
+     * the stream starts. The caller's daily quota is charged next (a 429 when it is spent, and then nothing goes
+     * upstream), which caps the reply ({@code max_tokens}) to what it reserved, and settled to the real usage when
+     * the stream ends. A reply past {@code max-reply-bytes} is stopped.
      */
     public Flux<ChatChunk> stream(ChatRequest request, RouteTrace trace) {
         return stream(request, trace, CacheRequest.none());
@@ -50,9 +51,10 @@ public class ChatService {
         checkLimits(request.messages());
         Route route = models.resolve(request.model());
         trace.route(route.name());
-        return AccessLog.observe(request, trace,
+        return models.permit(route).thenMany(AccessLog.observe(request, trace,
                 quota.meter(request, () -> trace.attempts() > 0,
-                        capped -> cache.serve(capped, cacheRequest, trace, () -> router.stream(route, capped, trace))));
+                        capped -> cache.serve(capped, cacheRequest, trace, () -> ReplySizeLimit.apply(
+                                router.stream(route, capped, trace), limits.maxReplyBytes(), route.name())))));
     }
 
     private void checkLimits(List<ChatMessage> messages) {

@@ -104,7 +104,8 @@ class NativeChatEndpoint {
     }
 
     private Mono<ServerResponse> listModels(ServerRequest request) {
-        return ServerResponse.ok().bodyValue(Page.of(models.models().stream().map(NativeChatEndpoint::model).toList()));
+        return models.modelsForCaller().flatMap(entries ->
+                ServerResponse.ok().bodyValue(Page.of(entries.stream().map(NativeChatEndpoint::model).toList())));
     }
 
     private static Map<String, Object> model(ModelCatalog.ModelEntry entry) {

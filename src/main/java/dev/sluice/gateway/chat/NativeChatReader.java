@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.sluice.gateway.agent.AgentCatalog;
+import dev.sluice.gateway.routing.ModelNames;
 import dev.sluice.gateway.web.GatewayException;
 
 /** Checks a native chat request and turns it into the neutral {@link ChatRequest}; each refusal names the field. */
@@ -30,6 +31,9 @@ final class NativeChatReader {
         boolean hasAgent = wire.agent() != null && !wire.agent().isBlank();
         if (!hasAgent && (wire.model() == null || wire.model().isBlank())) {
             throw GatewayException.invalid("model", "is required unless an agent is named");
+        }
+        if (wire.model() != null && !wire.model().isBlank()) {
+            ModelNames.check(wire.model());
         }
         if (wire.temperature() != null && (wire.temperature() < 0 || wire.temperature() > 2)) {
             throw GatewayException.invalid("temperature", "must be between 0 and 2");

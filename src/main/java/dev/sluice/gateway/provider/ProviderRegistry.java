@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 
 import dev.sluice.gateway.config.InvalidConfigurationException;
@@ -14,9 +15,11 @@ import dev.sluice.gateway.provider.anthropic.AnthropicProtocol;
 import dev.sluice.gateway.provider.demo.DemoProviderClient;
 import dev.sluice.gateway.provider.gemini.GeminiProtocol;
 import dev.sluice.gateway.provider.http.EventStreamClient;
+import dev.sluice.gateway.provider.http.WireProtocol;
 import dev.sluice.gateway.provider.key.KeyPool;
 import dev.sluice.gateway.provider.openai.OpenAiProtocol;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.http.HttpHeaders;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import tools.jackson.databind.json.JsonMapper;
@@ -54,26 +57,29 @@ public class ProviderRegistry implements DisposableBean {
             throw new InvalidConfigurationException(property + ".timeouts.idle", "must be at least timeouts.first-token ("
                     + timeouts.firstToken() + "): the idle timer also runs while the first token is awaited");
         }
-        ProviderClient client = switch (settings.type()) {
+        WireProtocol protocol = switch (settings.type()) {
             case OPENAI -> {
                 checkBaseUrl(property, settings, true, "an openai provider needs an absolute base URL, e.g. https://api.openai.com/v1");
                 requireKeys(property, settings, "an openai provider needs at least one non-blank API key"
                         + " (local servers such as Ollama accept any, e.g. 'none')");
-                yield new EventStreamClient(name, settings, jsonMapper, OpenAiProtocol.of(settings.baseUrl(), jsonMapper));
+                yield OpenAiProtocol.of(settings.baseUrl(), jsonMapper);
             }
             case ANTHROPIC -> {
                 checkBaseUrl(property, settings, false, "must be absolute, e.g. " + AnthropicProtocol.DEFAULT_BASE_URL);
                 requireKeys(property, settings, "an anthropic provider needs at least one non-blank API key");
-                yield new EventStreamClient(name, settings, jsonMapper, AnthropicProtocol.of(settings.baseUrl(), jsonMapper));
+                yield AnthropicProtocol.of(settings.baseUrl(), jsonMapper);
             }
             case GEMINI -> {
                 checkBaseUrl(property, settings, false, "must be absolute, e.g. " + GeminiProtocol.DEFAULT_BASE_URL);
                 requireKeys(property, settings, "a gemini provider needs at least one non-blank API key");
-                yield new EventStreamClient(name, settings, jsonMapper, GeminiProtocol.of(settings.baseUrl(), jsonMapper));
+                yield GeminiProtocol.of(settings.baseUrl(), jsonMapper);
             }
-            case DEMO -> new DemoProviderClient(settings.tokenInterval());
+            case DEMO -> null;
         };
-        return new Provider(name, settings, baseUrl(settings), client, new KeyPool(name, settings.apiKeys()));
+        ProviderClient client = protocol == null ? new DemoProviderClient(settings.tokenInterval())
+                : new EventStreamClient(name, settings, jsonMapper, protocol);
+        BiConsumer<HttpHeaders, String> credentials = protocol == null ? (headers, key) -> { } : protocol.headers();
+        return new Provider(name, settings, baseUrl(settings), client, new KeyPool(name, settings.apiKeys()), credentials);
     }
 
     private static URI baseUrl(ProviderProperties settings) {

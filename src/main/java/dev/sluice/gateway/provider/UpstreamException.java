@@ -13,21 +13,30 @@ public abstract sealed class UpstreamException extends RuntimeException {
         super(message, null, false, false);
     }
 
-    /** 429: this key is rate limited; {@code retryAfter} is null when the upstream did not say. */
+    /**
+     * 429: this key is rate limited for the model called, or for every model when {@code everyModel} (the
+     * provider said the limit is the key's or its account's); {@code retryAfter} is null when it did not say how long.
+     */
     public static final class RateLimited extends UpstreamException {
         private final Duration retryAfter;
+        private final boolean everyModel;
 
-        public RateLimited(Duration retryAfter, String message) {
+        public RateLimited(Duration retryAfter, String message, boolean everyModel) {
             super(message);
             this.retryAfter = retryAfter;
+            this.everyModel = everyModel;
         }
 
         public Duration retryAfter() {
             return retryAfter;
         }
+
+        public boolean everyModel() {
+            return everyModel;
+        }
     }
 
-    /** 401/403: the upstream refused this key. */
+    /** A 401, or a vendor's explicit invalid-key error: the upstream refused this key. */
     public static final class AuthRejected extends UpstreamException {
         private final int status;
 
@@ -41,7 +50,10 @@ public abstract sealed class UpstreamException extends RuntimeException {
         }
     }
 
-    /** 4xx other than auth and rate limits: the upstream refused the request itself (bad parameter, too long...). */
+    /**
+     * 4xx other than a refused key and rate limits: the upstream refused the request itself (bad parameter, too
+     * long, flagged content, a 403 or a 402...); another key would be refused too.
+     */
     public static final class Rejected extends UpstreamException {
         private final int status;
 

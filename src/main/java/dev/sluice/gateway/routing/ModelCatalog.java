@@ -2,21 +2,26 @@ package dev.sluice.gateway.routing;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
+import dev.sluice.gateway.auth.Caller;
 import dev.sluice.gateway.config.InvalidConfigurationException;
 import dev.sluice.gateway.provider.Provider;
 import dev.sluice.gateway.provider.ProviderRegistry;
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
 
 /**
  * Every model name a caller may use: the configured aliases and the direct {@code provider/model}
- * names that providers allow. Checked once at startup so that no request can meet a broken route.
+ * names that providers allow, to the callers {@code sluice.routing.direct-models} lets use them. Checked
+ * once at startup so that no request can meet a broken route.
  */
 @Component
 public class ModelCatalog {
@@ -26,12 +31,22 @@ public class ModelCatalog {
 
     private final ProviderRegistry providers;
     private final Map<String, Route> aliases;
+    /** The direct names providers list by name, as opposed to any name a {@code "*"} lets through. */
+    private final Set<String> listedDirect;
+    private final RoutingProperties.DirectModels directModels;
 
-    public ModelCatalog(AliasesProperties properties, ProviderRegistry providers) {
+    public ModelCatalog(AliasesProperties properties, ProviderRegistry providers, RoutingProperties routing) {
         this.providers = providers;
         Map<String, Route> routes = new LinkedHashMap<>();
         new TreeMap<>(properties.aliases()).forEach((name, alias) -> routes.put(name, build(name, alias)));
         this.aliases = Collections.unmodifiableMap(routes);
+        Set<String> listed = new HashSet<>();
+        for (Provider provider : providers.all()) {
+            provider.properties().models().stream().filter(model -> !model.equals("*"))
+                    .forEach(model -> listed.add(provider.name() + "/" + model));
+        }
+        this.listedDirect = Set.copyOf(listed);
+        this.directModels = routing.directModels();
     }
 
     /** The route for a model name, or 404 when the name is neither an alias nor an allowed direct model. */
@@ -44,7 +59,7 @@ public class ModelCatalog {
         if (direct != null) {
             Provider provider = providers.find(direct.provider()).orElse(null);
             if (provider != null && provider.properties().allowsDirect(direct.model())) {
-                return Route.direct(model, direct);
+                return Route.direct(model, direct, listedDirect.contains(model));
             }
         }
         throw new GatewayException(ErrorCode.MODEL_NOT_FOUND,
@@ -52,8 +67,44 @@ public class ModelCatalog {
                 "model", null);
     }
 
+    /**
+     * Completes when the caller of the request may use this route, else fails with a 403: every caller may use an
+     * alias, and a direct model as {@code sluice.routing.direct-models} says.
+     */
+    public Mono<Void> permit(Route route) {
+        if (!route.direct() || directModels == RoutingProperties.DirectModels.ALL) {
+            return Mono.empty();
+        }
+        return Caller.current().defaultIfEmpty(Caller.ANONYMOUS)
+                .filter(this::mayUseDirectModels)
+                .switchIfEmpty(Mono.error(() -> new GatewayException(ErrorCode.FORBIDDEN, "Direct provider/model names are "
+                        + (directModels == RoutingProperties.DirectModels.NONE ? "turned off" : "for admins only")
+                        + " on this gateway; use an alias (GET /v1/models lists them)", "model", null)))
+                .then();
+    }
+
     public boolean isAlias(String name) {
         return aliases.containsKey(name);
+    }
+
+    /** Whether a model name is in the configuration: an alias, or a direct model a provider lists by name. */
+    public boolean isListed(String name) {
+        return aliases.containsKey(name) || listedDirect.contains(name);
+    }
+
+    /** The models the caller of the request may use, as {@link #models()} lists them. */
+    public Mono<List<ModelEntry>> modelsForCaller() {
+        if (directModels == RoutingProperties.DirectModels.ALL) {
+            return Mono.just(models());
+        }
+        return Caller.current().defaultIfEmpty(Caller.ANONYMOUS)
+                .map(caller -> mayUseDirectModels(caller) ? models()
+                        : models().stream().filter(entry -> aliases.containsKey(entry.id())).toList());
+    }
+
+    private boolean mayUseDirectModels(Caller caller) {
+        return directModels == RoutingProperties.DirectModels.ALL
+                || (directModels == RoutingProperties.DirectModels.ADMINS && caller.isAdmin());
     }
 
     /** Aliases first, then the direct models providers list by name ({@code "*"} allows any, but lists none). */

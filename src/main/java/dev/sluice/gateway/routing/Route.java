@@ -3,16 +3,36 @@ package dev.sluice.gateway.routing;
 import java.util.Collections;
 import java.util.List;
 
-/** Where a model name leads: the targets to try, how to order them, and their weights for the weighted strategy. */
-public record Route(String name, RouteStrategy strategy, List<Target> targets, List<Integer> weights) {
+/**
+ * Where a model name leads: the targets to try, how to order them, and their weights for the weighted strategy.
+ *
+ * @param listed whether the name is in the configuration (an alias, or a direct model a provider lists by name),
+ *        rather than any name a provider's {@code "*"} let through: only listed names become metric tags
+ * @param direct whether the name is a direct {@code provider/model} rather than an alias
+ */
+public record Route(String name, RouteStrategy strategy, List<Target> targets, List<Integer> weights, boolean listed,
+        boolean direct) {
+
+    /** The metric tag of every model name that is not in the configuration. */
+    public static final String OTHER = "other";
 
     public Route {
         targets = List.copyOf(targets);
         weights = weights == null || weights.isEmpty() ? Collections.nCopies(targets.size(), 1) : List.copyOf(weights);
     }
 
+    /** An alias's route. */
+    public Route(String name, RouteStrategy strategy, List<Target> targets, List<Integer> weights) {
+        this(name, strategy, targets, weights, true, false);
+    }
+
     /** A route of one target, as a direct {@code provider/model} request has. */
-    public static Route direct(String name, Target target) {
-        return new Route(name, RouteStrategy.ORDERED, List.of(target), null);
+    public static Route direct(String name, Target target, boolean listed) {
+        return new Route(name, RouteStrategy.ORDERED, List.of(target), null, listed, true);
+    }
+
+    /** The model name of a target for metric tags: its own when the route is configured, else {@value #OTHER}. */
+    public String metricModel(Target target) {
+        return listed ? target.model() : OTHER;
     }
 }

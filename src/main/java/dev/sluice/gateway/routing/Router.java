@@ -25,6 +25,8 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -34,16 +36,20 @@ import reactor.pool.PoolAcquireTimeoutException;
 /**
  * Sends a request along its route and streams the reply.
  * <p>
- * Until the first token reaches the client, a failure is routing's to handle: a 429 rests that key and
- * tries another at once, a refused key leaves the rotation, a 5xx, a lost connection or a silent first
- * token is retried after a jittered backoff and then handed to the next target; an open circuit, a full
- * bulkhead, a spent budget or no usable key passes a target over. After the first token the provider is
- * never switched: a failure ends the stream as an error. Faults leave here as {@link GatewayException}s
- * from the one error table, with messages safe to show to callers.
+ * Until the first token reaches the client, a failure is routing's to handle: a 429 rests that key for that
+ * model (for every model when the provider says the limit is the key's) and tries another at once, a refused
+ * key (a 401 or the vendor's invalid-key error) leaves the rotation, a 5xx, a 402, a lost connection or a
+ * silent first token is retried after a jittered backoff and then handed to the next target; an open
+ * circuit, a full bulkhead, a spent budget or no usable key passes a target over. A request the provider
+ * refuses (any other 4xx, a 403 included) is the caller's and is tried nowhere else. After the first token
+ * the provider is never switched: a failure ends the stream as an error. Faults leave here as
+ * {@link GatewayException}s from the one error table, with messages safe to show to callers: what the
+ * provider said, its addresses and its billing, go to the log at WARN with the request's id instead.
  */
 @Component
 public class Router {
 
+    private static final Logger log = LoggerFactory.getLogger(Router.class);
     private static final Duration MIN_COOLDOWN = Duration.ofSeconds(1);
     private static final Duration OVERLOADED_RETRY_AFTER = Duration.ofSeconds(1);
 
@@ -80,24 +86,34 @@ public class Router {
                     active.increment();
                     return new Walk(route, request, trace).from(0);
                 })
-                .onErrorMap(UpstreamException.class, failure -> toClientError(route, failure))
+                .onErrorResume(UpstreamException.class, failure -> Flux.deferContextual(context -> {
+                    RequestLogContext.log(context, () -> log.warn("A reply from '{}' failed: {}", route.name(),
+                            failure.getMessage()));
+                    return Flux.error(toClientError(route, failure));
+                }))
                 .doFinally(signal -> {
                     active.decrement();
                     overhead.record(trace.overheadNanos(), TimeUnit.NANOSECONDS);
                 });
     }
 
-    /** A fault that reached the client unhandled: the request was refused, or the stream broke after it started. */
+    /**
+     * A fault that reached the client unhandled: the request was refused, or the stream broke after it started.
+     * A 400-like refusal passes on what the provider said, which is about the request; a 403 passes on nothing.
+     */
     private static GatewayException toClientError(Route route, UpstreamException failure) {
-        if (failure instanceof UpstreamException.Rejected) {
-            return new GatewayException(ErrorCode.UPSTREAM_REJECTED, "The provider refused the request: " + failure.getMessage());
+        if (failure instanceof UpstreamException.Rejected rejected) {
+            return rejected.status() == 403
+                    ? new GatewayException(ErrorCode.UPSTREAM_REFUSED, "The provider of '" + route.name()
+                            + "' refused to serve this request (HTTP 403); it was not tried elsewhere")
+                    : new GatewayException(ErrorCode.UPSTREAM_REJECTED, "The provider refused the request: "
+                            + failure.getMessage());
         }
         if (failure instanceof UpstreamException.TimedOut) {
             return new GatewayException(ErrorCode.UPSTREAM_TIMEOUT, "The reply from '" + route.name() + "' stalled: "
                     + failure.getMessage());
         }
-        return new GatewayException(ErrorCode.STREAM_BROKEN, "The reply from '" + route.name() + "' broke off: "
-                + failure.getMessage());
+        return new GatewayException(ErrorCode.STREAM_BROKEN, "The reply from '" + route.name() + "' broke off");
     }
 
     /** One request's way along its route. Its signals are serialised, so plain fields suffice. */
@@ -124,7 +140,13 @@ public class Router {
         Flux<ChatChunk> from(int index) {
             if (index == targets.size()) {
                 trace.upstreamStopped();
-                return Flux.error(toClientError());
+                return Flux.deferContextual(context -> {
+                    if (failure != null && !(failure instanceof PassedOver)) {
+                        RequestLogContext.log(context, () -> log.warn("No provider could serve '{}' (last: {}): {}",
+                                route.name(), trace.servedBy(), failure.getMessage()));
+                    }
+                    return Flux.error(toClientError());
+                });
             }
             Target target = targets.get(index);
             Provider provider = providers.find(target.provider()).orElseThrow();
@@ -160,7 +182,7 @@ public class Router {
             if (!breaker.tryAcquirePermission()) {
                 return Flux.error(new PassedOver(Skip.CIRCUIT_OPEN));
             }
-            KeyPool.Lease lease = provider.keys().acquire();
+            KeyPool.Lease lease = provider.keys().acquire(target.model());
             if (lease == null) {
                 breaker.releasePermission();
                 return Flux.error(new PassedOver(Skip.NO_USABLE_KEY));
@@ -169,10 +191,11 @@ public class Router {
             trace.upstreamStarted();
             long sentAt = System.nanoTime();
             UpstreamCall call = new UpstreamCall(target.model(), request, lease.key());
+            String model = route.metricModel(target);
             return StreamTimeouts.apply(provider.client().stream(call), provider.properties().timeouts())
                     .doOnNext(chunk -> {
                         if (chunk instanceof ChatChunk.Usage usage) {
-                            guard.meters().usage(target.model(), usage.promptTokens(), usage.completionTokens(),
+                            guard.meters().usage(model, usage.promptTokens(), usage.completionTokens(),
                                     started ? System.nanoTime() - firstTokenAt : 0);
                         }
                         if (!started) {
@@ -180,8 +203,10 @@ public class Router {
                             firstTokenAt = System.nanoTime();
                             long firstToken = firstTokenAt - sentAt;
                             breaker.onSuccess(firstToken, TimeUnit.NANOSECONDS);
-                            latency.record(target, firstToken);
-                            guard.meters().firstToken(target.model(), firstToken);
+                            if (route.listed()) {
+                                latency.record(target, firstToken); // only configured targets, whatever callers ask
+                            }
+                            guard.meters().firstToken(model, firstToken);
                             guard.meters().attempt(Outcome.OK);
                         }
                     })
@@ -208,8 +233,7 @@ public class Router {
                 breaker.releasePermission();
                 guard.meters().attempt(Outcome.RATE_LIMITED);
                 guard.meters().cooldown();
-                Duration rest = limited.retryAfter() == null ? properties.keyCooldown() : limited.retryAfter();
-                lease.coolDown(rest.compareTo(MIN_COOLDOWN) < 0 ? MIN_COOLDOWN : rest);
+                lease.coolDown(cooldown(limited.retryAfter()), limited.everyModel());
                 remember(limited);
                 return tries(target, provider, guard, retry);
             }
@@ -223,7 +247,7 @@ public class Router {
                 });
             }
             if (error instanceof UpstreamException.Rejected) {
-                // The request itself is at fault: another provider would refuse it too.
+                // The request itself is at fault: another key or provider would refuse it too.
                 breaker.releasePermission();
                 guard.meters().attempt(Outcome.REJECTED);
                 return Flux.error(error);
@@ -258,13 +282,23 @@ public class Router {
                 return new GatewayException(ErrorCode.UPSTREAM_TIMEOUT, "No provider for '" + route.name()
                         + "' answered in time: " + failure.getMessage());
             }
-            // Auth failures are the operator's to fix, and providers echo part of the key in their message.
+            // The detail is the operator's (logged): providers echo part of the key, name their hosts, bill.
             String reason = failure instanceof UpstreamException.AuthRejected ? "rejected the gateway's credentials"
                     : failure instanceof UpstreamException.RateLimited ? "rate limited every key"
-                    : failure.getMessage();
+                    : failure instanceof UpstreamException.StreamBroken ? "the reply broke off"
+                    : "unavailable";
             return new GatewayException(ErrorCode.UPSTREAM_FAILED, "No provider could serve '" + route.name()
                     + "' (last: " + trace.servedBy() + ", " + reason + ")");
         }
+    }
+
+    /** How long a key rests after a 429: what it asked, within one second and {@code max-retry-after}. */
+    private Duration cooldown(Duration retryAfter) {
+        Duration rest = retryAfter == null ? properties.keyCooldown() : retryAfter;
+        if (rest.compareTo(properties.maxRetryAfter()) > 0) {
+            rest = properties.maxRetryAfter();
+        }
+        return rest.compareTo(MIN_COOLDOWN) < 0 ? MIN_COOLDOWN : rest;
     }
 
     /** Whether a failure before the first token should move on to the next target. */

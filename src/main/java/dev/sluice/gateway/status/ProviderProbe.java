@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
+import org.springframework.http.HttpHeaders;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
@@ -12,6 +13,7 @@ import reactor.netty.resources.ConnectionProvider;
  * Asks a provider whether it is there, without a key and without spending tokens: an unauthenticated
  * {@code GET {base-url}/models}. Any HTTP answer below 500 (a 401 or 404 included) proves the provider
  * reachable, and its latency is the probe's; a connection error, a timeout or a 5xx is a failed check.
+ * The same request with a refused key asks whether the provider takes that key again: a 2xx says it does.
  * <p>
  * One client for all probes. It reads only the status line and headers: a model list can run to
  * megabytes, so the connection is closed instead of drained. Probes are seconds apart, so nothing is
@@ -39,6 +41,19 @@ final class ProviderProbe {
                     .timeout(target.timeout())
                     .onErrorResume(error -> Mono.just(ProbeResult.failed(target.name(), since(start),
                             describe(error, target))));
+        });
+    }
+
+    /** Whether the provider answers its model list with a 2xx to this key; any failure is a no. */
+    Mono<Boolean> accepts(KeyRecheck check, String key) {
+        return Mono.defer(() -> {
+            HttpHeaders credentials = new HttpHeaders();
+            check.credentials().accept(credentials, key);
+            return http.headers(headers -> credentials.forEach((name, values) -> headers.set(name, values)))
+                    .get().uri(check.uri()).response()
+                    .map(response -> response.status().code() / 100 == 2)
+                    .timeout(check.timeout())
+                    .onErrorReturn(false);
         });
     }
 

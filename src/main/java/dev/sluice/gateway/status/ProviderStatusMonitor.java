@@ -25,6 +25,7 @@ import reactor.core.publisher.Mono;
 /**
  * Watches every provider: live outcomes from its circuit breaker, plus a probe of each every
  * {@code sluice.status.probe-interval} on Reactor's timer, started and stopped with the application.
+ * Each round also tries the keys providers refused, and puts back into rotation those they take again.
  * <p>
  * {@code GET /api/v1/status} reads this replica's memory; after each probe round the statuses are also
  * appended to the {@code provider_status} table, where they outlive the replica.
@@ -38,6 +39,7 @@ public class ProviderStatusMonitor implements SmartLifecycle {
 
     private final Map<String, ProviderHealth> health;
     private final List<ProbeTarget> targets;
+    private final List<KeyRecheck> keyChecks;
     private final ProviderProbe probe;
     private final StatusProperties properties;
     private final ProviderStatusLog statusLog;
@@ -47,16 +49,18 @@ public class ProviderStatusMonitor implements SmartLifecycle {
     @Autowired
     public ProviderStatusMonitor(ProviderRegistry providers, ProviderGuards guards, StatusProperties properties,
             DatabaseClient database) {
-        this(breakers(providers, guards), targets(providers, properties), new ProviderProbe(), properties,
-                Clock.systemUTC(), new DatabaseStatusLog(database, properties, Clock.systemUTC(), replicaName()));
+        this(breakers(providers, guards), targets(providers, properties), keyChecks(providers, properties),
+                new ProviderProbe(), properties, Clock.systemUTC(),
+                new DatabaseStatusLog(database, properties, Clock.systemUTC(), replicaName()));
     }
 
-    ProviderStatusMonitor(Map<String, CircuitBreaker> breakers, List<ProbeTarget> targets, ProviderProbe probe,
-            StatusProperties properties, Clock clock, ProviderStatusLog statusLog) {
+    ProviderStatusMonitor(Map<String, CircuitBreaker> breakers, List<ProbeTarget> targets, List<KeyRecheck> keyChecks,
+            ProviderProbe probe, StatusProperties properties, Clock clock, ProviderStatusLog statusLog) {
         Map<String, ProviderHealth> byName = new TreeMap<>();
         breakers.forEach((name, breaker) -> byName.put(name, ProviderHealth.watching(name, breaker, properties, clock)));
         this.health = Collections.unmodifiableMap(byName);
         this.targets = List.copyOf(targets);
+        this.keyChecks = List.copyOf(keyChecks);
         this.probe = probe;
         this.properties = properties;
         this.statusLog = statusLog;
@@ -84,11 +88,24 @@ public class ProviderStatusMonitor implements SmartLifecycle {
                 .concatMap(tick -> probeRound(), 0);
     }
 
-    /** Probes every provider, then keeps the statuses they lead to. */
+    /** Probes every provider, tries the keys they refused, then keeps the statuses they lead to. */
     Flux<ProbeResult> probeRound() {
         return Flux.fromIterable(targets)
                 .flatMap(target -> probe.probe(target).doOnNext(this::record), PROBE_CONCURRENCY)
+                .concatWith(recheckRefusedKeys().then(Mono.empty()))
                 .concatWith(Mono.defer(() -> statusLog.record(statuses())).then(Mono.empty()));
+    }
+
+    /** Each refused key whose provider answers its model list with a 2xx goes back into rotation. */
+    private Flux<Boolean> recheckRefusedKeys() {
+        return Flux.fromIterable(keyChecks)
+                .flatMapIterable(check -> check.keys().refused().stream().map(key -> Map.entry(check, key)).toList())
+                .flatMap(refused -> probe.accepts(refused.getKey(), refused.getValue())
+                        .doOnNext(accepted -> {
+                            if (accepted) {
+                                refused.getKey().keys().restore(refused.getValue());
+                            }
+                        }), PROBE_CONCURRENCY);
     }
 
     private void record(ProbeResult result) {
@@ -140,6 +157,17 @@ public class ProviderStatusMonitor implements SmartLifecycle {
             breakers.put(provider.name(), guards.of(provider.name()).breaker());
         }
         return breakers;
+    }
+
+    private static List<KeyRecheck> keyChecks(ProviderRegistry providers, StatusProperties properties) {
+        List<KeyRecheck> checks = new ArrayList<>();
+        for (Provider provider : providers.all()) {
+            KeyRecheck check = KeyRecheck.of(provider, properties);
+            if (check != null) {
+                checks.add(check);
+            }
+        }
+        return checks;
     }
 
     private static List<ProbeTarget> targets(ProviderRegistry providers, StatusProperties properties) {

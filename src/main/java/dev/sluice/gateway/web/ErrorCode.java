@@ -20,6 +20,10 @@ public enum ErrorCode {
     RATE_LIMITED(HttpStatus.TOO_MANY_REQUESTS, "rate_limit_error"),
     /** The upstream refused the request's content (a parameter it does not take, a prompt too long...). */
     UPSTREAM_REJECTED(HttpStatus.BAD_REQUEST, "invalid_request_error"),
+    /** The upstream answered 403 for this request (flagged content, a region, a model the account may not use). */
+    UPSTREAM_REFUSED(HttpStatus.FORBIDDEN, "permission_error"),
+    /** The reply grew past {@code sluice.chat.max-reply-bytes} and was stopped. */
+    REPLY_TOO_LARGE(HttpStatus.BAD_GATEWAY, "api_error"),
     /** Every target of the route failed before answering. */
     UPSTREAM_FAILED(HttpStatus.BAD_GATEWAY, "api_error"),
     /** The reply had started and then broke; only ever sent inside a stream. */

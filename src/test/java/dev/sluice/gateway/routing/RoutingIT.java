@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -36,8 +37,12 @@ class RoutingIT extends IntegrationTest {
     static final FakeUpstream silent = FakeUpstream.start();
     static final FakeUpstream narrow = FakeUpstream.start();
     static final FakeUpstream midway = FakeUpstream.start();
+    static final FakeUpstream solo = FakeUpstream.start();
     static final Map<String, FakeUpstream> fakes = Map.of("keyed", keyed, "flaky", flaky, "backup", backup,
-            "silent", silent, "narrow", narrow, "midway", midway);
+            "silent", silent, "narrow", narrow, "midway", midway, "solo", solo);
+    /** A port nothing listens on, as an upstream that is down looks. */
+    static final int CLOSED_PORT = closedPort();
+    static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(3);
 
     static final Duration QUEUE_WAIT = Duration.ofSeconds(1);
 
@@ -46,6 +51,9 @@ class RoutingIT extends IntegrationTest {
 
     @Autowired
     MeterRegistry meters;
+
+    @Autowired
+    ReactiveStringRedisTemplate redis;
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
@@ -66,6 +74,11 @@ class RoutingIT extends IntegrationTest {
         registry.add("sluice.aliases.patient.targets", () -> "silent/m,backup/m");
         registry.add("sluice.aliases.narrow.targets", () -> "narrow/m");
         registry.add("sluice.aliases.committed.targets", () -> "midway/m,backup/m");
+        registry.add("sluice.providers.gone.type", () -> "openai");
+        registry.add("sluice.providers.gone.base-url", () -> "http://127.0.0.1:" + CLOSED_PORT + "/v1");
+        registry.add("sluice.providers.gone.api-keys", () -> "gone-key");
+        registry.add("sluice.aliases.gone.targets", () -> "gone/m");
+        registry.add("sluice.routing.max-retry-after", () -> MAX_RETRY_AFTER.toMillis() + "ms");
         // A backoff long enough to hang up in the middle of.
         registry.add("sluice.routing.backoff", () -> "1s");
         registry.add("sluice.routing.max-backoff", () -> "1s");
@@ -209,6 +222,88 @@ class RoutingIT extends IntegrationTest {
                 .expectStatus().isOk()
                 .expectHeader().valueEquals("X-Sluice-Provider", "backup/some-model");
         assertThat(SseEvents.json(backup.requestBodies().get(0)).path("model").asString()).isEqualTo("some-model");
+    }
+
+    @Test
+    void a403OnOneKeyIsTheCallersAndIsNotRetriedOnTheOtherKey() {
+        keyed.enqueue(Script.status(403).errorBody("{\"error\":{\"message\":\"Input flagged\",\"code\":403}}"));
+
+        chat("keyed").expectStatus().isForbidden();
+
+        assertThat(keyed.apiKeys()).as("one call, on one key").containsExactly("key-a");
+        chat("keyed").expectStatus().isOk();
+        assertThat(last(keyed.apiKeys())).as("the key that met the 403 is still in rotation").isEqualTo("key-a");
+    }
+
+    @Test
+    void a429OnOneModelLeavesTheKeyServingTheProvidersOtherModels() {
+        String busy = "solo/busy-" + System.nanoTime();
+        solo.enqueue(Script.status(429).retryAfter(Duration.ofSeconds(30)));
+
+        chat(busy).expectStatus().isEqualTo(502);
+        chat(busy).expectStatus().isEqualTo(503);
+        assertThat(solo.requests()).as("the only key rests for the model that was rate limited").isEqualTo(1);
+
+        chat("solo/other-" + System.nanoTime()).expectStatus().isOk();
+    }
+
+    @Test
+    void a429SayingTheAccountIsOutOfQuotaRestsTheKeyForEveryModel() {
+        solo.enqueue(Script.status(429).retryAfter(MAX_RETRY_AFTER).errorBody("{\"error\":{\"message\":\"You exceeded "
+                + "your current quota\",\"type\":\"insufficient_quota\",\"code\":\"insufficient_quota\"}}"));
+
+        chat("solo/one-" + System.nanoTime()).expectStatus().isEqualTo(502);
+        chat("solo/another-" + System.nanoTime()).expectStatus().isEqualTo(503);
+
+        assertThat(solo.requests()).as("no call for any model while the key rests").isEqualTo(1);
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(250))
+                .untilAsserted(() -> chat("solo/m").expectStatus().isOk());
+    }
+
+    @Test
+    void anHourLongRetryAfterRestsTheKeyNoLongerThanMaxRetryAfterOnEveryReplica() {
+        keyed.enqueue(Script.status(429).retryAfter(Duration.ofHours(1)));
+
+        chat("keyed").expectStatus().isOk();
+
+        List<Long> ttls = redis.keys("sluice:key-cooldown:keyed:*").flatMap(redis::getExpire)
+                .map(Duration::toMillis).collectList().block(Duration.ofSeconds(5));
+        assertThat(ttls).as("the shared cooldown is capped too").isNotEmpty()
+                .allSatisfy(ttl -> assertThat(ttl).isLessThanOrEqualTo(MAX_RETRY_AFTER.toMillis()));
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    chat("keyed").expectStatus().isOk();
+                    return last(keyed.apiKeys()).equals("key-a");
+                });
+    }
+
+    @Test
+    void aProviderThatIsDownIsNotNamedByItsAddressToTheCaller() {
+        String body = new String(chat("gone").expectStatus().isEqualTo(502).expectBody().returnResult()
+                .getResponseBodyContent(), java.nio.charset.StandardCharsets.UTF_8);
+
+        assertThat(body).as("the caller learns the route failed, not where the gateway's upstreams live")
+                .contains("gone").doesNotContain("127.0.0.1", Integer.toString(CLOSED_PORT), "refused");
+    }
+
+    @Test
+    void aProviders402BillingTextNeverReachesTheCaller() {
+        solo.defaultScript(Script.status(402, "Your credit balance is too low; top up at https://billing.internal/acct-77"));
+
+        String body = new String(chat("solo/m").expectStatus().isEqualTo(502).expectBody().returnResult()
+                .getResponseBodyContent(), java.nio.charset.StandardCharsets.UTF_8);
+
+        assertThat(body).as("the gateway's account is none of the caller's business")
+                .doesNotContain("credit", "billing", "acct-77");
+    }
+
+    private static int closedPort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+        catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private WebTestClient.ResponseSpec chat(String model) {

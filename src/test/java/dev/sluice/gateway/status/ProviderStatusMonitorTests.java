@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import dev.sluice.bench.FakeUpstream;
+import dev.sluice.gateway.provider.key.KeyPool;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
@@ -18,7 +20,7 @@ import reactor.test.StepVerifier;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** The probe schedule on Reactor's timer (virtual time), and the monitor's lifecycle. */
+/** The probe schedule on Reactor's timer (virtual time), the check of refused keys, and the monitor's lifecycle. */
 class ProviderStatusMonitorTests {
 
     private static final Instant START = Instant.parse("2025-03-01T12:00:00Z");
@@ -99,13 +101,45 @@ class ProviderStatusMonitorTests {
         assertThat(monitor.statuses().get(0).status()).isEqualTo(Availability.UP);
     }
 
+    @Test
+    void aRefusedKeyIsTriedEachRoundWithItsCredentialsAndReturnsWhenTheProviderTakesItAgain() {
+        try (FakeUpstream upstream = FakeUpstream.start()) {
+            KeyPool keys = new KeyPool("groq", List.of("key-a", "key-b"));
+            KeyPool.Lease lease = keys.acquire("m");
+            lease.disable();
+            lease.release();
+            String refused = lease.key();
+            upstream.refuseKeys(refused);
+            KeyRecheck check = new KeyRecheck("groq", keys, ProbeTarget.modelsUri(URI.create(upstream.baseUrl())),
+                    (headers, key) -> headers.setBearerAuth(key), Duration.ofSeconds(5));
+            ProviderStatusMonitor monitor = monitor(Duration.ofSeconds(30), List.of(), List.of(check), "groq");
+
+            monitor.probeRound().blockLast(Duration.ofSeconds(10));
+            assertThat(upstream.modelListKeys()).as("an authenticated GET of the model list, refused key only")
+                    .containsExactly(refused);
+            assertThat(keys.refusedKeys()).as("still refused: it stays out").isEqualTo(1);
+
+            upstream.acceptAllKeys();
+            monitor.probeRound().blockLast(Duration.ofSeconds(10));
+
+            assertThat(keys.refusedKeys()).as("taken again: back in rotation").isZero();
+            assertThat(keys.usableKeys("m")).isEqualTo(2);
+        }
+    }
+
     private ProviderStatusMonitor monitor(Duration interval, List<ProbeTarget> targets, String... providers) {
+        return monitor(interval, targets, List.of(), providers);
+    }
+
+    private ProviderStatusMonitor monitor(Duration interval, List<ProbeTarget> targets, List<KeyRecheck> keyChecks,
+            String... providers) {
         StatusProperties properties = new StatusProperties(interval, Duration.ofSeconds(3), Duration.ofSeconds(2),
                 Duration.ofHours(24), 100, Duration.ofMinutes(5), 0.25, Duration.ofDays(30));
         Map<String, CircuitBreaker> breakers = new TreeMap<>();
         for (String provider : providers) {
             breakers.put(provider, CircuitBreaker.ofDefaults(provider));
         }
-        return new ProviderStatusMonitor(breakers, targets, new ProviderProbe(), properties, clock, round -> Mono.empty());
+        return new ProviderStatusMonitor(breakers, targets, keyChecks, new ProviderProbe(), properties, clock,
+                round -> Mono.empty());
     }
 }

@@ -10,6 +10,7 @@ import dev.sluice.gateway.chat.Role;
 import dev.sluice.gateway.chat.ToolCall;
 import dev.sluice.gateway.chat.ToolChoice;
 import dev.sluice.gateway.chat.ToolDefinition;
+import dev.sluice.gateway.routing.ModelNames;
 import dev.sluice.gateway.web.GatewayException;
 import tools.jackson.databind.JsonNode;
 
@@ -25,6 +26,7 @@ final class ChatCompletionRequestReader {
         if (wire.model() == null || wire.model().isBlank()) {
             throw GatewayException.invalid("model", "is required");
         }
+        ModelNames.check(wire.model());
         if (wire.n() != null && wire.n() != 1) {
             throw GatewayException.invalid("n", "only 1 choice per request is supported");
         }

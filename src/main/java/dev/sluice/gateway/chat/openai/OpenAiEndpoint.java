@@ -90,8 +90,8 @@ class OpenAiEndpoint {
     }
 
     private Mono<ServerResponse> listModels(ServerRequest request) {
-        List<ChatCompletionWire.Model> data = models.models().stream().map(this::model).toList();
-        return ServerResponse.ok().bodyValue(new ChatCompletionWire.ModelList("list", data));
+        return models.modelsForCaller().flatMap(entries -> ServerResponse.ok()
+                .bodyValue(new ChatCompletionWire.ModelList("list", entries.stream().map(this::model).toList())));
     }
 
     private ChatCompletionWire.Model model(ModelCatalog.ModelEntry entry) {

@@ -38,6 +38,12 @@ public final class UpstreamFailures {
     private static final String RETRY_AFTER_MS = "retry-after-ms";
     /** Google's reason for a bad key, which it answers with 400 rather than 401. */
     private static final String GOOGLE_KEY_INVALID = "API_KEY_INVALID";
+    /** OpenAI's code for a key it does not know, whatever the status. */
+    private static final String OPENAI_KEY_INVALID = "invalid_api_key";
+    /** Anthropic's error type for a bad key. */
+    private static final String ANTHROPIC_KEY_INVALID = "authentication_error";
+    /** OpenAI's code for an account out of credit: a 429 for the whole key, not for one model. */
+    private static final String OPENAI_OUT_OF_QUOTA = "insufficient_quota";
 
     private final JsonMapper json;
     private final ProviderProperties.Timeouts timeouts;
@@ -60,10 +66,18 @@ public final class UpstreamFailures {
         String message = detail.isEmpty() ? "HTTP " + status : "HTTP " + status + ": " + detail;
         if (status == 429) {
             Duration retryAfter = retryAfter(headers);
-            return new UpstreamException.RateLimited(retryAfter != null ? retryAfter : retryDelay(root), message);
+            return new UpstreamException.RateLimited(retryAfter != null ? retryAfter : retryDelay(root), message,
+                    hasCode(root, OPENAI_OUT_OF_QUOTA));
         }
-        if (status == 401 || status == 403 || hasReason(root, GOOGLE_KEY_INVALID)) {
+        // Only a refused key disables it. A 403 is not one: OpenRouter answers 403 for flagged input, and one
+        // caller's prompt must not take every key out of rotation.
+        if (status == 401 || hasCode(root, OPENAI_KEY_INVALID) || hasCode(root, ANTHROPIC_KEY_INVALID)
+                || hasReason(root, GOOGLE_KEY_INVALID)) {
             return new UpstreamException.AuthRejected(status, message);
+        }
+        if (status == 402) {
+            // The gateway's account is out of credit: the operator's to fix, and another target may serve.
+            return new UpstreamException.Unavailable(message);
         }
         if (status >= 400 && status < 500) {
             return new UpstreamException.Rejected(status, message);
@@ -166,6 +180,12 @@ public final class UpstreamFailures {
             }
         }
         return null;
+    }
+
+    /** Whether the error's {@code code} or {@code type} (OpenAI's and Anthropic's shapes) is this. */
+    private static boolean hasCode(JsonNode root, String code) {
+        JsonNode error = root.path("error");
+        return code.equals(error.path("code").asString(null)) || code.equals(error.path("type").asString(null));
     }
 
     /** Whether a {@code google.rpc.ErrorInfo} among the error's details gives this reason. */

@@ -4,31 +4,42 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
 /**
- * The API keys of one provider. A call leases the key with the fewest calls in flight among those not
- * cooling down after a 429 and not refused by the provider; the lease says how the call went.
- * Cooldowns are announced to a {@link CooldownListener}, so that other replicas rest the key too.
+ * The API keys of one provider. A call for a model leases the key with the fewest calls in flight among
+ * those not refused by the provider and not cooling down after a 429, for that model or for every model.
+ * The lease says how the call went. Cooldowns are announced to a {@link CooldownListener}, so that other
+ * replicas rest the key too; a refused key stays out until {@link #restore} puts it back.
  */
 public final class KeyPool {
 
     /** Hears of every cooldown decided here; {@code keyId} identifies a key without revealing it. */
     @FunctionalInterface
     public interface CooldownListener {
-        void cooledDown(String provider, String keyId, long untilEpochMillis);
+        /** @param model the model the key rests for, or {@code null} when it rests for every model */
+        void cooledDown(String provider, String keyId, String model, long untilEpochMillis);
     }
+
+    /**
+     * Most models one key rests for separately. Direct models may be any name, and a key rests for every
+     * model rather than remember more: bounded memory, at worst a key resting longer than it had to.
+     */
+    static final int MAX_MODEL_COOLDOWNS = 256;
 
     private static final Log logger = LogFactory.getLog(KeyPool.class);
 
     private final String provider;
     private final Key[] keys;
-    private volatile CooldownListener listener = (provider, keyId, until) -> { };
+    private volatile CooldownListener listener = (provider, keyId, model, until) -> { };
 
     public KeyPool(String provider, List<String> keys) {
         this.provider = provider;
@@ -39,11 +50,14 @@ public final class KeyPool {
         this.listener = listener;
     }
 
-    /** Rests the key with this id until then, as another replica decided; unknown ids are ignored. */
-    public void coolDown(String keyId, long untilEpochMillis) {
+    /**
+     * Rests the key with this id until then, for {@code model} or for every model when it is {@code null},
+     * as another replica decided; unknown ids are ignored.
+     */
+    public void coolDown(String keyId, String model, long untilEpochMillis) {
         for (Key key : keys) {
             if (key.id.equals(keyId)) {
-                key.restUntil(untilEpochMillis);
+                key.restUntil(model, untilEpochMillis);
             }
         }
     }
@@ -54,17 +68,17 @@ public final class KeyPool {
     }
 
     /**
-     * Leases the least busy usable key, or returns {@code null} when every key is cooling down or
-     * refused. A provider without keys gets a lease on no key.
+     * Leases the least busy key usable for {@code model}, or returns {@code null} when every key is cooling
+     * down or refused. A provider without keys gets a lease on no key.
      */
-    public Lease acquire() {
+    public Lease acquire(String model) {
         if (keys.length == 0) {
-            return new Lease(null);
+            return new Lease(null, model);
         }
         long now = System.nanoTime();
         Key best = null;
         for (Key key : keys) {
-            if (key.usable(now) && (best == null || key.inFlight.get() < best.inFlight.get())) {
+            if (key.usable(now, model) && (best == null || key.inFlight.get() < best.inFlight.get())) {
                 best = key;
             }
         }
@@ -72,29 +86,63 @@ public final class KeyPool {
             return null;
         }
         best.inFlight.incrementAndGet();
-        return new Lease(best);
+        return new Lease(best, model);
     }
 
-    /** How many keys can take a call right now. */
-    public int usableKeys() {
+    /** How many keys can take a call for {@code model} right now. */
+    public int usableKeys(String model) {
         long now = System.nanoTime();
         int usable = 0;
         for (Key key : keys) {
-            if (key.usable(now)) {
+            if (key.usable(now, model)) {
                 usable++;
             }
         }
         return keys.length == 0 ? 1 : usable;
     }
 
-    /** One call's use of one key. Releasing twice is harmless. */
+    /** How many keys the provider refused and are out of rotation: what the alert counts. */
+    public int refusedKeys() {
+        int refused = 0;
+        for (Key key : keys) {
+            if (key.refused) {
+                refused++;
+            }
+        }
+        return refused;
+    }
+
+    /** The keys out of rotation, to check whether the provider takes them again. */
+    public List<String> refused() {
+        List<String> refused = new ArrayList<>();
+        for (Key key : keys) {
+            if (key.refused) {
+                refused.add(key.value);
+            }
+        }
+        return refused;
+    }
+
+    /** The provider takes this key again: back into rotation, said once. */
+    public void restore(String value) {
+        for (Key key : keys) {
+            if (key.value.equals(value) && key.refused) {
+                key.refused = false;
+                logger.info("Provider '" + provider + "' takes API key " + key.redacted() + " again; it is back in rotation");
+            }
+        }
+    }
+
+    /** One call's use of one key for one model. Releasing twice is harmless. */
     public final class Lease {
 
         private final Key key;
+        private final String model;
         private boolean released;
 
-        private Lease(Key key) {
+        private Lease(Key key, String model) {
             this.key = key;
+            this.model = model;
         }
 
         /** The key to send, or {@code null} for a provider without keys. */
@@ -109,21 +157,27 @@ public final class KeyPool {
             }
         }
 
-        /** The provider rate limited this key: rest it for {@code duration}, here and on every replica. */
-        public void coolDown(Duration duration) {
+        /**
+         * The provider rate limited this key: rest it for {@code duration}, for this lease's model only unless
+         * {@code everyModel}, here and on every replica.
+         */
+        public void coolDown(Duration duration, boolean everyModel) {
             if (key != null) {
                 long until = System.currentTimeMillis() + duration.toMillis();
-                key.restUntil(until);
-                listener.cooledDown(provider, key.id, until);
+                String restingFor = everyModel ? null : model;
+                if (!key.restUntil(restingFor, until)) {
+                    restingFor = null;
+                }
+                listener.cooledDown(provider, key.id, restingFor, until);
             }
         }
 
-        /** The provider refused this key: take it out of rotation until restart, and say so once. */
+        /** The provider refused this key: out of rotation until a check finds it taken again; said once. */
         public void disable() {
-            if (key != null && !key.disabled) {
-                key.disabled = true;
+            if (key != null && !key.refused) {
+                key.refused = true;
                 logger.warn("Provider '" + provider + "' refused API key " + key.redacted()
-                        + "; it is out of rotation until the gateway restarts");
+                        + "; it is out of rotation until the status probe finds it accepted again");
             }
         }
     }
@@ -133,23 +187,45 @@ public final class KeyPool {
         final String id;
         final AtomicInteger inFlight = new AtomicInteger();
         volatile long coolUntil = System.nanoTime();
-        volatile boolean disabled;
+        /** Rests for single models, by nanoTime; empty on the common path, so acquiring skips the lookup. */
+        final Map<String, Long> modelsCoolUntil = new ConcurrentHashMap<>();
+        volatile boolean refused;
 
         Key(String value) {
             this.value = value;
             this.id = fingerprint(value);
         }
 
-        /** Wall-clock time, so that replicas agree; kept as nanoTime, which never jumps. */
-        void restUntil(long untilEpochMillis) {
-            long until = System.nanoTime() + (untilEpochMillis - System.currentTimeMillis()) * 1_000_000;
+        /**
+         * Rests this key for {@code model}, or for every model when it is {@code null} or too many models rest
+         * already; wall-clock time, so that replicas agree, kept as nanoTime, which never jumps. Returns whether
+         * the rest is for {@code model} alone.
+         */
+        boolean restUntil(String model, long untilEpochMillis) {
+            long now = System.nanoTime();
+            long until = now + (untilEpochMillis - System.currentTimeMillis()) * 1_000_000;
+            if (model != null) {
+                modelsCoolUntil.values().removeIf(end -> now - end >= 0);
+                if (modelsCoolUntil.size() < MAX_MODEL_COOLDOWNS || modelsCoolUntil.containsKey(model)) {
+                    modelsCoolUntil.merge(model, until, (old, next) -> next - old > 0 ? next : old);
+                    return true;
+                }
+            }
             if (until - coolUntil > 0) {
                 coolUntil = until;
             }
+            return false;
         }
 
-        boolean usable(long now) {
-            return !disabled && now - coolUntil >= 0;
+        boolean usable(long now, String model) {
+            if (refused || now - coolUntil < 0) {
+                return false;
+            }
+            if (model == null || modelsCoolUntil.isEmpty()) {
+                return true;
+            }
+            Long until = modelsCoolUntil.get(model);
+            return until == null || now - until >= 0;
         }
 
         /** The first 16 hex digits of the key's SHA-256: a stable name that cannot be turned back into the key. */

@@ -19,8 +19,8 @@ import reactor.util.retry.Retry;
 
 /**
  * Shares key cooldowns between replicas through Redis, when Redis is configured: a replica that gets a
- * 429 publishes the cooldown, every replica rests the key, and a TTL'd copy lets a replica that starts
- * later learn the cooldowns still running. Nothing here is on the request path, and a Redis failure
+ * 429 publishes the cooldown (for one model, or for every model of the key), every replica rests the key,
+ * and a TTL'd copy lets a replica that starts later learn the cooldowns still running. Nothing here is on the request path, and a Redis failure
  * only means each replica finds out about a rate-limited key by itself, as without Redis.
  */
 @Component
@@ -54,13 +54,14 @@ public class SharedKeyCooldowns implements SmartLifecycle {
                 .subscribe(this::apply);
     }
 
-    private void publish(String provider, String keyId, long untilEpochMillis) {
+    private void publish(String provider, String keyId, String model, long untilEpochMillis) {
         long ttl = untilEpochMillis - System.currentTimeMillis();
         if (ttl <= 0) {
             return;
         }
-        String message = provider + " " + keyId + " " + untilEpochMillis;
-        redis.opsForValue().set(PREFIX + provider + ":" + keyId, message, Duration.ofMillis(ttl))
+        String message = provider + " " + keyId + " " + untilEpochMillis + (model == null ? "" : " " + model);
+        String key = PREFIX + provider + ":" + keyId + (model == null ? "" : ":" + model);
+        redis.opsForValue().set(key, message, Duration.ofMillis(ttl))
                 .then(redis.convertAndSend(CHANNEL, message))
                 .subscribe(received -> { }, failure -> logger.debug("Could not share a key cooldown: " + failure.getMessage()));
     }
@@ -72,15 +73,19 @@ public class SharedKeyCooldowns implements SmartLifecycle {
                 .onErrorResume(failure -> Mono.empty());
     }
 
-    /** Applies {@code "<provider> <keyId> <untilEpochMillis>"}; anything else is ignored. */
+    /**
+     * Applies {@code "<provider> <keyId> <untilEpochMillis>"} (every model of the key) or the same followed by
+     * {@code " <model>"} (that model only); anything else is ignored.
+     */
     private void apply(String message) {
-        String[] parts = message.split(" ");
-        if (parts.length != 3) {
+        String[] parts = message.split(" ", 4);
+        if (parts.length < 3) {
             return;
         }
         try {
             long until = Long.parseLong(parts[2]);
-            providers.find(parts[0]).map(Provider::keys).ifPresent(keys -> keys.coolDown(parts[1], until));
+            String model = parts.length == 4 ? parts[3] : null;
+            providers.find(parts[0]).map(Provider::keys).ifPresent(keys -> keys.coolDown(parts[1], model, until));
         }
         catch (NumberFormatException ignored) {
             // Not ours.

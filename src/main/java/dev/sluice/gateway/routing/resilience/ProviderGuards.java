@@ -6,6 +6,7 @@ import java.util.Map;
 import dev.sluice.gateway.provider.Provider;
 import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.ProviderRegistry;
+import dev.sluice.gateway.provider.key.KeyPool;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowSynchronizationStrategy;
@@ -30,6 +31,9 @@ public class ProviderGuards {
             Gauge.builder("sluice.bulkhead.in.use", bulkhead, Bulkhead::inUse).description("Calls in flight")
                     .tag("provider", provider.name()).register(registry);
             Gauge.builder("sluice.bulkhead.queued", bulkhead, Bulkhead::queued).description("Calls waiting for a slot")
+                    .tag("provider", provider.name()).register(registry);
+            Gauge.builder("sluice.provider.keys.disabled", provider.keys(), KeyPool::refusedKeys)
+                    .description("API keys the provider refused, out of rotation until the status probe finds them accepted: alert on > 0")
                     .tag("provider", provider.name()).register(registry);
             guards.put(provider.name(), new ProviderGuard(lockFree(breakers, provider.name()), bulkhead,
                     Budget.of(settings.requestsPerMinute(), settings.tokensPerMinute()),

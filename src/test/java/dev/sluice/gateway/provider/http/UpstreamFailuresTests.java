@@ -92,13 +92,49 @@ class UpstreamFailuresTests {
         assertThat(failure).hasMessage("HTTP 429");
     }
 
-    @ParameterizedTest
-    @ValueSource(ints = {401, 403})
-    void refusedCredentialsAreAuthRejected(int status) {
-        UpstreamException failure = failures.fromStatus(status, new HttpHeaders(), "{\"error\":{\"message\":\"nope\"}}", null);
+    @Test
+    void a401IsARefusedKey() {
+        UpstreamException failure = failures.fromStatus(401, new HttpHeaders(), "{\"error\":{\"message\":\"nope\"}}", null);
 
         assertThat(failure).isInstanceOf(AuthRejected.class);
-        assertThat(((AuthRejected) failure).status()).isEqualTo(status);
+        assertThat(((AuthRejected) failure).status()).isEqualTo(401);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "{\"error\":{\"message\":\"Incorrect API key provided\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}",
+            "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid x-api-key\"}}"})
+    void aVendorsExplicitInvalidKeyErrorIsARefusedKeyWhateverItsStatus(String body) {
+        assertThat(failures.fromStatus(400, new HttpHeaders(), body, null)).as("OpenAI's code, Anthropic's type")
+                .isInstanceOf(AuthRejected.class);
+    }
+
+    @Test
+    void a403IsTheRequestsRefusalNotTheKeys() {
+        UpstreamException failure = failures.fromStatus(403, new HttpHeaders(),
+                "{\"error\":{\"message\":\"Input flagged by moderation\",\"code\":403,\"metadata\":{\"reasons\":[\"harassment\"]}}}",
+                null);
+
+        assertThat(failure).as("OpenRouter's 403 for flagged input must not disable a key").isInstanceOf(Rejected.class);
+        assertThat(((Rejected) failure).status()).isEqualTo(403);
+    }
+
+    @Test
+    void a402IsTheAccountsAndLeavesTheCallerOutOfIt() {
+        assertThat(failures.fromStatus(402, new HttpHeaders(), "{\"error\":{\"message\":\"Insufficient credits\"}}", null))
+                .as("out of credit: another target may serve, and the request is not the caller's fault")
+                .isInstanceOf(Unavailable.class);
+    }
+
+    @Test
+    void a429IsForTheModelCalledUnlessItSaysTheAccountIsOutOfQuota() {
+        UpstreamException perModel = failures.fromStatus(429, new HttpHeaders(),
+                "{\"error\":{\"message\":\"Rate limit reached for gpt-4o\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}", null);
+        UpstreamException perKey = failures.fromStatus(429, new HttpHeaders(),
+                "{\"error\":{\"message\":\"You exceeded your current quota\",\"type\":\"insufficient_quota\",\"code\":\"insufficient_quota\"}}", null);
+
+        assertThat(((RateLimited) perModel).everyModel()).as("OpenAI's limits are per model").isFalse();
+        assertThat(((RateLimited) perKey).everyModel()).as("an account out of quota serves no model").isTrue();
     }
 
     @ParameterizedTest

@@ -1,0 +1,105 @@
+package dev.sluice.gateway.routing;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.provider.ProviderProperties;
+import dev.sluice.gateway.provider.ProviderRegistry;
+import dev.sluice.gateway.provider.ProviderType;
+import dev.sluice.gateway.provider.ProvidersProperties;
+import dev.sluice.gateway.routing.RoutingProperties.DirectModels;
+import dev.sluice.gateway.web.ErrorCode;
+import dev.sluice.gateway.web.GatewayException;
+import org.junit.jupiter.api.Test;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.core.context.ReactiveSecurityContextHolder;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Which model names a caller may use, and which of them are the configuration's own (the ones metrics may name). */
+class ModelCatalogTests {
+
+    private static final Caller USER = new Caller(UUID.randomUUID(), "user@example.com", Caller.Role.USER, null);
+    private static final Caller ADMIN = new Caller(UUID.randomUUID(), "ops@example.com", Caller.Role.ADMIN, null);
+
+    @Test
+    void anyNameAStarLetsThroughIsADirectRouteButNotAListedOne() {
+        ModelCatalog catalog = catalog(DirectModels.ALL);
+
+        Route listed = catalog.resolve("demo/listed");
+        Route starred = catalog.resolve("demo/anything-" + UUID.randomUUID());
+
+        assertThat(listed.listed()).as("named in the configuration").isTrue();
+        assertThat(starred.listed()).as("only let through by *").isFalse();
+        assertThat(starred.metricModel(starred.targets().get(0))).isEqualTo(Route.OTHER);
+        assertThat(catalog.isListed("fast")).as("aliases are the configuration's").isTrue();
+        assertThat(catalog.isListed(starred.name())).isFalse();
+    }
+
+    @Test
+    void byDefaultEveryCallerMayUseDirectModels() {
+        ModelCatalog catalog = catalog(DirectModels.ALL);
+
+        StepVerifier.create(as(USER, catalog.permit(catalog.resolve("demo/listed")))).verifyComplete();
+    }
+
+    @Test
+    void withAdminsOnlyAUserIsRefusedADirectModelButNotAnAlias() {
+        ModelCatalog catalog = catalog(DirectModels.ADMINS);
+
+        StepVerifier.create(as(USER, catalog.permit(catalog.resolve("demo/listed"))))
+                .expectErrorSatisfies(error -> assertThat(((GatewayException) error).code()).isEqualTo(ErrorCode.FORBIDDEN))
+                .verify(Duration.ofSeconds(5));
+        StepVerifier.create(as(USER, catalog.permit(catalog.resolve("fast")))).verifyComplete();
+        StepVerifier.create(as(ADMIN, catalog.permit(catalog.resolve("demo/listed")))).verifyComplete();
+        StepVerifier.create(as(USER, catalog.modelsForCaller()))
+                .assertNext(models -> assertThat(models).as("a user is shown the aliases only")
+                        .extracting(ModelCatalog.ModelEntry::id).containsExactly("fast"))
+                .verifyComplete();
+    }
+
+    @Test
+    void withNoneNotEvenAnAdminMayUseADirectModel() {
+        ModelCatalog catalog = catalog(DirectModels.NONE);
+
+        StepVerifier.create(as(ADMIN, catalog.permit(catalog.resolve("demo/listed"))))
+                .expectError(GatewayException.class)
+                .verify(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aNameTooLongOrWithOtherCharactersIsA400NamingModel() {
+        assertThatThrownBy(() -> ModelNames.check("demo/" + "a".repeat(ModelNames.MAX_LENGTH)))
+                .isInstanceOfSatisfying(GatewayException.class, error -> assertThat(error.param()).isEqualTo("model"));
+        assertThatThrownBy(() -> ModelNames.check("demo/a b"))
+                .isInstanceOfSatisfying(GatewayException.class, error -> assertThat(error.code())
+                        .isEqualTo(ErrorCode.INVALID_REQUEST));
+        ModelNames.check("openrouter/meta-llama/llama-3.1-8b-instruct:free");
+        ModelNames.check("ollama/qwen2.5:7b@q4+k_m");
+    }
+
+    private static <T> Mono<T> as(Caller caller, Mono<T> call) {
+        return call.contextWrite(ReactiveSecurityContextHolder.withAuthentication(
+                new UsernamePasswordAuthenticationToken(caller, null, List.of())));
+    }
+
+    private static ModelCatalog catalog(DirectModels directModels) {
+        ProviderProperties demo = new ProviderProperties(ProviderType.DEMO, null, List.of(), List.of("listed", "*"), 10, 10,
+                Duration.ofSeconds(1), null, null, new ProviderProperties.Timeouts(Duration.ofSeconds(1),
+                        Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1)), Duration.ofMillis(1));
+        ProviderRegistry providers = new ProviderRegistry(new ProvidersProperties(Map.of("demo", demo)),
+                JsonMapper.builder().build());
+        AliasesProperties aliases = new AliasesProperties(Map.of("fast",
+                new AliasesProperties.AliasProperties(RouteStrategy.ORDERED, List.of("demo/listed"), null)));
+        RoutingProperties routing = new RoutingProperties(1, Duration.ofMillis(200), Duration.ofSeconds(2),
+                Duration.ofSeconds(30), Duration.ofSeconds(60), directModels);
+        return new ModelCatalog(aliases, providers, routing);
+    }
+}
