@@ -109,7 +109,7 @@ class SecurityConfig {
                 caller = Mono.empty();
             }
             else if (credential.startsWith(ApiKeys.PREFIX)) {
-                caller = apiKeys.authenticate(credential).onErrorMap(DataAccessException.class, SecurityConfig::storeUnavailable);
+                caller = apiKeys.authenticate(credential).onErrorMap(DataAccessException.class, failure -> storeUnavailable());
             }
             else if (AccessTokens.looksLikeJwt(credential)) {
                 caller = Mono.justOrEmpty(tokens.verify(credential));
@@ -135,7 +135,7 @@ class SecurityConfig {
     }
 
     /** Not the caller's fault and not a 401: the client should retry, not drop its credential. */
-    private static GatewayException storeUnavailable(DataAccessException failure) {
+    private static GatewayException storeUnavailable() {
         return new GatewayException(ErrorCode.OVERLOADED, "The account store is unavailable; try again shortly",
                 null, STORE_RETRY_AFTER);
     }
