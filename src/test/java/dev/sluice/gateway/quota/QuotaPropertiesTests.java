@@ -28,6 +28,23 @@ class QuotaPropertiesTests {
     }
 
     @Test
+    void withoutSettingsAnOutageLets20RequestsAnd20000TokensThroughAReplicaAndAReservationWaitsAtMost5Seconds() {
+        context.run(started -> {
+            QuotaProperties properties = started.getBean(QuotaProperties.class);
+            assertThat(properties.outageAllowance()).isEqualTo(new QuotaProperties.OutageAllowance(20, 20_000));
+            assertThat(properties.reservationTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+            assertThat(properties.settlementBackoff()).isEqualTo(java.time.Duration.ofMillis(100));
+            assertThat(properties.settlementMaxBackoff()).isEqualTo(java.time.Duration.ofSeconds(5));
+        });
+    }
+
+    @Test
+    void aReplyAllowanceOfZeroIsRefusedSinceItIsSentUpstreamAsMaxTokens() {
+        context.withPropertyValues("sluice.quotas.reply-allowance=0").run(started -> assertThat(started)
+                .getFailure().rootCause().hasMessageContaining("replyAllowance"));
+    }
+
+    @Test
     void quotasCanBeSwitchedOff() {
         context.withPropertyValues("sluice.quotas.enabled=false").run(started ->
                 assertThat(started.getBean(QuotaProperties.class).enabled()).isFalse());

@@ -1,0 +1,46 @@
+package dev.sluice.gateway.chat;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Characters over four, rounded up once, over every field a provider reads. */
+class TokenEstimateTests {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @Test
+    void charactersOverFourRoundUp() {
+        assertThat(TokenEstimate.ofChars(0)).isZero();
+        assertThat(TokenEstimate.ofChars(1)).isEqualTo(1);
+        assertThat(TokenEstimate.ofChars(8)).isEqualTo(2);
+        assertThat(TokenEstimate.ofChars(9)).isEqualTo(3);
+    }
+
+    @Test
+    void theSystemPromptAndEveryMessageCount() {
+        ChatRequest request = ChatRequest.of("m", List.of(ChatMessage.of(Role.SYSTEM, "x".repeat(40)),
+                ChatMessage.of(Role.USER, "y".repeat(40))));
+
+        assertThat(TokenEstimate.input(request)).isEqualTo(20);
+    }
+
+    @Test
+    void toolDefinitionsToolCallsAndTheResponseSchemaCountToo() {
+        ChatMessage call = new ChatMessage(Role.ASSISTANT, null, List.of(new ToolCall("c1", "f", "a".repeat(400))), null, null);
+        ChatMessage answer = new ChatMessage(Role.TOOL, "ok", List.of(), "c1", null);
+        ToolDefinition tool = new ToolDefinition("f", "d".repeat(400), JSON.readTree("{\"type\":\"object\"}"), null);
+        ResponseFormat format = new ResponseFormat("json_schema", JSON.readTree("{\"title\":\"" + "t".repeat(400) + "\"}"));
+        ChatRequest bare = ChatRequest.of("m", List.of(call, answer));
+        ChatRequest full = new ChatRequest("m", List.of(call, answer), null, null, null, List.of("STOP"), null, null, null,
+                List.of(tool), null, null, format, null);
+
+        assertThat(TokenEstimate.input(bare)).as("the call's id, name and 400 characters of arguments, the answer and its id")
+                .isEqualTo(TokenEstimate.ofChars(2 + 1 + 400 + 2 + 2));
+        assertThat(TokenEstimate.input(full) - TokenEstimate.input(bare)).as("the tool, its schema, the response schema, the stop")
+                .isGreaterThanOrEqualTo((400 + 400 + 4) / 4);
+    }
+}
