@@ -62,6 +62,10 @@ class BootstrapAdmin implements ApplicationRunner {
             throw new InvalidConfigurationException(PROPERTY + "." + invalid.param(), invalid.getMessage()
                     .substring(invalid.param().length() + 2));
         }
+        if (admin.password().strip().toLowerCase(java.util.Locale.ROOT).startsWith("change-me")) {
+            throw new InvalidConfigurationException(PROPERTY + ".password", "is the placeholder shipped in .env.example;"
+                    + " choose the admin's own password (or give its BCrypt hash as {bcrypt}$2a$...)");
+        }
         if (isHash(admin.password()) && !BCRYPT.matcher(hash()).matches()) {
             throw new InvalidConfigurationException(PROPERTY + ".password",
                     "starts with {bcrypt} but what follows is not a BCrypt hash ($2a$10$ and 53 characters)");

@@ -16,7 +16,7 @@ final class JwtSecrets {
     private static final String PROPERTY = "sluice.auth.jwt-secret";
     private static final String HOW = "make one with `openssl rand -base64 48` and set SLUICE_AUTH_JWT_SECRET";
     /** Values shipped in .env.example and k8s/secret.example.yaml, now and before. */
-    private static final Set<String> SHIPPED = Set.of("change-me-to-at-least-32-bytes-of-randomness");
+    private static final Set<String> SHIPPED = Set.of("change-me-to-at-least-32-bytes-of-randomness", "change-me-run-openssl-rand-base64-48");
     private static final int MIN_DISTINCT_CHARACTERS = 10;
 
     private JwtSecrets() {

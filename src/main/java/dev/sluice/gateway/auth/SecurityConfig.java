@@ -136,7 +136,7 @@ class SecurityConfig {
 
     /** Not the caller's fault and not a 401: the client should retry, not drop its credential. */
     private static GatewayException storeUnavailable() {
-        return new GatewayException(ErrorCode.OVERLOADED, "The account store is unavailable; try again shortly",
+        return new GatewayException(ErrorCode.STORE_UNAVAILABLE, "The account store is unavailable; try again shortly",
                 null, STORE_RETRY_AFTER);
     }
 

@@ -113,7 +113,7 @@ public class Conversations {
                 // Not without its context: that would answer another question than the one asked, and store the
                 // answer as if it had been. Nor without knowing whose conversation it is.
                 .onErrorMap(failure -> !(failure instanceof GatewayException), failure -> new GatewayException(
-                        ErrorCode.OVERLOADED, "Conversation history is unavailable for a moment; try again", null, RETRY_AFTER));
+                        ErrorCode.STORE_UNAVAILABLE, "Conversation history is unavailable for a moment; try again", null, RETRY_AFTER));
     }
 
     /** A stored message as context, or {@code null} for one that carries nothing (a reply that failed at once). */

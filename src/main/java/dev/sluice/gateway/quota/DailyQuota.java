@@ -142,7 +142,7 @@ public class DailyQuota {
     private QuotaLedger.Grant withoutStore(long promptTokens, long replyCap, Throwable failure) {
         long cap = outage.admit(promptTokens, replyCap, failure);
         if (cap < 1) {
-            throw new GatewayException(ErrorCode.OVERLOADED, "Quota store unavailable: daily quotas cannot be checked "
+            throw new GatewayException(ErrorCode.STORE_UNAVAILABLE, "Quota store unavailable: daily quotas cannot be checked "
                     + "right now, try again shortly", null, STORE_RETRY_AFTER);
         }
         return QuotaLedger.Grant.of(cap);

@@ -45,6 +45,14 @@ class ProductionSecretTests {
                 .hasMessageContaining("sluice.auth.anonymous: must be false in prod");
     }
 
+    @Test
+    void theShippedPlaceholderAdminPasswordDoesNotStart() {
+        assertThatThrownBy(() -> start("--sluice.auth.bootstrap-admin.email=ops@your-company.example",
+                "--sluice.auth.bootstrap-admin.password=change-me-to-a-long-password"))
+                .isInstanceOf(InvalidConfigurationException.class)
+                .hasMessageContaining("sluice.auth.bootstrap-admin.password: is the placeholder");
+    }
+
     private static void start(String... args) {
         String[] all = new String[args.length + 1];
         all[0] = "--server.port=0";

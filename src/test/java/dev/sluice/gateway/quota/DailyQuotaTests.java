@@ -100,7 +100,7 @@ class DailyQuotaTests {
         StepVerifier.create(meter(user, REQUEST, reply("Hi")))
                 .expectErrorSatisfies(failure -> {
                     GatewayException refused = (GatewayException) failure;
-                    assertThat(refused.code()).as("fails closed past the allowance of 2").isEqualTo(ErrorCode.OVERLOADED);
+                    assertThat(refused.code()).as("fails closed past the allowance of 2").isEqualTo(ErrorCode.STORE_UNAVAILABLE);
                     assertThat(refused.getMessage()).startsWith("Quota store unavailable");
                     assertThat(refused.retryAfter()).isPositive();
                 })
@@ -126,7 +126,7 @@ class DailyQuotaTests {
         meter(user, REQUEST.withMaxTokens(950), reply("Hi")).blockLast(TIMEOUT);
         StepVerifier.create(meter(user, fiftyTokens, reply("Hi")))
                 .expectErrorSatisfies(failure -> assertThat(((GatewayException) failure).code())
-                        .as("10 + 950 of the 1,000 tokens taken: 40 left, less than this prompt").isEqualTo(ErrorCode.OVERLOADED))
+                        .as("10 + 950 of the 1,000 tokens taken: 40 left, less than this prompt").isEqualTo(ErrorCode.STORE_UNAVAILABLE))
                 .verify(TIMEOUT);
         meter(user, REQUEST, reply("Hi")).blockLast(TIMEOUT);
 
