@@ -52,7 +52,7 @@ public abstract sealed class UpstreamException extends RuntimeException {
 
     /**
      * 4xx other than a refused key and rate limits: the upstream refused the request itself (bad parameter, too
-     * long, flagged content, a 403 or a 402...); another key would be refused too.
+     * long, flagged content, a 403...); another key would be refused too.
      */
     public static final class Rejected extends UpstreamException {
         private final int status;
@@ -67,7 +67,7 @@ public abstract sealed class UpstreamException extends RuntimeException {
         }
     }
 
-    /** 5xx, a refused connection or a full connection pool: the upstream cannot serve right now. */
+    /** 5xx, a 402 (the account is out of credit), a refused connection or a full connection pool: the upstream cannot serve right now. */
     public static final class Unavailable extends UpstreamException {
         public Unavailable(String message) {
             super(message);
