@@ -139,6 +139,7 @@ class StructuredLoggingIT {
         Map<String, Object> settings = new HashMap<>(ExternalServices.get().springProperties());
         settings.put("spring.profiles.active", "prod");
         settings.put("sluice.auth.jwt-secret", JWT_SECRET);
+        settings.put("sluice.auth.registration", "open"); // prod's default is closed; this test signs up
         settings.put("sluice.providers.fake.type", "openai");
         settings.put("sluice.providers.fake.base-url", upstream.baseUrl());
         settings.put("sluice.providers.fake.api-keys", "fake-provider-key-0123456789");

@@ -84,7 +84,7 @@ class StoreOutageIT extends IntegrationTest {
                     .contains("store is unavailable");
         }
         EntityExchangeResult<String> openAi = web.get().uri("/v1/models")
-                .header(HttpHeaders.AUTHORIZATION, "Bearer sk-sluice-" + Ids.hex()).exchange()
+                .header(HttpHeaders.AUTHORIZATION, "Bearer " + wellFormedUnknownKey()).exchange()
                 .expectBody(String.class).returnResult();
         assertThat(openAi.getStatus().value()).as("an API key not yet cached cannot be checked: %s", openAi.getResponseBody())
                 .isEqualTo(503);
@@ -104,5 +104,12 @@ class StoreOutageIT extends IntegrationTest {
         catch (java.io.IOException failure) {
             throw new java.io.UncheckedIOException(failure);
         }
+    }
+
+    /** Shaped like a real key ({@code sk-sluice-} and 43 base64url characters), so only the database can say no. */
+    private static String wellFormedUnknownKey() {
+        byte[] secret = new byte[32];
+        new java.security.SecureRandom().nextBytes(secret);
+        return "sk-sluice-" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
     }
 }
