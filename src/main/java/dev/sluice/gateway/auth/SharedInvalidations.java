@@ -1,9 +1,9 @@
 package dev.sluice.gateway.auth;
 
-import java.time.Duration;
 import java.util.UUID;
 
 import dev.sluice.gateway.auth.apikey.ApiKeys;
+import dev.sluice.gateway.redis.RedisSubscriptions;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -12,8 +12,6 @@ import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
-import reactor.util.retry.Retry;
 
 /**
  * Tells every replica, through Redis pub/sub, what each one remembers of credentials and must now forget: an
@@ -43,12 +41,10 @@ class SharedInvalidations implements SmartLifecycle {
     public void start() {
         apiKeys.onRevoked(id -> publish("key " + id));
         roles.onChange(id -> publish("role " + id));
-        // Deferred: listenTo connects at once, and a Redis that is down must not stop the gateway starting.
-        subscription = Flux.defer(() -> redis.listenTo(ChannelTopic.of(CHANNEL)))
-                .map(message -> message.getMessage())
-                .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1)).maxBackoff(Duration.ofSeconds(30))
-                        .doBeforeRetry(signal -> logger.warn("Revoked keys and role changes reach other replicas only"
-                                + " by expiry while Redis is unreachable: " + signal.failure().getMessage())))
+        subscription = RedisSubscriptions.resubscribing(() -> redis.listenTo(ChannelTopic.of(CHANNEL))
+                                .map(message -> message.getMessage()),
+                        failure -> logger.warn("Revoked keys and role changes reach other replicas only by expiry while"
+                                + " Redis is unreachable: " + failure.getMessage()))
                 .subscribe(this::apply);
     }
 

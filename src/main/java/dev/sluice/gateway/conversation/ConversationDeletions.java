@@ -5,6 +5,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.sluice.gateway.redis.RedisSubscriptions;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -55,21 +56,19 @@ class ConversationDeletions implements SmartLifecycle {
     @Override
     public void start() {
         conversations.onDeleted(this::announce);
-        // Deferred: listening connects at once, and a Redis that is down must not stop the gateway starting.
-        listening = Flux.defer(() -> redis.listenToChannel(CHANNEL))
-                .map(ReactiveSubscription.Message::getMessage)
-                .doOnNext(message -> {
-                    if (deaf.compareAndSet(true, false)) {
-                        logger.info("Conversation deletions are heard from the other replicas again");
-                    }
-                })
-                .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1)).maxBackoff(Duration.ofSeconds(30))
-                        .doBeforeRetry(signal -> {
+        listening = RedisSubscriptions.resubscribing(() -> redis.listenToChannel(CHANNEL)
+                                .map(ReactiveSubscription.Message::getMessage)
+                                .doOnNext(message -> {
+                                    if (deaf.compareAndSet(true, false)) {
+                                        logger.info("Conversation deletions are heard from the other replicas again");
+                                    }
+                                }),
+                        failure -> {
                             if (deaf.compareAndSet(false, true)) {
                                 logger.warn("Conversation deletions are not heard from the other replicas while Redis is "
-                                        + "unreachable: " + signal.failure().getMessage());
+                                        + "unreachable: " + failure.getMessage());
                             }
-                        }))
+                        })
                 .subscribe(this::apply);
         // The first count at once: the numbers this replica must see start there, before it remembers anything.
         checking = Flux.interval(Duration.ZERO, Duration.ofSeconds(CHECK_SECONDS))

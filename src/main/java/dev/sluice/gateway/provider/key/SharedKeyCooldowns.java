@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import dev.sluice.gateway.provider.Provider;
 import dev.sluice.gateway.provider.ProviderRegistry;
+import dev.sluice.gateway.redis.RedisSubscriptions;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -15,7 +16,6 @@ import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.util.retry.Retry;
 
 /**
  * Shares key cooldowns between replicas through Redis, when Redis is configured: a replica that gets a
@@ -44,13 +44,10 @@ public class SharedKeyCooldowns implements SmartLifecycle {
     public void start() {
         providers.all().forEach(provider -> provider.keys().onCooldown(this::publish));
         // Live cooldowns first, then the ones still running from before this replica started.
-        // Deferred: listenTo connects at once, and a Redis that is down must not stop the gateway starting.
-        subscription = Flux.defer(() -> redis.listenTo(ChannelTopic.of(CHANNEL)))
-                .map(message -> message.getMessage())
-                .mergeWith(runningCooldowns())
-                .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1)).maxBackoff(Duration.ofSeconds(30))
-                        .doBeforeRetry(signal -> logger.warn("Key cooldowns are not shared while Redis is unreachable: "
-                                + signal.failure().getMessage())))
+        subscription = RedisSubscriptions.resubscribing(() -> redis.listenTo(ChannelTopic.of(CHANNEL))
+                                .map(message -> message.getMessage())
+                                .mergeWith(runningCooldowns()),
+                        failure -> logger.warn("Key cooldowns are not shared while Redis is unreachable: " + failure.getMessage()))
                 .subscribe(this::apply);
     }
 
