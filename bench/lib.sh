@@ -90,14 +90,19 @@ gateway_json() {
 JSON
 }
 
+# prod refuses placeholder and low-entropy secrets: one made for this run (the same for every gateway it starts).
+BENCH_JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
+
 # port log json [--spring.arg=value...]: the gateway in production mode (DATABASE_URL and REDIS_URL switch it
-# to the prod profile: credentials required, Redis-backed limits); GATEWAY_PID is its pid.
+# to the prod profile: credentials required, Redis-backed limits); GATEWAY_PID is its pid. Sign-up is opened,
+# which prod closes by default, because the benchmarks register their own account (register_and_login).
 start_gateway() {
   local port=$1 log=$2 json=$3
   shift 3
   # shellcheck disable=SC2086
   DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" \
-  SLUICE_AUTH_JWT_SECRET=${SLUICE_AUTH_JWT_SECRET:-bench-secret-bench-secret-bench-secret-0123456789} \
+  SLUICE_AUTH_JWT_SECRET=${SLUICE_AUTH_JWT_SECRET:-$BENCH_JWT_SECRET} \
+  SLUICE_AUTH_REGISTRATION=${SLUICE_AUTH_REGISTRATION:-open} \
   SPRING_APPLICATION_JSON="$json" \
       java $GATEWAY_OPTS -cp "$GW_CP" dev.sluice.gateway.SluiceApplication \
       --server.port="$port" --logging.level.root=WARN ${GATEWAY_ARGS:-} "$@" > "$LOG_DIR/$log" 2>&1 &
