@@ -47,6 +47,7 @@ class ConversationDeletions implements SmartLifecycle {
     private final AtomicBoolean deaf = new AtomicBoolean();
     private volatile Disposable listening;
     private volatile Disposable checking;
+    private volatile boolean running;
 
     ConversationDeletions(ReactiveStringRedisTemplate redis, Conversations conversations) {
         this.redis = redis;
@@ -55,6 +56,7 @@ class ConversationDeletions implements SmartLifecycle {
 
     @Override
     public void start() {
+        running = true;
         conversations.onDeleted(this::announce);
         listening = RedisSubscriptions.resubscribing(() -> redis.listenToChannel(CHANNEL)
                                 .map(ReactiveSubscription.Message::getMessage)
@@ -129,16 +131,20 @@ class ConversationDeletions implements SmartLifecycle {
 
     @Override
     public void stop() {
-        for (Disposable running : new Disposable[] {listening, checking}) {
-            if (running != null) {
-                running.dispose();
+        running = false;
+        for (Disposable task : new Disposable[] {listening, checking}) {
+            if (task != null) {
+                task.dispose();
             }
         }
     }
 
+    /**
+     * A flag, not the subscriptions' state: were it "listening is not disposed", a listening that ended by itself
+     * would make Spring skip {@link #stop()}, and the check would go on polling while Redis closes under it.
+     */
     @Override
     public boolean isRunning() {
-        Disposable running = listening;
-        return running != null && !running.isDisposed();
+        return running;
     }
 }
