@@ -84,7 +84,7 @@ gateway_json() {
 {"sluice":{
   "providers":{$providers},
   "aliases":{$aliases},
-  "limits":{"per-ip":{"requests-per-minute":$big},"per-user":{"requests-per-minute":$big}},
+  "limits":{"per-ip":{"requests-per-minute":$big},"per-user":{"requests-per-minute":$big,"max-concurrent-streams":$big}},
   "quotas":{"daily-requests":$big,"daily-tokens":$big},
   "cache":$cache}}
 JSON
