@@ -298,6 +298,10 @@ class AuthIT extends IntegrationTest {
                 .bodyValue(Map.of("email", email, "password", "right password"))
                 .exchange().expectStatus().isEqualTo(429)
                 .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                // Every 429 names a budget (design §3): here the address's, which login spends before the account waits.
+                .expectHeader().exists("X-RateLimit-Limit")
+                .expectHeader().exists("X-RateLimit-Remaining")
+                .expectHeader().exists("X-RateLimit-Reset")
                 .returnResult(String.class).getResponseHeaders().getFirst("Retry-After");
         assertThat(Long.parseLong(first)).as("even the right password waits: guessing must not go on").isBetween(1L, 2L);
         web.post().uri("/api/v1/auth/login").contentType(MediaType.APPLICATION_JSON)
