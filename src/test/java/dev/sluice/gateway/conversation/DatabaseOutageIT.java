@@ -49,10 +49,7 @@ class DatabaseOutageIT extends IntegrationTest {
 
         @Bean
         ConnectionFactory connectionFactory() {
-            URI direct = URI.create(ExternalServices.get().postgresUrl());
-            String proxied = ExternalServices.get().r2dbcUrl().replace("r2dbc:postgresql:", "r2dbc:pool:postgresql:")
-                    .replace("@" + direct.getHost() + ":" + direct.getPort() + "/", "@127.0.0.1:" + proxy.port() + "/");
-            return ConnectionFactories.get(proxied + "?initialSize=2&maxSize=20&maxAcquireTime=PT2S");
+            return ExternalServices.get().pooledThrough(proxy.port());
         }
     }
 

@@ -12,6 +12,7 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactories;
+import io.r2dbc.spi.ConnectionFactory;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.postgresql.PostgreSQLContainer;
@@ -52,6 +53,18 @@ public final class ExternalServices {
 
     public String r2dbcUrl() {
         return "r2dbc:" + postgresUrl;
+    }
+
+    /**
+     * A pool like the gateway's own (2 to 20 connections, 2 s to acquire one) to this PostgreSQL through a local
+     * proxy on {@code proxyPort}, for tests that cut the database away; given to the gateway as a bean, since the
+     * integration tests' dynamic properties would override {@code spring.r2dbc.url}.
+     */
+    public ConnectionFactory pooledThrough(int proxyPort) {
+        URI direct = URI.create(postgresUrl);
+        String proxied = r2dbcUrl().replace("r2dbc:postgresql:", "r2dbc:pool:postgresql:")
+                .replace("@" + direct.getHost() + ":" + direct.getPort() + "/", "@127.0.0.1:" + proxyPort + "/");
+        return ConnectionFactories.get(proxied + "?initialSize=2&maxSize=20&maxAcquireTime=PT2S");
     }
 
     /** The Spring properties that point the gateway at these services, as {@code DATABASE_URL} and {@code REDIS_URL} would. */

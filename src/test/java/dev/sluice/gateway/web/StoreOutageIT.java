@@ -7,7 +7,6 @@ import java.util.Map;
 import dev.sluice.gateway.testing.CuttableProxy;
 import dev.sluice.gateway.testing.ExternalServices;
 import dev.sluice.gateway.testing.IntegrationTest;
-import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -34,10 +33,7 @@ class StoreOutageIT extends IntegrationTest {
 
         @Bean
         ConnectionFactory connectionFactory() {
-            URI direct = URI.create(ExternalServices.get().postgresUrl());
-            String proxied = ExternalServices.get().r2dbcUrl().replace("r2dbc:postgresql:", "r2dbc:pool:postgresql:")
-                    .replace("@" + direct.getHost() + ":" + direct.getPort() + "/", "@127.0.0.1:" + proxy.port() + "/");
-            return ConnectionFactories.get(proxied + "?initialSize=2&maxSize=20&maxAcquireTime=PT2S");
+            return ExternalServices.get().pooledThrough(proxy.port());
         }
     }
 
