@@ -1,8 +1,8 @@
 package dev.sluice.gateway.accesslog;
 
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.ChatMessage;
-import dev.sluice.gateway.chat.ChatRequest;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.routing.RouteTrace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -2,7 +2,7 @@ package dev.sluice.gateway.accesslog;
 
 import java.util.UUID;
 
-import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.routing.RouteTrace;
 import dev.sluice.gateway.routing.Target;
 

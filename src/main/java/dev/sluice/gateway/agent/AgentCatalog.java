@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import dev.sluice.gateway.chat.ChatMessage;
-import dev.sluice.gateway.chat.ChatRequest;
-import dev.sluice.gateway.chat.Role;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.config.InvalidConfigurationException;
 import dev.sluice.gateway.routing.ModelCatalog;
 import dev.sluice.gateway.web.ErrorCode;

@@ -6,10 +6,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 
-import dev.sluice.gateway.chat.ChatMessage;
-import dev.sluice.gateway.chat.ChatRequest;
-import dev.sluice.gateway.chat.ToolCall;
-import dev.sluice.gateway.chat.ToolDefinition;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.ToolCall;
+import dev.sluice.gateway.llm.ToolDefinition;
 
 /**
  * The cache key of a request: SHA-256 over a canonical form of everything that shapes the reply (the model or alias,

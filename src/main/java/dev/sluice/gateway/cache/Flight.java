@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
-import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.routing.RouteTrace;
 import reactor.core.Disposable;
 import reactor.core.Disposables;

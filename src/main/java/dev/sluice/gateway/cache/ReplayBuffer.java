@@ -3,7 +3,7 @@ package dev.sluice.gateway.cache;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.llm.ChatChunk;
 
 /**
  * The chunks of one reply so far, for clients that join its flight late and for storing it, up to

@@ -5,8 +5,8 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 import dev.sluice.gateway.auth.Caller;
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.ChatRequest;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.routing.RouteTrace;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;

@@ -1,5 +1,9 @@
 package dev.sluice.gateway.chat;
 
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatRequest;
+
 import java.util.List;
 
 import dev.sluice.gateway.accesslog.AccessLog;

@@ -1,5 +1,10 @@
 package dev.sluice.gateway.chat;
 
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatReply;
+import dev.sluice.gateway.llm.ChatRequest;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,9 @@
 package dev.sluice.gateway.chat;
 
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.Role;
+
 import java.util.ArrayList;
 import java.util.List;
 

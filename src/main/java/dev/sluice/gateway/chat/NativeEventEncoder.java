@@ -1,5 +1,9 @@
 package dev.sluice.gateway.chat;
 
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatReply;
+import dev.sluice.gateway.llm.FinishReason;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.ChatMessage;
-import dev.sluice.gateway.chat.Role;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.routing.RouteTrace;
 import dev.sluice.gateway.web.ApiErrorHandler;
 import dev.sluice.gateway.web.GatewayException;

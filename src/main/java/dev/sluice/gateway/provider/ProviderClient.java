@@ -1,6 +1,6 @@
 package dev.sluice.gateway.provider;
 
-import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.llm.ChatChunk;
 import reactor.core.publisher.Flux;
 
 /**

@@ -1,6 +1,6 @@
 package dev.sluice.gateway.provider;
 
-import dev.sluice.gateway.chat.ChatRequest;
+import dev.sluice.gateway.llm.ChatRequest;
 
 /**
  * One call to one upstream.

@@ -11,9 +11,9 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 import dev.sluice.gateway.auth.Caller;
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.ChatRequest;
-import dev.sluice.gateway.chat.TokenEstimate;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.TokenEstimate;
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import io.micrometer.core.instrument.Counter;

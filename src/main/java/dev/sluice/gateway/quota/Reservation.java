@@ -6,8 +6,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.TokenEstimate;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.TokenEstimate;
 import reactor.core.publisher.Mono;
 
 /**

@@ -6,9 +6,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 import dev.sluice.gateway.accesslog.RequestLogContext;
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.ChatMessage;
-import dev.sluice.gateway.chat.ChatRequest;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.provider.Provider;
 import dev.sluice.gateway.provider.ProviderRegistry;
 import dev.sluice.gateway.provider.UpstreamCall;

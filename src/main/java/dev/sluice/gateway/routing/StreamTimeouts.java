@@ -2,7 +2,7 @@ package dev.sluice.gateway.routing;
 
 import java.time.Duration;
 
-import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.UpstreamException.TimedOut;
 import dev.sluice.gateway.provider.UpstreamException.TimedOut.Phase;

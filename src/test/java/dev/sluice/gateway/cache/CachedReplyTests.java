@@ -3,8 +3,8 @@ package dev.sluice.gateway.cache;
 import java.util.Arrays;
 import java.util.List;
 
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.FinishReason;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.FinishReason;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

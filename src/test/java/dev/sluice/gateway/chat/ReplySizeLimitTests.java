@@ -1,5 +1,7 @@
 package dev.sluice.gateway.chat;
 
+import dev.sluice.gateway.llm.ChatChunk;
+
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import org.junit.jupiter.api.Test;

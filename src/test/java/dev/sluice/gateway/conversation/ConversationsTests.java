@@ -6,8 +6,8 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.UUID;
 
-import dev.sluice.gateway.chat.ChatMessage;
-import dev.sluice.gateway.chat.Role;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.web.GatewayException;
 import org.junit.jupiter.api.Test;
 import org.springframework.util.unit.DataSize;

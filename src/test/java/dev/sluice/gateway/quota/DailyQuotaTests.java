@@ -10,11 +10,11 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.sluice.gateway.auth.Caller;
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.ChatMessage;
-import dev.sluice.gateway.chat.ChatRequest;
-import dev.sluice.gateway.chat.FinishReason;
-import dev.sluice.gateway.chat.Role;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.FinishReason;
+import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -3,7 +3,7 @@ package dev.sluice.gateway.routing;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.UpstreamException.TimedOut;
 import org.junit.jupiter.api.Test;

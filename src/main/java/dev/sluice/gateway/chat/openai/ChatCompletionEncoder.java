@@ -2,9 +2,9 @@ package dev.sluice.gateway.chat.openai;
 
 import java.util.List;
 
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.ChatReply;
-import dev.sluice.gateway.chat.ToolCall;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatReply;
+import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.web.Ids;
 import tools.jackson.databind.json.JsonMapper;
 

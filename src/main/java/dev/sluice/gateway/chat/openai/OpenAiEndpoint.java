@@ -4,10 +4,10 @@ import java.time.Instant;
 import java.util.List;
 
 import dev.sluice.gateway.cache.CacheRequest;
-import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.chat.ChatProperties;
-import dev.sluice.gateway.chat.ChatReply;
-import dev.sluice.gateway.chat.ChatRequest;
+import dev.sluice.gateway.llm.ChatReply;
+import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.chat.ChatService;
 import dev.sluice.gateway.chat.ChatStreams;
 import dev.sluice.gateway.routing.ModelCatalog;

@@ -3,8 +3,8 @@ package dev.sluice.gateway.provider.anthropic;
 import java.util.HashMap;
 import java.util.Map;
 
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.FinishReason;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.FinishReason;
 import dev.sluice.gateway.provider.http.ChunkSink;
 import dev.sluice.gateway.provider.http.JsonEventReader;
 import dev.sluice.gateway.provider.http.UpstreamFailures;

@@ -4,10 +4,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.ChatMessage;
-import dev.sluice.gateway.chat.FinishReason;
-import dev.sluice.gateway.chat.Role;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.FinishReason;
+import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.provider.ProviderClient;
 import dev.sluice.gateway.provider.UpstreamCall;
 import reactor.core.publisher.Flux;

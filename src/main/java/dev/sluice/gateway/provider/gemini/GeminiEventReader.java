@@ -2,8 +2,8 @@ package dev.sluice.gateway.provider.gemini;
 
 import java.util.concurrent.ThreadLocalRandom;
 
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.FinishReason;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.FinishReason;
 import dev.sluice.gateway.provider.http.ChunkSink;
 import dev.sluice.gateway.provider.http.JsonEventReader;
 import dev.sluice.gateway.provider.http.UpstreamFailures;

@@ -3,8 +3,8 @@ package dev.sluice.gateway.provider.http;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.FinishReason;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.FinishReason;
 
 /**
  * Where an {@link EventReader} puts what a reply says, kept to the chunk contract whatever order the

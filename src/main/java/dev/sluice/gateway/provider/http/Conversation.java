@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
-import dev.sluice.gateway.chat.ChatMessage;
-import dev.sluice.gateway.chat.Role;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.Role;
 
 /**
  * A conversation in the shape the Messages and Gemini APIs require: system messages set apart, and turns

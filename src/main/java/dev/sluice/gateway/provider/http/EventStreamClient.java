@@ -4,7 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 
-import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.provider.ProviderClient;
 import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.UpstreamCall;

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
-import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;

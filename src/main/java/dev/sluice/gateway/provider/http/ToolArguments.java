@@ -1,6 +1,6 @@
 package dev.sluice.gateway.provider.http;
 
-import dev.sluice.gateway.chat.ToolCall;
+import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.provider.UpstreamException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;

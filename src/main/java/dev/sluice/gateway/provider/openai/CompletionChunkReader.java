@@ -3,8 +3,8 @@ package dev.sluice.gateway.provider.openai;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.FinishReason;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.FinishReason;
 import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
 import dev.sluice.gateway.provider.http.ChunkSink;
 import dev.sluice.gateway.provider.http.EventReader;

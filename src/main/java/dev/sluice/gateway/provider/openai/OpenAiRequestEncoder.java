@@ -4,11 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-import dev.sluice.gateway.chat.ChatMessage;
-import dev.sluice.gateway.chat.ChatRequest;
-import dev.sluice.gateway.chat.ToolCall;
-import dev.sluice.gateway.chat.ToolChoice;
-import dev.sluice.gateway.chat.ToolDefinition;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.ToolCall;
+import dev.sluice.gateway.llm.ToolChoice;
+import dev.sluice.gateway.llm.ToolDefinition;
 import dev.sluice.gateway.provider.UpstreamCall;
 
 /**

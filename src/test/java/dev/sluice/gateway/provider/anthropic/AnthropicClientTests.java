@@ -2,12 +2,12 @@ package dev.sluice.gateway.provider.anthropic;
 
 import java.util.List;
 
-import dev.sluice.gateway.chat.ChatChunk.Finish;
-import dev.sluice.gateway.chat.ChatChunk.TextDelta;
-import dev.sluice.gateway.chat.ChatChunk.Usage;
-import dev.sluice.gateway.chat.ChatReply;
-import dev.sluice.gateway.chat.FinishReason;
-import dev.sluice.gateway.chat.ToolCall;
+import dev.sluice.gateway.llm.ChatChunk.Finish;
+import dev.sluice.gateway.llm.ChatChunk.TextDelta;
+import dev.sluice.gateway.llm.ChatChunk.Usage;
+import dev.sluice.gateway.llm.ChatReply;
+import dev.sluice.gateway.llm.FinishReason;
+import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.provider.UpstreamException.Unavailable;
 import dev.sluice.gateway.provider.http.EventStreams;
 import dev.sluice.gateway.provider.http.FakeEventServer.Received;

@@ -2,12 +2,12 @@ package dev.sluice.gateway.provider.anthropic;
 
 import java.util.List;
 
-import dev.sluice.gateway.chat.ChatMessage;
-import dev.sluice.gateway.chat.ChatRequest;
-import dev.sluice.gateway.chat.Role;
-import dev.sluice.gateway.chat.ToolCall;
-import dev.sluice.gateway.chat.ToolChoice;
-import dev.sluice.gateway.chat.ToolDefinition;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.Role;
+import dev.sluice.gateway.llm.ToolCall;
+import dev.sluice.gateway.llm.ToolChoice;
+import dev.sluice.gateway.llm.ToolDefinition;
 import dev.sluice.gateway.provider.UpstreamCall;
 import dev.sluice.gateway.provider.UpstreamException.Rejected;
 import dev.sluice.gateway.provider.http.EventStreams;

@@ -3,12 +3,12 @@ package dev.sluice.gateway.provider.demo;
 import java.time.Duration;
 import java.util.List;
 
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.ChatMessage;
-import dev.sluice.gateway.chat.ChatReply;
-import dev.sluice.gateway.chat.ChatRequest;
-import dev.sluice.gateway.chat.FinishReason;
-import dev.sluice.gateway.chat.Role;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatReply;
+import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.FinishReason;
+import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.provider.UpstreamCall;
 import org.junit.jupiter.api.Test;
 import reactor.test.StepVerifier;

@@ -5,10 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.sluice.gateway.chat.ChatChunk.Finish;
-import dev.sluice.gateway.chat.ChatChunk.TextDelta;
-import dev.sluice.gateway.chat.ChatChunk.Usage;
-import dev.sluice.gateway.chat.FinishReason;
+import dev.sluice.gateway.llm.ChatChunk.Finish;
+import dev.sluice.gateway.llm.ChatChunk.TextDelta;
+import dev.sluice.gateway.llm.ChatChunk.Usage;
+import dev.sluice.gateway.llm.FinishReason;
 import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -6,7 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 
-import dev.sluice.gateway.chat.ChatChunk;
+import dev.sluice.gateway.llm.ChatChunk;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DefaultDataBufferFactory;
 import reactor.core.publisher.Flux;

@@ -2,13 +2,13 @@ package dev.sluice.gateway.provider.http;
 
 import java.util.List;
 
-import dev.sluice.gateway.chat.ChatMessage;
-import dev.sluice.gateway.chat.ChatRequest;
-import dev.sluice.gateway.chat.ResponseFormat;
-import dev.sluice.gateway.chat.Role;
-import dev.sluice.gateway.chat.ToolCall;
-import dev.sluice.gateway.chat.ToolChoice;
-import dev.sluice.gateway.chat.ToolDefinition;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.ResponseFormat;
+import dev.sluice.gateway.llm.Role;
+import dev.sluice.gateway.llm.ToolCall;
+import dev.sluice.gateway.llm.ToolChoice;
+import dev.sluice.gateway.llm.ToolDefinition;
 import tools.jackson.databind.json.JsonMapper;
 
 /** Requests that every protocol's encoder is tested on, each with its own recorded body. */

@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.ChatMessage;
-import dev.sluice.gateway.chat.ChatRequest;
-import dev.sluice.gateway.chat.Role;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.ProviderType;
 import dev.sluice.gateway.provider.UpstreamCall;

@@ -2,14 +2,14 @@ package dev.sluice.gateway.provider.openai;
 
 import java.nio.charset.StandardCharsets;
 
-import dev.sluice.gateway.chat.ChatChunk;
-import dev.sluice.gateway.chat.ChatChunk.Finish;
-import dev.sluice.gateway.chat.ChatChunk.TextDelta;
-import dev.sluice.gateway.chat.ChatChunk.ToolCallDelta;
-import dev.sluice.gateway.chat.ChatChunk.Usage;
-import dev.sluice.gateway.chat.ChatReply;
-import dev.sluice.gateway.chat.FinishReason;
-import dev.sluice.gateway.chat.ToolCall;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatChunk.Finish;
+import dev.sluice.gateway.llm.ChatChunk.TextDelta;
+import dev.sluice.gateway.llm.ChatChunk.ToolCallDelta;
+import dev.sluice.gateway.llm.ChatChunk.Usage;
+import dev.sluice.gateway.llm.ChatReply;
+import dev.sluice.gateway.llm.FinishReason;
+import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
 import dev.sluice.gateway.provider.http.EventStreams;
 import org.junit.jupiter.api.Test;

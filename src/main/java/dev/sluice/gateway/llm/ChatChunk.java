@@ -1,4 +1,4 @@
-package dev.sluice.gateway.chat;
+package dev.sluice.gateway.llm;
 
 /**
  * One piece of a streamed reply, as every provider adapter emits it. A well-formed stream is any

@@ -1,4 +1,4 @@
-package dev.sluice.gateway.chat;
+package dev.sluice.gateway.llm;
 
 /** Whether and which tool the model must call; {@code function} is set only for {@link Mode#FUNCTION}. */
 public record ToolChoice(Mode mode, String function) {

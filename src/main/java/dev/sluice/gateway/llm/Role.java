@@ -1,4 +1,4 @@
-package dev.sluice.gateway.chat;
+package dev.sluice.gateway.llm;
 
 /** Who wrote a message. OpenAI's newer {@code developer} role is read as {@link #SYSTEM}. */
 public enum Role {

@@ -1,4 +1,4 @@
-package dev.sluice.gateway.chat;
+package dev.sluice.gateway.llm;
 
 import java.util.List;
 
