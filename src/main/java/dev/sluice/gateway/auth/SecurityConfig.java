@@ -10,13 +10,17 @@ import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.core.env.Environment;
 import org.springframework.dao.DataAccessException;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.authentication.ReactiveAuthenticationManager;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.config.annotation.web.reactive.EnableWebFluxSecurity;
+import org.springframework.security.config.observation.SecurityObservationSettings;
 import org.springframework.security.config.web.server.SecurityWebFiltersOrder;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.core.Authentication;
@@ -25,7 +29,6 @@ import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.authentication.AuthenticationWebFilter;
 import org.springframework.security.web.server.authentication.ServerAuthenticationConverter;
 import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
-import org.springframework.security.web.server.savedrequest.NoOpServerRequestCache;
 import org.springframework.security.web.server.util.matcher.AndServerWebExchangeMatcher;
 import org.springframework.security.web.server.util.matcher.NegatedServerWebExchangeMatcher;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatcher;
@@ -37,7 +40,8 @@ import reactor.core.publisher.Mono;
  * except registering and logging in. With {@code sluice.auth.anonymous} on (the embedded default only), a
  * request without a valid credential runs as the anonymous user, since OpenAI SDKs always send some key;
  * with it off, it gets 401. Admin endpoints need the ADMIN role; personal resources need an account.
- * Stateless: no session, no CSRF token, no login page.
+ * Stateless: no session, no CSRF token, no login page. Two chains: the chat calls, which pay only for the filters
+ * they need, and the rest of the API.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebFluxSecurity
@@ -46,45 +50,89 @@ class SecurityConfig {
     static final String ROLE_ANONYMOUS_CALLER = "ROLE_ANONYMOUS_CALLER";
     private static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(5);
     private static final String[] OPEN = {"/api/v1/auth/register", "/api/v1/auth/login"};
+    /** The chat calls of the three APIs. */
+    private static final String[] CHATS = {"/v1/chat/completions", "/v1/messages", "/api/v1/chat"};
+
+    /**
+     * The chat calls, which carry nearly all the traffic: authenticated by the same filter as the rest of the API,
+     * with nothing else of the API chain's but the security headers and the check that a caller was named.
+     */
+    @Bean
+    @Order(Ordered.HIGHEST_PRECEDENCE)
+    SecurityWebFilterChain chatFilterChain(ServerHttpSecurity http, AccessTokens tokens, ApiKeys apiKeys,
+            Roles roles, AuthProperties properties, Environment environment, ApiErrorHandler errors) {
+        checkAnonymousAllowed(properties, environment);
+        return stateless(http.securityMatcher(ServerWebExchangeMatchers.pathMatchers(HttpMethod.POST, CHATS)), errors)
+                .addFilterAt(authentication(ServerWebExchangeMatchers.anyExchange(), tokens, apiKeys, roles, properties, errors),
+                        SecurityWebFiltersOrder.AUTHENTICATION)
+                .authorizeExchange(exchanges -> exchanges.anyExchange().authenticated())
+                .build();
+    }
 
     @Bean
+    @Order(Ordered.LOWEST_PRECEDENCE)
     SecurityWebFilterChain securityFilterChain(ServerHttpSecurity http, AccessTokens tokens, ApiKeys apiKeys,
             Roles roles, AuthProperties properties, Environment environment, ApiErrorHandler errors) {
-        if (properties.anonymous() && environment.matchesProfiles("prod")) {
-            throw new InvalidConfigurationException("sluice.auth.anonymous", "must be false in prod: anonymous access"
-                    + " lets anyone call the gateway without an account (unset SLUICE_AUTH_ANONYMOUS)");
-        }
+        checkAnonymousAllowed(properties, environment);
         ServerWebExchangeMatcher api = ServerWebExchangeMatchers.pathMatchers("/v1/**", "/api/v1/**");
         ServerWebExchangeMatcher open = ServerWebExchangeMatchers.pathMatchers(OPEN);
-        AuthenticationWebFilter authentication = new AuthenticationWebFilter(
-                manager(tokens, apiKeys, roles, properties.anonymous()));
-        authentication.setServerAuthenticationConverter(bearerCredentials());
-        authentication.setRequiresAuthenticationMatcher(
-                new AndServerWebExchangeMatcher(api, new NegatedServerWebExchangeMatcher(open)));
-        authentication.setSecurityContextRepository(NoOpServerSecurityContextRepository.getInstance());
-        authentication.setAuthenticationFailureHandler((exchange, failure) ->
-                errors.handle(exchange.getExchange(), unauthorized(failure.getMessage())));
-        return http
-                .csrf(ServerHttpSecurity.CsrfSpec::disable)
-                .httpBasic(ServerHttpSecurity.HttpBasicSpec::disable)
-                .formLogin(ServerHttpSecurity.FormLoginSpec::disable)
-                .logout(ServerHttpSecurity.LogoutSpec::disable)
-                .anonymous(ServerHttpSecurity.AnonymousSpec::disable)
-                .requestCache(cache -> cache.requestCache(NoOpServerRequestCache.getInstance()))
-                .securityContextRepository(NoOpServerSecurityContextRepository.getInstance())
-                .addFilterAt(authentication, SecurityWebFiltersOrder.AUTHENTICATION)
+        return stateless(http, errors)
+                .addFilterAt(authentication(new AndServerWebExchangeMatcher(api, new NegatedServerWebExchangeMatcher(open)),
+                        tokens, apiKeys, roles, properties, errors), SecurityWebFiltersOrder.AUTHENTICATION)
                 .authorizeExchange(exchanges -> exchanges
                         .pathMatchers(OPEN).permitAll()
                         .pathMatchers("/api/v1/admin/**").hasRole("ADMIN")
                         .pathMatchers("/api/v1/keys", "/api/v1/keys/**").hasRole("USER")
                         .pathMatchers("/v1/**", "/api/v1/**").authenticated()
                         .anyExchange().permitAll())
+                .build();
+    }
+
+    /**
+     * Spring Security would time each of its filters, authentications and authorizations on every request: a cost on
+     * the hot path for metrics nobody reads (requests are measured as a whole). Without this, Boot's
+     * {@code management.observations.enable.spring.security=false} still wraps every filter in an observation.
+     */
+    @Bean
+    static SecurityObservationSettings securityObservationSettings() {
+        return SecurityObservationSettings.noObservations();
+    }
+
+    private static void checkAnonymousAllowed(AuthProperties properties, Environment environment) {
+        if (properties.anonymous() && environment.matchesProfiles("prod")) {
+            throw new InvalidConfigurationException("sluice.auth.anonymous", "must be false in prod: anonymous access"
+                    + " lets anyone call the gateway without an account (unset SLUICE_AUTH_ANONYMOUS)");
+        }
+    }
+
+    /** No session, no CSRF token, no login page or form, no saved request: each request carries its credential. */
+    private static ServerHttpSecurity stateless(ServerHttpSecurity http, ApiErrorHandler errors) {
+        return http
+                .csrf(ServerHttpSecurity.CsrfSpec::disable)
+                .httpBasic(ServerHttpSecurity.HttpBasicSpec::disable)
+                .formLogin(ServerHttpSecurity.FormLoginSpec::disable)
+                .logout(ServerHttpSecurity.LogoutSpec::disable)
+                .anonymous(ServerHttpSecurity.AnonymousSpec::disable)
+                .requestCache(ServerHttpSecurity.RequestCacheSpec::disable)
+                .securityContextRepository(NoOpServerSecurityContextRepository.getInstance())
                 .exceptionHandling(handling -> handling
                         .authenticationEntryPoint((exchange, failure) -> errors.handle(exchange,
                                 unauthorized("Credentials are required: send Authorization: Bearer <access token or API key>")))
                         .accessDeniedHandler((exchange, denied) -> errors.handle(exchange, new GatewayException(
-                                ErrorCode.FORBIDDEN, "This needs an account with more rights than yours"))))
-                .build();
+                                ErrorCode.FORBIDDEN, "This needs an account with more rights than yours"))));
+    }
+
+    /** Reads the Bearer credential of the requests {@code protectedPaths} names, and names their caller or refuses. */
+    private static AuthenticationWebFilter authentication(ServerWebExchangeMatcher protectedPaths, AccessTokens tokens,
+            ApiKeys apiKeys, Roles roles, AuthProperties properties, ApiErrorHandler errors) {
+        AuthenticationWebFilter authentication = new AuthenticationWebFilter(
+                manager(tokens, apiKeys, roles, properties.anonymous()));
+        authentication.setServerAuthenticationConverter(bearerCredentials());
+        authentication.setRequiresAuthenticationMatcher(protectedPaths);
+        authentication.setSecurityContextRepository(NoOpServerSecurityContextRepository.getInstance());
+        authentication.setAuthenticationFailureHandler((exchange, failure) ->
+                errors.handle(exchange.getExchange(), unauthorized(failure.getMessage())));
+        return authentication;
     }
 
     /** {@code Authorization: Bearer <credential>}; a request without one is authenticated as "no credential". */

@@ -47,6 +47,9 @@ class EmbeddedDefaultTests {
                 .exchange()
                 .expectStatus().isOk()
                 .expectHeader().valueEquals("X-Sluice-Provider", "demo/sluice-demo")
+                // chats have a filter chain of their own, with the security headers of the rest
+                .expectHeader().valueEquals("X-Content-Type-Options", "nosniff")
+                .expectHeader().valueEquals("X-Frame-Options", "DENY")
                 .expectBodyList(SseEvents.TYPE).returnResult().getResponseBody());
 
         assertThat(events.size()).as("many tokens, then finish and [DONE]").isGreaterThan(10);
