@@ -1,6 +1,7 @@
 package dev.sluice.gateway.routing;
 
 import java.time.Duration;
+import java.util.function.Consumer;
 
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.provider.ProviderProperties;
@@ -12,6 +13,11 @@ import reactor.core.publisher.Mono;
 /**
  * The time-to-first-token and total deadlines of one upstream call. The idle gap between chunks is
  * watched by the provider's HTTP client at the socket, which costs no timer per chunk.
+ * <p>
+ * Two timers a call, and per chunk only a flag: Reactor's {@code timeout(first, next)} would start and cancel a
+ * subscription on every chunk to learn what one flag says. A deadline that passes cancels the call (the
+ * {@code takeUntilOther} of a value does; of an error it would leave the upstream running) and then fails the
+ * stream with its {@link TimedOut}.
  */
 final class StreamTimeouts {
 
@@ -21,9 +27,37 @@ final class StreamTimeouts {
     static Flux<ChatChunk> apply(Flux<ChatChunk> upstream, ProviderProperties.Timeouts timeouts) {
         Duration firstToken = timeouts.firstToken();
         Duration total = timeouts.total();
-        return upstream
-                .timeout(Mono.delay(firstToken), chunk -> Mono.never(),
-                        Flux.error(() -> new TimedOut(Phase.FIRST_TOKEN, firstToken)))
-                .takeUntilOther(Mono.delay(total).then(Mono.error(() -> new TimedOut(Phase.TOTAL, total))));
+        return Flux.defer(() -> {
+            Deadlines deadlines = new Deadlines();
+            Mono<TimedOut> firstTokenDeadline = Mono.delay(firstToken).flatMap(tick -> deadlines.firstSeen ? Mono.never()
+                    : Mono.just(new TimedOut(Phase.FIRST_TOKEN, firstToken)));
+            Mono<TimedOut> totalDeadline = Mono.delay(total).map(tick -> new TimedOut(Phase.TOTAL, total));
+            return upstream.doOnNext(deadlines)
+                    .takeUntilOther(Mono.firstWithSignal(firstTokenDeadline, totalDeadline).doOnNext(deadlines::passed))
+                    .concatWith(Mono.defer(deadlines::failure));
+        });
+    }
+
+    /** Written on the stream's thread and the timer's, each field by one of them. */
+    private static final class Deadlines implements Consumer<ChatChunk> {
+        volatile boolean firstSeen;
+        volatile TimedOut passed;
+
+        @Override
+        public void accept(ChatChunk chunk) {
+            if (!firstSeen) {
+                firstSeen = true;
+            }
+        }
+
+        void passed(TimedOut timedOut) {
+            passed = timedOut;
+        }
+
+        /** After the stream ended: the deadline that ended it, if one did. */
+        Mono<ChatChunk> failure() {
+            TimedOut timedOut = passed;
+            return timedOut == null ? Mono.empty() : Mono.error(timedOut);
+        }
     }
 }

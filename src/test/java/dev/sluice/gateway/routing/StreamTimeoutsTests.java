@@ -57,4 +57,16 @@ class StreamTimeoutsTests {
                 .verify(Duration.ofSeconds(5));
         assertThat(cancelled).as("the silent upstream call is abandoned").isTrue();
     }
+
+    @Test
+    void theTotalDeadlineCancelsTheUpstreamToo() {
+        AtomicBoolean cancelled = new AtomicBoolean();
+        StepVerifier.withVirtualTime(() -> StreamTimeouts.apply(
+                        Flux.interval(Duration.ofSeconds(1)).map(i -> TOKEN).doOnCancel(() -> cancelled.set(true)), TIMEOUTS))
+                .thenAwait(Duration.ofSeconds(300))
+                .expectNextCount(299)
+                .expectError(TimedOut.class)
+                .verify(Duration.ofSeconds(5));
+        assertThat(cancelled).as("a reply past its total time stops costing tokens at once").isTrue();
+    }
 }
