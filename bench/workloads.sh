@@ -62,6 +62,8 @@ ROWS="$LOG_DIR/workloads-rows.tsv"
 FAILED=0
 STARTED=$(date +%s)
 LOAD_START=$(loadavg)
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
+[[ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]] || COMMIT="$COMMIT + local changes"
 
 # Thousands of sockets per process (W3, W4): take every file descriptor we are allowed.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -244,8 +246,6 @@ if [[ "$(seconds "$COLD")" -gt 0 ]]; then
 fi
 
 # --- the tables ----------------------------------------------------------------------------------------------
-COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
-[[ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]] || COMMIT="$COMMIT + local changes"
 GATEWAY_JDK=$("$JAVA" -version 2>&1 | head -n 1)
 echo
 echo "**bench/workloads.sh**, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT, $(( ($(date +%s) - STARTED + 59) / 60 )) min."
