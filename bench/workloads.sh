@@ -11,7 +11,7 @@
 #   W4   (W4=1) 9,000 streams, 100 tokens x 100 ms        errors, stalls, heap, RSS
 #   cold Sluice restarted, W1 over the first COLD (30 s) after readiness, as a share of the warm W1
 #
-#   bench/workloads.sh                                   # builds, ~10 min, prints the tables
+#   bench/workloads.sh                                   # builds, then ~8 min (a quiet 2-core machine); two tables
 #   SKIP_BUILD=1 CP=... GW_CP=... bench/workloads.sh     # an existing build (bench/classpath.sh prints both)
 #   JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java GATEWAY_OPTS="-Xmx1g -XX:AOTCache=app.aot" \
 #       GATEWAY_JAR=app.jar bench/workloads.sh           # the gateway on another JDK, jar and options
@@ -108,7 +108,9 @@ GATEWAY_JSON=$(gateway_json "fast=$FAST_PORT paced=$PACED_PORT${SLOW_PID:+ slow=
 # A GC log per start, for the heap column: the largest heap before a collection during each row.
 start_sluice() { # log-name
   local started=$SECONDS
-  GATEWAY_OPTS="$GATEWAY_OPTS -Xlog:gc:file=$PWD/$LOG_DIR/$1-gc.log" \
+  rm -f "$LOG_DIR/$1-gc.log"*
+  # filecount=0: one file, never rotated, so that a row's lines start where the previous row's ended.
+  GATEWAY_OPTS="$GATEWAY_OPTS -Xlog:gc:file=$PWD/$LOG_DIR/$1-gc.log::filecount=0" \
     start_gateway "$GATEWAY_PORT" "$1.log" "$GATEWAY_JSON" || return 1
   READY_AFTER=$((SECONDS - started))
   GC_LOG="$PWD/$LOG_DIR/$1-gc.log"
