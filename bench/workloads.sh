@@ -23,9 +23,11 @@
 # FAKE_PREWARM of direct load and Sluice PREWARM (each half non-streaming, half streaming, at concurrency 64).
 #
 # The machine's cores are shared: the fake upstream, the load client and the proxy all run on it (2 cores here),
-# so the client and the fake take CPU from the proxy under load, and the direct row is the ceiling of this
-# client on this machine, not of the fake. Only rows of one run compare; numbers measured while others build
-# are noise. CPU per request is the proxy's own, from /proc over the measured window: Sluice's JVM (JIT and GC
+# so the client and the fake take CPU from the proxy under load. The client's own cost is the same in the three
+# rows of a workload (the same JVM options, threads, warm-up and request), but it is a JVM and costs far more per
+# request than wrk: where it saturates, the nginx row is held down. The direct row is what this client gets from
+# the fake, not a ceiling for the proxies (the fake has served nginx's pooled connections faster than 64 direct
+# clients). Only rows of one run compare; numbers measured while others build are noise. CPU per request is the proxy's own, from /proc over the measured window: Sluice's JVM (JIT and GC
 # included), nginx's master and workers.
 #
 # Knobs (environment): WARMUP (10s), DURATION (15s), PREWARM (60s), FAKE_PREWARM (10s), COLD (30s), W4 (unset: skipped),
