@@ -3,11 +3,14 @@
 # functions, or added to BENCH_PIDS, is stopped on exit.
 #
 # Environment: DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379),
-# GATEWAY_OPTS (JVM options, -Xms256m -Xmx1g), GATEWAY_ARGS (more --name=value arguments for every gateway started),
-# LOG_DIR (target/bench-logs), SKIP_BUILD=1 with CP and GW_CP set.
+# JAVA (the java that runs the gateway, default java on the PATH; the fake and the load client always run on java),
+# GATEWAY_OPTS (JVM options, -Xms256m -Xmx1g), GATEWAY_JAR (run the gateway with -jar from this jar instead of
+# GW_CP), GATEWAY_ARGS (more --name=value arguments for every gateway started), LOG_DIR (target/bench-logs),
+# SKIP_BUILD=1 with CP and GW_CP set.
 
 DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+JAVA=${JAVA:-java}
 GATEWAY_OPTS=${GATEWAY_OPTS:-"-Xms256m -Xmx1g"}
 LOG_DIR=${LOG_DIR:-target/bench-logs}
 mkdir -p "$LOG_DIR"
@@ -97,14 +100,15 @@ BENCH_JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
 # to the prod profile: credentials required, Redis-backed limits); GATEWAY_PID is its pid. Sign-up is opened,
 # which prod closes by default, because the benchmarks register their own account (register_and_login).
 start_gateway() {
-  local port=$1 log=$2 json=$3
+  local port=$1 log=$2 json=$3 main=(-cp "$GW_CP" dev.sluice.gateway.SluiceApplication)
   shift 3
+  if [[ -n "${GATEWAY_JAR:-}" ]]; then main=(-jar "$GATEWAY_JAR"); fi
   # shellcheck disable=SC2086
   DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" \
   SLUICE_AUTH_JWT_SECRET=${SLUICE_AUTH_JWT_SECRET:-$BENCH_JWT_SECRET} \
   SLUICE_AUTH_REGISTRATION=${SLUICE_AUTH_REGISTRATION:-open} \
   SPRING_APPLICATION_JSON="$json" \
-      java $GATEWAY_OPTS -cp "$GW_CP" dev.sluice.gateway.SluiceApplication \
+      "$JAVA" $GATEWAY_OPTS "${main[@]}" \
       --server.port="$port" --logging.level.root=WARN ${GATEWAY_ARGS:-} "$@" > "$LOG_DIR/$log" 2>&1 &
   GATEWAY_PID=$!
   BENCH_PIDS+=("$GATEWAY_PID")

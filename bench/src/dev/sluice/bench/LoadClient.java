@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -14,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Collectors;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -44,14 +46,17 @@ import reactor.netty.resources.LoopResources;
  * timed to the end of their body like non-streaming chats.
  *
  * <p>Prints a human summary, then a Markdown table row as the last line ({@code --table-header} prints
- * the header rows). {@code --cpu-pid} reports the CPU time another process (the gateway) spent per
- * measured request, read from {@code /proc}.
+ * the header rows). {@code --cpu-pid} reports the CPU time other processes (the gateway; nginx's master and
+ * workers, comma-separated) spent per measured request, read from {@code /proc}.
+ *
+ * <p>The warm-up is {@code --warmup N} requests or {@code --warmup-for 30s} of load (whichever lasts longer when
+ * both are given), unmeasured; with the same concurrency the measured requests follow without a pause.
  *
  * <pre>
  * --url http://127.0.0.1:8080/v1/chat/completions --concurrency 1000 (--requests 5000 | --duration 30s)
- * --stream true --model bench --header 'Authorization: Bearer x' --warmup 1000 [--warmup-concurrency 100]
- * --label gateway
- * [--max-tokens 64] [--ramp 1s] [--stall 10s] [--timeout 120s] [--deadline 10m] [--threads 2] [--cpu-pid 1234]
+ * --stream true --model bench --header 'Authorization: Bearer x' (--warmup 1000 | --warmup-for 30s)
+ * [--warmup-concurrency 100] --label gateway
+ * [--max-tokens 64] [--ramp 1s] [--stall 10s] [--timeout 120s] [--deadline 10m] [--threads 2] [--cpu-pid 1234[,1235]]
  * [--method GET]
  * </pre>
  */
@@ -126,20 +131,23 @@ public final class LoadClient {
         long deadline = System.nanoTime() + options.deadline.toNanos();
         Phase measured;
         boolean deadlineHit = false;
-        if (options.warmup > 0 && options.warmupConcurrency != options.concurrency) {
+        boolean warmup = options.warmup > 0 || options.warmupFor != null;
+        if (warmup && options.warmupConcurrency != options.concurrency) {
             // Warm up at another concurrency first (a cold JIT at concurrency 1 would take minutes to warm).
-            deadlineHit = !runPhase(new Phase(options.warmupConcurrency, options.warmup, 0, null), deadline);
-            measured = new Phase(options.concurrency, 0, options.requests, options.duration);
+            deadlineHit = !runPhase(new Phase(options.warmupConcurrency, options.warmup, options.warmupFor, 0, null),
+                    deadline);
+            measured = new Phase(options.concurrency, 0, null, options.requests, options.duration);
         }
         else {
             // Same users throughout: the warm-up tickets come first, and the measured ones follow without a
             // pause, so the measured window opens on a system already at its steady state.
-            measured = new Phase(options.concurrency, options.warmup, options.requests, options.duration);
+            measured = new Phase(options.concurrency, options.warmup, options.warmupFor, options.requests,
+                    options.duration);
         }
         if (!deadlineHit) {
             deadlineHit = !runPhase(measured, deadline);
         }
-        long cpuAfter = cpuTicks(options.cpuPid);
+        long cpuAfter = cpuTicks(options.cpuPids);
         long cpuBefore = measured.cpuBefore.block(Duration.ofSeconds(5));
         return new Result(options, measured, measured.elapsedNanos(),
                 cpuBefore < 0 || cpuAfter < 0 ? -1 : cpuAfter - cpuBefore, deadlineHit);
@@ -208,20 +216,24 @@ public final class LoadClient {
         });
     }
 
-    /** /proc/PID/stat utime + stime in clock ticks, or -1. */
-    private static long cpuTicks(long pid) {
-        if (pid <= 0) {
+    /** The sum of /proc/PID/stat utime + stime over the pids, in clock ticks, or -1 (none, or one unreadable). */
+    private static long cpuTicks(long[] pids) {
+        if (pids.length == 0) {
             return -1;
         }
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            // Fields after the ")" closing the command name: state is field 3, utime 14, stime 15.
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        long sum = 0;
+        for (long pid : pids) {
+            try {
+                String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+                // Fields after the ")" closing the command name: state is field 3, utime 14, stime 15.
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                sum += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            }
+            catch (IOException | RuntimeException e) {
+                return -1;
+            }
         }
-        catch (IOException | RuntimeException e) {
-            return -1;
-        }
+        return sum;
     }
 
     /**
@@ -344,8 +356,9 @@ public final class LoadClient {
     }
 
     /**
-     * Hands out request tickets, the first {@code --warmup} ones unmeasured, and records the outcomes.
-     * The measured window runs from the first measured ticket to the last measured outcome.
+     * Hands out request tickets, the first {@code --warmup} ones (and those taken during {@code --warmup-for})
+     * unmeasured, and records the outcomes. The measured window runs from the first measured ticket to the last
+     * measured outcome.
      */
     final class Phase {
 
@@ -355,9 +368,13 @@ public final class LoadClient {
 
         final int users;
         private final long warmup;
+        private final Duration warmupFor;
         private final long count;
         private final Duration duration;
         private final AtomicLong issued = new AtomicLong();
+        private final AtomicLong measuredIssued = new AtomicLong();
+        /** When a {@code warmupFor} warm-up ends: set by the first ticket. */
+        private final AtomicLong warmupEnd = new AtomicLong();
         private final AtomicLong measuredStart = new AtomicLong();
         private final AtomicLong measuredEnd = new AtomicLong();
         private volatile long endAt = Long.MAX_VALUE;
@@ -371,36 +388,54 @@ public final class LoadClient {
         final Histogram ttft = new ConcurrentHistogram(1, HIGHEST_MICROS, 3);
         final Histogram total = new ConcurrentHistogram(1, HIGHEST_MICROS, 3);
 
-        /** {@code users} users; {@code warmup} unmeasured requests, then {@code count} or for {@code duration}. */
-        Phase(int users, long warmup, long count, Duration duration) {
+        /**
+         * {@code users} users; {@code warmup} unmeasured requests and for {@code warmupFor} (null: no time), then
+         * {@code count} or for {@code duration}.
+         */
+        Phase(int users, long warmup, Duration warmupFor, long count, Duration duration) {
             this.users = users;
             this.warmup = warmup;
+            this.warmupFor = warmupFor;
             this.count = count;
             this.duration = duration;
         }
 
         int take() {
             long n = issued.getAndIncrement();
-            if (n < warmup) {
+            long now = System.nanoTime();
+            // Both warm-ups run from the first ticket, so that the longer of the two is the one that counts.
+            boolean timed = warmingUp(now);
+            if (n < warmup || timed) {
                 return WARMUP;
             }
             if (duration == null && count <= 0) {
                 return NONE;
             }
-            long now = System.nanoTime();
-            if (n == warmup) {
-                measuredStart.set(now);
+            if (measuredStart.get() == 0 && measuredStart.compareAndSet(0, now)) {
                 if (duration != null) {
                     endAt = now + duration.toNanos();
                 }
-                cpuBefore = Mono.fromCallable(() -> cpuTicks(options.cpuPid))
+                cpuBefore = Mono.fromCallable(() -> cpuTicks(options.cpuPids))
                         .subscribeOn(Schedulers.boundedElastic()).cache();
                 cpuBefore.subscribe();
             }
             if (duration != null) {
                 return now < endAt ? MEASURED : NONE;
             }
-            return n < warmup + count ? MEASURED : NONE;
+            return measuredIssued.getAndIncrement() < count ? MEASURED : NONE;
+        }
+
+        /** Within the {@code warmupFor} window, which the first ticket opens. */
+        private boolean warmingUp(long now) {
+            if (warmupFor == null) {
+                return false;
+            }
+            long end = warmupEnd.get();
+            if (end == 0) {
+                warmupEnd.compareAndSet(0, now + warmupFor.toNanos());
+                end = warmupEnd.get();
+            }
+            return now < end;
         }
 
         long elapsedNanos() {
@@ -494,7 +529,8 @@ public final class LoadClient {
             lines.add("  total ms: p50 " + ms(phase.total, 50) + "  p90 " + ms(phase.total, 90) + "  p99 "
                     + ms(phase.total, 99) + "  max " + ms(phase.total, 100));
             if (cpuMicrosPerRequest() >= 0) {
-                lines.add(String.format(Locale.ROOT, "  pid %d CPU: %.0f µs per request (%d ticks)", options.cpuPid,
+                lines.add(String.format(Locale.ROOT, "  pid %s CPU: %.0f µs per request (%d ticks)",
+                        Arrays.stream(options.cpuPids).mapToObj(Long::toString).collect(Collectors.joining(",")),
                         cpuMicrosPerRequest(), cpuTicks));
             }
             return String.join("\n", lines);
@@ -525,6 +561,8 @@ public final class LoadClient {
         String model = "bench";
         Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         long warmup = 0;
+        /** {@code --warmup-for}: a warm-up of this long, or null. */
+        Duration warmupFor;
         String label = "run";
         int maxTokens = 0;
         Duration stall = Duration.ofSeconds(10);
@@ -534,7 +572,7 @@ public final class LoadClient {
         Duration ramp;
         int warmupConcurrency = -1;
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
-        long cpuPid = -1;
+        long[] cpuPids = new long[0];
 
         static Options parse(String... args) {
             Options o = new Options();
@@ -558,6 +596,7 @@ public final class LoadClient {
                         o.headers.put(v.substring(0, colon).trim(), v.substring(colon + 1).trim());
                     }
                     case "--warmup" -> o.warmup = Long.parseLong(v);
+                    case "--warmup-for" -> o.warmupFor = Durations.parse(v);
                     case "--label" -> o.label = v;
                     case "--max-tokens" -> o.maxTokens = Integer.parseInt(v);
                     case "--stall" -> o.stall = Durations.parse(v);
@@ -566,7 +605,8 @@ public final class LoadClient {
                     case "--ramp" -> o.ramp = Durations.parse(v);
                     case "--warmup-concurrency" -> o.warmupConcurrency = Integer.parseInt(v);
                     case "--threads" -> o.threads = Integer.parseInt(v);
-                    case "--cpu-pid" -> o.cpuPid = Long.parseLong(v);
+                    case "--cpu-pid" -> o.cpuPids = Arrays.stream(v.split(",")).map(String::trim)
+                            .filter(pid -> !pid.isEmpty()).mapToLong(Long::parseLong).toArray();
                     case "--method" -> {
                         if (!v.equalsIgnoreCase("GET") && !v.equalsIgnoreCase("POST")) {
                             throw new IllegalArgumentException("--method wants GET or POST, got " + v);
@@ -591,6 +631,9 @@ public final class LoadClient {
             if (o.deadline == null) {
                 // Generous but finite: the measured part, plus room for the warmup and the slowest request.
                 Duration work = o.duration != null ? o.duration : Duration.ofMinutes(5);
+                if (o.warmupFor != null) {
+                    work = work.plus(o.warmupFor);
+                }
                 o.deadline = work.plus(o.timeout.multipliedBy(2));
             }
             return o;

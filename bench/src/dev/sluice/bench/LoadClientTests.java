@@ -101,6 +101,44 @@ class LoadClientTests {
     }
 
     @Test
+    void warmsUpForAGivenTimeBeforeMeasuring() {
+        long start = System.nanoTime();
+        LoadClient.Result result = LoadClient.run(LoadClient.Options.parse(
+                "--url", fake.baseUrl() + "/chat/completions", "--concurrency", "2", "--requests", "4",
+                "--warmup-for", "300ms", "--ramp", "0ms"));
+
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+        assertThat(result.requests()).as("warm-up requests are not counted").isEqualTo(4);
+        assertThat(fake.requests()).as("300 ms of replies without pauses").isGreaterThan(10);
+        assertThat(result.phase().failed.sum()).isZero();
+    }
+
+    @Test
+    void warmsUpForAGivenTimeAtItsOwnConcurrency() {
+        LoadClient.Result result = LoadClient.run(LoadClient.Options.parse(
+                "--url", fake.baseUrl() + "/chat/completions", "--concurrency", "1", "--requests", "3",
+                "--warmup-for", "200ms", "--warmup-concurrency", "4"));
+
+        assertThat(result.requests()).isEqualTo(3);
+        assertThat(fake.requests()).isGreaterThan(3);
+    }
+
+    @Test
+    void addsTheCpuOfEveryPidGivenAndNoneWhenOneIsGone() {
+        long self = ProcessHandle.current().pid();
+        assertThat(LoadClient.Options.parse("--cpu-pid", "12, 34").cpuPids).containsExactly(12, 34);
+
+        LoadClient.Result both = LoadClient.run(LoadClient.Options.parse(
+                "--url", fake.baseUrl() + "/chat/completions", "--requests", "3", "--cpu-pid", self + "," + self));
+        LoadClient.Result gone = LoadClient.run(LoadClient.Options.parse(
+                "--url", fake.baseUrl() + "/chat/completions", "--requests", "3", "--cpu-pid", self + ",999999999"));
+
+        assertThat(both.cpuMicrosPerRequest()).isNotNegative();
+        assertThat(gone.cpuMicrosPerRequest()).as("unknown, not a partial sum").isNegative();
+        assertThat(gone.row()).endsWith("| – |");
+    }
+
+    @Test
     void stopsAtTheHardDeadline() {
         fake.defaultScript(Script.tokens(2).stallAfter(1));
 
