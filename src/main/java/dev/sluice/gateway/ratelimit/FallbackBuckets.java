@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 import io.lettuce.core.RedisCommandTimeoutException;
@@ -18,15 +17,16 @@ import reactor.core.publisher.Mono;
 /**
  * Shared budgets that degrade instead of failing, for a Redis that is gone, not one that is busy:
  * <ul>
- * <li>Unreachable (not connected, the connection refused or closed, or a command that timed out while Redis
- * answered nothing at all since it was sent): the decision comes from this replica's own buckets, so limits still
- * hold (each replica allows the full budget) and nothing fails. While degraded, only one request a second tries
- * Redis again, so a dead Redis does not slow every request down.</li>
- * <li>Busy (a command that timed out while Redis answered others sent after it): the request is refused with a
- * retry in a second, as if its budget were spent, counted in {@code sluice.ratelimit.slow}. Falling back then
- * would give each replica a whole budget of its own exactly when load is highest, loosening the shared limit
- * by the number of replicas.</li>
+ * <li>Unreachable (not connected, the connection refused or closed, or a decision that timed out while Redis
+ * answered no command at all since it was asked): the decision comes from this replica's own buckets, so limits
+ * still hold (each replica allows the full budget) and nothing fails. While degraded, only one request a second
+ * tries Redis again, so a dead Redis does not slow every request down.</li>
+ * <li>Busy (a decision that timed out while Redis answered other commands sent after it was asked, or too many
+ * requests of one key waiting for it): the request is refused with a retry in a second, as if its budget were spent,
+ * counted in {@code sluice.ratelimit.slow}. Falling back then would give each replica a whole budget of its own
+ * exactly when load is highest, loosening the shared limit by the number of replicas.</li>
  * </ul>
+ * A decision from a token this replica already holds ({@link Lease}) needs neither: it is made at once.
  * Entering and leaving the degraded state is logged once each (a flapping Redis at most once a minute);
  * {@code sluice.ratelimit.fallback} counts the decisions made locally and {@code sluice.ratelimit.degraded}
  * is 1 meanwhile.
@@ -37,28 +37,25 @@ final class FallbackBuckets implements Buckets {
     static final Duration QUIET = Duration.ofMinutes(1);
     private static final Log logger = LogFactory.getLog(FallbackBuckets.class);
 
-    private final Buckets shared;
+    private final SharedBuckets shared;
     private final LocalBuckets local;
     private final Duration timeout;
     private final long retryEveryNanos;
     private final LongSupplier nanoTime;
     private final Counter fallbacks;
     private final Counter slow;
-    /** When Redis last answered a decision: a timeout with answers after it was sent is a busy Redis, not a gone one. */
-    private final AtomicLong lastAnswer;
     private final AtomicBoolean degraded = new AtomicBoolean();
     /** When degradation was last logged: a Redis that flaps is logged once a minute, not once a flap. */
     private final AtomicLong lastAnnounced;
     private volatile boolean announced;
     /** While degraded, the {@link System#nanoTime()} from which the next request may try Redis again. */
     private final AtomicLong nextAttempt = new AtomicLong();
-    private final Consumer<RateLimitDecision> answered = decision -> answered();
 
-    FallbackBuckets(Buckets shared, LocalBuckets local, MeterRegistry registry, Duration timeout) {
+    FallbackBuckets(SharedBuckets shared, LocalBuckets local, MeterRegistry registry, Duration timeout) {
         this(shared, local, registry, timeout, RETRY_EVERY, System::nanoTime);
     }
 
-    FallbackBuckets(Buckets shared, LocalBuckets local, MeterRegistry registry, Duration timeout, Duration retryEvery,
+    FallbackBuckets(SharedBuckets shared, LocalBuckets local, MeterRegistry registry, Duration timeout, Duration retryEvery,
             LongSupplier nanoTime) {
         this.shared = shared;
         this.local = local;
@@ -66,7 +63,6 @@ final class FallbackBuckets implements Buckets {
         this.retryEveryNanos = retryEvery.toNanos();
         this.nanoTime = nanoTime;
         this.lastAnnounced = new AtomicLong(nanoTime.getAsLong() - QUIET.toNanos());
-        this.lastAnswer = new AtomicLong(nanoTime.getAsLong() - QUIET.toNanos());
         this.fallbacks = Counter.builder("sluice.ratelimit.fallback")
                 .description("Rate-limit decisions a replica made alone because Redis was unreachable or slow")
                 .register(registry);
@@ -79,6 +75,18 @@ final class FallbackBuckets implements Buckets {
     }
 
     @Override
+    public RateLimitDecision tryConsumeNow(LimitScope scope, String key) {
+        if (degraded.get()) {
+            if (retryDue()) {
+                return null; // this one may try Redis again: tryConsume claims the attempt
+            }
+            fallbacks.increment();
+            return local.tryConsumeNow(scope, key);
+        }
+        return shared.tryConsumeNow(scope, key);
+    }
+
+    @Override
     public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key) {
         if (degraded.get() && !claimRetry()) {
             fallbacks.increment();
@@ -87,7 +95,7 @@ final class FallbackBuckets implements Buckets {
         long sent = nanoTime.getAsLong();
         return shared.tryConsume(scope, key)
                 .timeout(timeout)
-                .doOnNext(answered)
+                .doOnNext(decision -> answered(sent))
                 .onErrorResume(failure -> isBusy(failure, sent) ? Mono.just(tooSlow(scope)) : fallBack(failure, scope, key));
     }
 
@@ -101,11 +109,11 @@ final class FallbackBuckets implements Buckets {
         return degraded.get();
     }
 
-    /** A timeout, while Redis answered other decisions sent after this one: busy, not gone. */
+    /** A timeout while Redis answered other commands after this decision was asked, or a queue full: busy, not gone. */
     private boolean isBusy(Throwable failure, long sent) {
         boolean timedOut = failure instanceof TimeoutException || failure instanceof RedisCommandTimeoutException
                 || failure.getCause() instanceof RedisCommandTimeoutException;
-        return timedOut && lastAnswer.get() - sent > 0;
+        return (timedOut && shared.lastAnswerNanos() - sent > 0) || failure == RedisUnavailableException.TOO_MANY_WAITING;
     }
 
     private RateLimitDecision tooSlow(LimitScope scope) {
@@ -120,6 +128,10 @@ final class FallbackBuckets implements Buckets {
         return now - next >= 0 && nextAttempt.compareAndSet(next, now + retryEveryNanos);
     }
 
+    private boolean retryDue() {
+        return nanoTime.getAsLong() - nextAttempt.get() >= 0;
+    }
+
     private Mono<RateLimitDecision> fallBack(Throwable failure, LimitScope scope, String key) {
         nextAttempt.set(nanoTime.getAsLong() + retryEveryNanos);
         if (degraded.compareAndSet(false, true) && mayAnnounce()) {
@@ -131,9 +143,11 @@ final class FallbackBuckets implements Buckets {
         return local.tryConsume(scope, key);
     }
 
-    private void answered() {
-        lastAnswer.set(nanoTime.getAsLong());
-        recovered();
+    /** A decision from the shared budgets: Redis is back if it answered since (not if a held token decided). */
+    private void answered(long sent) {
+        if (shared.lastAnswerNanos() - sent >= 0) {
+            recovered();
+        }
     }
 
     private void recovered() {
@@ -150,7 +164,7 @@ final class FallbackBuckets implements Buckets {
     }
 
     private String describe(Throwable failure) {
-        if (failure instanceof java.util.concurrent.TimeoutException) {
+        if (failure instanceof TimeoutException) {
             return "no answer within " + timeout.toMillis() + " ms";
         }
         return failure.getClass().getSimpleName() + ": " + failure.getMessage();

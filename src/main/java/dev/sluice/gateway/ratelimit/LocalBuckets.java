@@ -39,12 +39,13 @@ final class LocalBuckets implements Buckets {
     }
 
     @Override
-    public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key) {
-        return Mono.just(consume(scope, key));
+    public RateLimitDecision tryConsumeNow(LimitScope scope, String key) {
+        return scopes[scope.ordinal()].consume(key);
     }
 
-    RateLimitDecision consume(LimitScope scope, String key) {
-        return scopes[scope.ordinal()].consume(key);
+    @Override
+    public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key) {
+        return Mono.just(tryConsumeNow(scope, key));
     }
 
     @Override

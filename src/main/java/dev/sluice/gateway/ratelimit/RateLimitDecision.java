@@ -25,6 +25,18 @@ public record RateLimitDecision(LimitScope scope, boolean allowed, long limit, l
                 ceilSeconds(probe.getNanosToWaitForReset()), retryAfter);
     }
 
+    /** An admission from a token this replica holds (see {@link Lease}), with {@code remaining} as far as it knows. */
+    static RateLimitDecision allowed(LimitScope scope, long limit, long remaining) {
+        long left = Math.min(limit, Math.max(0, remaining));
+        return new RateLimitDecision(scope, true, limit, left, secondsToRefill(limit, limit - left), 0);
+    }
+
+    /** A refusal by a shared budget that has no token left for {@code nanosToNext}. */
+    static RateLimitDecision refused(LimitScope scope, long limit, long nanosToNext) {
+        return new RateLimitDecision(scope, false, limit, 0, secondsToRefill(limit, limit),
+                Math.max(1, ceilSeconds(nanosToNext)));
+    }
+
     /** A refusal for a budget that could not be checked in time: retry in a second. */
     static RateLimitDecision undecided(LimitScope scope, long limit) {
         return new RateLimitDecision(scope, false, limit, 0, 1, 1);
@@ -48,6 +60,11 @@ public record RateLimitDecision(LimitScope scope, boolean allowed, long limit, l
     String refusal() {
         return "Rate limit exceeded: the " + scope.label() + " limit of " + limit
                 + " requests per minute is used up; retry in " + retryAfterSeconds + " s";
+    }
+
+    /** Seconds until {@code tokens} come back at the greedy refill of {@link Buckets#perMinute} ({@code limit} a minute). */
+    private static long secondsToRefill(long limit, long tokens) {
+        return (tokens * 60 + limit - 1) / limit;
     }
 
     private static long ceilSeconds(long nanos) {

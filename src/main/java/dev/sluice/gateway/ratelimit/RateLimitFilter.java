@@ -10,6 +10,7 @@ import org.springframework.core.Ordered;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
+import reactor.core.Fuseable;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
@@ -77,10 +78,16 @@ public final class RateLimitFilter implements WebFilter, Ordered {
                 Duration.ofSeconds(verdict.retryAfterSeconds()));
     }
 
-    /** A decision made on Redis's thread goes on on the request's own event loop (see {@link EventLoops}). */
+    /**
+     * A decision made on Redis's thread goes on on the request's own event loop (see {@link EventLoops}); one made
+     * at once, a {@link Mono#just} (a local bucket, a held token), is already there.
+     */
     static Mono<RateLimitDecision> backOnLoop(Mono<RateLimitDecision> decision, EventLoops eventLoops,
             ServerWebExchange exchange) {
-        Scheduler loop = eventLoops == null ? null : eventLoops.of(exchange.getRequest());
+        if (eventLoops == null || decision instanceof Fuseable.ScalarCallable) {
+            return decision;
+        }
+        Scheduler loop = eventLoops.of(exchange.getRequest());
         return loop == null ? decision : decision.publishOn(loop);
     }
 }

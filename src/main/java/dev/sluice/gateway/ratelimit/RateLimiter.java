@@ -18,7 +18,7 @@ final class RateLimiter {
 
     /** @param clientIp the per-IP key, from {@link ClientIpResolver} */
     Mono<RateLimitDecision> checkAddress(String clientIp) {
-        return buckets.tryConsume(LimitScope.PER_IP, clientIp);
+        return buckets.decide(LimitScope.PER_IP, clientIp);
     }
 
     /**
@@ -26,6 +26,10 @@ final class RateLimiter {
      * @param account the per-user key
      */
     Mono<RateLimitDecision> checkUser(RateLimitDecision perIp, String account) {
+        RateLimitDecision now = buckets.tryConsumeNow(LimitScope.PER_USER, account);
+        if (now != null) {
+            return Mono.just(RateLimitDecision.binding(perIp, now)); // a value, so the filter needs no hop back to its loop
+        }
         return buckets.tryConsume(LimitScope.PER_USER, account).map(perUser -> RateLimitDecision.binding(perIp, perUser));
     }
 }

@@ -1,26 +1,26 @@
 package dev.sluice.gateway.ratelimit;
 
-import java.util.function.Function;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import io.github.bucket4j.BucketConfiguration;
-import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.BucketState;
+import io.github.bucket4j.VerboseResult;
 import io.github.bucket4j.distributed.AsyncBucketProxy;
 import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
-import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * Budgets in Redis, one key per client address or account, so that every replica spends from the same
- * budget. bucket4j's compare-and-swap over Lettuce's async API: nothing here waits on a thread.
+ * Budgets in Redis, one key per client address or account, so that every replica spends from the same budget;
+ * bucket4j's compare-and-swap over Lettuce's async API, nothing waiting on a thread. Each replica takes tokens
+ * from a key's budget ahead of need and decides from them alone ({@link Lease}): a request costs a Redis round trip
+ * only when its replica holds no token for its key, and a call to Redis serves all the requests waiting then.
  * <p>
  * Keys name the limit ({@code sluice:ratelimit:per-user:60:<user id>}), so that a changed limit starts from
- * fresh buckets instead of inheriting ones built for another size. Each key's bucket proxy is kept while it
- * is in use, because bucket4j's batching lives in the proxy: concurrent requests for one key on this replica
- * then share one compare-and-swap round instead of racing each other's. A proxy holds no budget (that is in
- * Redis), so dropping an idle one loses nothing.
+ * fresh buckets instead of inheriting ones built for another size.
  */
-final class RedisBuckets implements Buckets {
+final class RedisBuckets implements SharedBuckets {
 
     static final String PREFIX = "sluice:ratelimit:";
 
@@ -37,18 +37,35 @@ final class RedisBuckets implements Buckets {
     }
 
     @Override
+    public RateLimitDecision tryConsumeNow(LimitScope scope, String key) {
+        return scopes[scope.ordinal()].leases.get(key).spendHeld();
+    }
+
+    @Override
     public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key) {
-        AsyncProxyManager<String> manager = redis.buckets();
-        if (manager == null) {
+        if (redis.buckets() == null) {
             return Mono.error(RedisUnavailableException.NOT_CONNECTED);
         }
-        return scopes[scope.ordinal()].consume(key); // a failure, even a thrown one, arrives as an error signal
+        SweptMap<Lease> leases = scopes[scope.ordinal()].leases;
+        while (true) {
+            Lease lease = leases.get(key);
+            CompletableFuture<RateLimitDecision> decision = lease.take();
+            if (decision != null) {
+                return Mono.fromFuture(decision); // cancelled (timed out): the lease serves the next one instead
+            }
+            leases.remove(key, lease); // retired by the sweep just now: the next one is fresh
+        }
+    }
+
+    @Override
+    public long lastAnswerNanos() {
+        return redis.lastAnswerNanos();
     }
 
     @Override
     public void sweep() {
         for (Scope scope : scopes) {
-            scope.proxies.sweep();
+            scope.leases.sweep();
         }
     }
 
@@ -62,57 +79,74 @@ final class RedisBuckets implements Buckets {
         private final LimitScope scope;
         private final long limit;
         private final BucketConfiguration configuration;
-        private final SweptMap<Proxy> proxies;
-        /** Held once, so that the hot path allocates no lambda for it. */
-        private final Function<ConsumptionProbe, RateLimitDecision> decision;
+        private final SweptMap<Lease> leases;
 
         Scope(LimitScope scope, long limit) {
             this.scope = scope;
             this.limit = limit;
             this.configuration = BucketConfiguration.builder().addLimit(Buckets.perMinute(limit)).build();
-            this.proxies = new SweptMap<>(this::newProxy, LocalBuckets.MAX_KEYS_PER_SCOPE, Schedulers.parallel());
-            this.decision = probe -> RateLimitDecision.of(this.scope, this.limit, probe);
-        }
-
-        Mono<RateLimitDecision> consume(String client) {
-            // On the connection's loop (see RedisBucketConnection). Cancelling on timeout must not cancel
-            // bucket4j's future: a batch may be waiting on it.
-            return Mono.fromFuture(() -> proxies.get(client).use().tryConsumeAndReturnRemaining(1), true)
-                    .subscribeOn(redis.loop())
-                    .map(decision);
-        }
-
-        private Proxy newProxy(String client) {
-            AsyncProxyManager<String> manager = redis.buckets();
-            if (manager == null) {
-                throw RedisUnavailableException.NOT_CONNECTED;
-            }
-            return new Proxy(manager.builder().withOptimization(Optimizations.batching())
-                    .build(key(scope, limit, client), configuration));
+            this.leases = new SweptMap<>(client -> new Lease(scope, limit, new SharedBudget(key(scope, limit, client), configuration)),
+                    LocalBuckets.MAX_KEYS_PER_SCOPE, Schedulers.parallel());
         }
     }
 
-    /** A key's bucket proxy, dropped after a sweep period without use. */
-    private static final class Proxy implements SweptMap.Slot {
+    /** One key's bucket in Redis, used on the connection's loop only (see {@link RedisBucketConnection}). */
+    private final class SharedBudget implements Lease.Budget {
 
-        private final AsyncBucketProxy bucket;
-        /** Racy on purpose: at worst the sweep drops a proxy in use, which only ends its batching early. */
-        private boolean used = true;
+        private final String key;
+        private final BucketConfiguration configuration;
+        /** Made on first use, once connected. */
+        private AsyncBucketProxy bucket;
 
-        Proxy(AsyncBucketProxy bucket) {
-            this.bucket = bucket;
-        }
-
-        AsyncBucketProxy use() {
-            used = true;
-            return bucket;
+        SharedBudget(String key, BucketConfiguration configuration) {
+            this.key = key;
+            this.configuration = configuration;
         }
 
         @Override
-        public boolean retire(boolean force) {
-            boolean idle = !used;
-            used = false;
-            return force || idle;
+        public void take(long atMost, Lease lease) {
+            redis.loop().schedule(() -> {
+                try {
+                    bucket().asVerbose().tryConsumeAsMuchAsPossible(atMost).whenComplete((result, failure) -> {
+                        if (failure != null) {
+                            lease.failed(failure instanceof CompletionException && failure.getCause() != null
+                                    ? failure.getCause() : failure);
+                        }
+                        else {
+                            lease.granted(grant(result));
+                        }
+                    });
+                }
+                catch (RuntimeException failure) {
+                    lease.failed(failure);
+                }
+            });
+        }
+
+        @Override
+        public void giveBack(long tokens) {
+            redis.loop().schedule(() -> {
+                if (redis.buckets() != null) {
+                    bucket().addTokens(tokens); // best effort: tokens lost with Redis come back with its refill
+                }
+            });
+        }
+
+        private AsyncBucketProxy bucket() {
+            if (bucket == null) {
+                AsyncProxyManager<String> manager = redis.buckets();
+                if (manager == null) {
+                    throw RedisUnavailableException.NOT_CONNECTED;
+                }
+                bucket = manager.builder().build(key, configuration);
+            }
+            return bucket;
+        }
+
+        private static Lease.Grant grant(VerboseResult<Long> result) {
+            BucketState state = result.getState();
+            return new Lease.Grant(result.getValue(), state.getAvailableTokens(),
+                    state.calculateDelayNanosAfterWillBePossibleToConsume(1, result.getOperationTimeNanos(), false));
         }
     }
 }

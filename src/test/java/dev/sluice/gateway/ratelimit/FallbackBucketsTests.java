@@ -27,7 +27,7 @@ class FallbackBucketsTests {
     private final ManualClock clock = new ManualClock();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final LocalBuckets local = new LocalBuckets(LocalBucketsTests.limits(2, 2), clock, 1_000, null);
-    private final FakeShared redis = new FakeShared();
+    private final FakeShared redis = new FakeShared(clock);
     private final FallbackBuckets buckets = new FallbackBuckets(redis, local, registry, Duration.ofMillis(200),
             Duration.ofSeconds(1), clock::currentTimeNanos);
 
@@ -36,6 +36,19 @@ class FallbackBucketsTests {
         StepVerifier.create(buckets.tryConsume(LimitScope.PER_IP, "203.0.113.1"))
                 .assertNext(decision -> assertThat(decision.remaining()).as("from Redis").isEqualTo(41))
                 .verifyComplete();
+        assertThat(fallbacks()).isZero();
+    }
+
+    @Test
+    void aTokenThisReplicaHoldsDecidesAtOnceWithoutWaitingForRedis() {
+        redis.stall();
+        redis.holdTokens();
+
+        RateLimitDecision decision = buckets.tryConsumeNow(LimitScope.PER_USER, "user-1");
+
+        assertThat(decision).as("made on the caller's thread, from the held token").isNotNull();
+        assertThat(decision.allowed()).isTrue();
+        assertThat(redis.calls.get()).as("Redis not asked").isZero();
         assertThat(fallbacks()).isZero();
     }
 
@@ -100,13 +113,13 @@ class FallbackBucketsTests {
         int triesSoFar = redis.calls.get();
 
         for (int i = 0; i < 50; i++) {
-            buckets.tryConsume(LimitScope.PER_IP, "b" + i).block(Duration.ofSeconds(1));
+            buckets.decide(LimitScope.PER_IP, "b" + i).block(Duration.ofSeconds(1));
         }
         assertThat(redis.calls.get()).as("a slow Redis must not slow every request down").isEqualTo(triesSoFar);
 
         clock.advance(Duration.ofSeconds(1));
         redis.answer();
-        buckets.tryConsume(LimitScope.PER_IP, "c").block(Duration.ofSeconds(1));
+        buckets.decide(LimitScope.PER_IP, "c").block(Duration.ofSeconds(1));
         assertThat(redis.calls.get()).as("one request tries again after a second").isEqualTo(triesSoFar + 1);
     }
 
@@ -161,18 +174,26 @@ class FallbackBucketsTests {
         return count;
     }
 
-    /** Redis as the fallback sees it: answers, fails at once, or never answers. */
-    private static final class FakeShared implements Buckets {
+    /** Redis as the fallback sees it: answers, fails at once, or never answers; and holds tokens ahead, or none. */
+    private static final class FakeShared implements SharedBuckets {
 
+        private final ManualClock clock;
         private final AtomicReference<Mono<RateLimitDecision>> behaviour = new AtomicReference<>();
         final AtomicInteger calls = new AtomicInteger();
+        private volatile long lastAnswer;
+        private volatile boolean holding;
 
-        FakeShared() {
+        FakeShared(ManualClock clock) {
+            this.clock = clock;
+            this.lastAnswer = clock.currentTimeNanos() - Duration.ofMinutes(1).toNanos();
             answer();
         }
 
         void answer() {
-            behaviour.set(Mono.just(new RateLimitDecision(LimitScope.PER_IP, true, 42, 41, 2, 0)));
+            behaviour.set(Mono.fromSupplier(() -> {
+                lastAnswer = clock.currentTimeNanos();
+                return new RateLimitDecision(LimitScope.PER_IP, true, 42, 41, 2, 0);
+            }));
         }
 
         void fail() {
@@ -183,10 +204,24 @@ class FallbackBucketsTests {
             behaviour.set(Mono.never());
         }
 
+        void holdTokens() {
+            holding = true;
+        }
+
+        @Override
+        public RateLimitDecision tryConsumeNow(LimitScope scope, String key) {
+            return holding ? RateLimitDecision.allowed(scope, 42, 40) : null;
+        }
+
         @Override
         public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key) {
             calls.incrementAndGet();
             return behaviour.get();
+        }
+
+        @Override
+        public long lastAnswerNanos() {
+            return lastAnswer;
         }
 
         @Override

@@ -20,11 +20,11 @@ class LocalBucketsTests {
     @Test
     void aBudgetAllowsItsLimitThenRefuses() {
         for (int i = 2; i >= 0; i--) {
-            RateLimitDecision decision = buckets.consume(LimitScope.PER_IP, "203.0.113.1");
+            RateLimitDecision decision = buckets.tryConsumeNow(LimitScope.PER_IP, "203.0.113.1");
             assertThat(decision.allowed()).isTrue();
             assertThat(decision.remaining()).isEqualTo(i);
         }
-        RateLimitDecision refused = buckets.consume(LimitScope.PER_IP, "203.0.113.1");
+        RateLimitDecision refused = buckets.tryConsumeNow(LimitScope.PER_IP, "203.0.113.1");
 
         assertThat(refused.allowed()).as("the fourth request within the minute").isFalse();
         assertThat(refused.retryAfterSeconds()).as("one token comes back every 20 s").isEqualTo(20);
@@ -37,23 +37,23 @@ class LocalBucketsTests {
 
         clock.advance(Duration.ofSeconds(20));
 
-        assertThat(buckets.consume(LimitScope.PER_IP, "203.0.113.1").allowed()).isTrue();
-        assertThat(buckets.consume(LimitScope.PER_IP, "203.0.113.1").allowed()).isFalse();
+        assertThat(buckets.tryConsumeNow(LimitScope.PER_IP, "203.0.113.1").allowed()).isTrue();
+        assertThat(buckets.tryConsumeNow(LimitScope.PER_IP, "203.0.113.1").allowed()).isFalse();
     }
 
     @Test
     void eachKeyAndEachScopeHasItsOwnBudget() {
         spend(LimitScope.PER_IP, "203.0.113.1", 3);
 
-        assertThat(buckets.consume(LimitScope.PER_IP, "203.0.113.2").allowed()).as("another address").isTrue();
-        RateLimitDecision user = buckets.consume(LimitScope.PER_USER, "203.0.113.1");
+        assertThat(buckets.tryConsumeNow(LimitScope.PER_IP, "203.0.113.2").allowed()).as("another address").isTrue();
+        RateLimitDecision user = buckets.tryConsumeNow(LimitScope.PER_USER, "203.0.113.1");
         assertThat(user.allowed()).as("same key, other scope").isTrue();
         assertThat(user.limit()).isEqualTo(2);
     }
 
     @Test
     void theSweepForgetsFullBucketsSinceTheyAreTheSameAsNone() {
-        buckets.consume(LimitScope.PER_IP, "203.0.113.1");
+        buckets.tryConsumeNow(LimitScope.PER_IP, "203.0.113.1");
         clock.advance(Duration.ofSeconds(30));
         spend(LimitScope.PER_IP, "203.0.113.2", 3);
         clock.advance(Duration.ofSeconds(31));
@@ -61,8 +61,8 @@ class LocalBucketsTests {
         buckets.sweep();
 
         assertThat(buckets.size(LimitScope.PER_IP)).as("only the bucket still refilling stays").isEqualTo(1);
-        assertThat(buckets.consume(LimitScope.PER_IP, "203.0.113.1").remaining()).as("a new bucket, full").isEqualTo(2);
-        assertThat(buckets.consume(LimitScope.PER_IP, "203.0.113.2").remaining())
+        assertThat(buckets.tryConsumeNow(LimitScope.PER_IP, "203.0.113.1").remaining()).as("a new bucket, full").isEqualTo(2);
+        assertThat(buckets.tryConsumeNow(LimitScope.PER_IP, "203.0.113.2").remaining())
                 .as("the kept bucket kept its spending: 31 s refilled one token only").isZero();
     }
 
@@ -70,7 +70,7 @@ class LocalBucketsTests {
     void overItsBoundTheSweepForgetsBucketsStillInUse() {
         LocalBuckets small = new LocalBuckets(limits(3, 2), clock, 10, null);
         for (int i = 0; i < 25; i++) {
-            small.consume(LimitScope.PER_IP, "198.51.100." + i);
+            small.tryConsumeNow(LimitScope.PER_IP, "198.51.100." + i);
         }
 
         small.sweep();
@@ -85,7 +85,7 @@ class LocalBucketsTests {
         LocalBuckets flooded = new LocalBuckets(limits(3, 2), TimeMeter.SYSTEM_MILLISECONDS, 1_000, Schedulers.parallel());
 
         Flux.range(0, 200_000).parallel(4).runOn(Schedulers.parallel())
-                .map(i -> flooded.consume(LimitScope.PER_IP, "k" + i))
+                .map(i -> flooded.tryConsumeNow(LimitScope.PER_IP, "k" + i))
                 .sequential()
                 .as(StepVerifier::create)
                 .expectNextCount(200_000)
@@ -106,7 +106,7 @@ class LocalBucketsTests {
 
     private void spend(LimitScope scope, String key, int times) {
         for (int i = 0; i < times; i++) {
-            buckets.consume(scope, key);
+            buckets.tryConsumeNow(scope, key);
         }
     }
 
