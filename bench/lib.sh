@@ -4,7 +4,8 @@
 #
 # Environment: DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379),
 # GATEWAY_OPTS (JVM options, -Xms256m -Xmx1g), GATEWAY_ARGS (more --name=value arguments for every gateway started),
-# LOG_DIR (target/bench-logs), SKIP_BUILD=1 with CP and GW_CP set.
+# GATEWAY_JAVA (the gateway's java, default the one on PATH), GATEWAY_JAR (an extracted Spring Boot jar to run, as
+# the image does, instead of the classes on GW_CP), LOG_DIR (target/bench-logs), SKIP_BUILD=1 with CP and GW_CP set.
 
 DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
@@ -93,18 +94,23 @@ JSON
 # prod refuses placeholder and low-entropy secrets: one made for this run (the same for every gateway it starts).
 BENCH_JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
 
+# What the gateway's java runs: GATEWAY_JAR if set, else the main class on GW_CP.
+gateway_main() {
+  if [[ -n "${GATEWAY_JAR:-}" ]]; then echo "-jar $GATEWAY_JAR"; else echo "-cp $GW_CP dev.sluice.gateway.SluiceApplication"; fi
+}
+
 # port log json [--spring.arg=value...]: the gateway in production mode (DATABASE_URL and REDIS_URL switch it
 # to the prod profile: credentials required, Redis-backed limits); GATEWAY_PID is its pid. Sign-up is opened,
 # which prod closes by default, because the benchmarks register their own account (register_and_login).
 start_gateway() {
   local port=$1 log=$2 json=$3
   shift 3
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2086,SC2046
   DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" \
   SLUICE_AUTH_JWT_SECRET=${SLUICE_AUTH_JWT_SECRET:-$BENCH_JWT_SECRET} \
   SLUICE_AUTH_REGISTRATION=${SLUICE_AUTH_REGISTRATION:-open} \
   SPRING_APPLICATION_JSON="$json" \
-      java $GATEWAY_OPTS -cp "$GW_CP" dev.sluice.gateway.SluiceApplication \
+      ${GATEWAY_JAVA:-java} $GATEWAY_OPTS $(gateway_main) \
       --server.port="$port" --logging.level.root=WARN ${GATEWAY_ARGS:-} "$@" > "$LOG_DIR/$log" 2>&1 &
   GATEWAY_PID=$!
   BENCH_PIDS+=("$GATEWAY_PID")
