@@ -11,8 +11,8 @@
 # Time is counted in the gateway's own CPU seconds since readiness, not on the wall clock: on a machine that others
 # keep busy the gateway gets a varying share of the cores, and what it has learnt by a point depends on the CPU it
 # had. On 2 quiet cores a gateway under this load gets about 1.5 of them (wrk and the fake the rest), so its first
-# 30 s are about 45 CPU-seconds. The load runs in 2-s slices of wrk; each slice's CPU per request goes to the
-# window of CPU-seconds it ends in. "share" = warm CPU per request / CPU per request of the last cold window: the
+# 30 s are about 45 CPU-seconds. The load is one wrk run; each second's CPU per request goes to the window of
+# CPU-seconds it ends in. "share" = warm CPU per request / CPU per request of the last cold window: the
 # throughput the gateway has there as a share of its warm throughput, on the same cores. Wall-clock figures are
 # in the row too (ready: launch to readiness; first 30 s: requests/s), but they only compare within one run.
 #
@@ -62,42 +62,56 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # Resident MB, and of it the anonymous part (heap, metaspace, code, stacks; the rest maps files: the AOT cache, jars).
 rss_mb() { awk '/^VmRSS:/ { t = $2 } /^RssAnon:/ { a = $2 } END { printf "%.0f (anon %.0f)", t / 1024, a / 1024 }' "/proc/$1/status"; }
 
-# series: 2-s slices of wrk at the gateway until it has spent WARM_CPU + WARM_WINDOW CPU-seconds since readiness
-# (or LIMIT wall seconds went by); one line a slice: wall ms at its end, CPU ticks at its start and end (since
-# readiness, 100 a second), requests, errors.
+# series: W1 at the gateway, one wrk run, until the gateway has spent WARM_CPU + WARM_WINDOW CPU-seconds since
+# readiness (or LIMIT wall seconds went by). wrk's threads print the replies of each wall second; a sampler reads the
+# gateway's CPU ticks (100 a second) about every second. The series, a line between two samples: seconds since
+# readiness and CPU ticks since readiness at both, replies (200) in between, other replies (and, on the last line,
+# wrk's socket errors and timeouts).
 WRK_LUA="$WORK/w1.lua"
 load_series() {
-  local series=$1 origin_ticks origin_ns start end out requests errors
-  local stop=$(( (WARM_CPU + WARM_WINDOW) * 100 ))
+  local series=$1 origin_ticks origin_s wrk_pid ticks stop=$(( (WARM_CPU + WARM_WINDOW) * 100 ))
   origin_ticks=$(cpu_ticks "$GATEWAY_PID")
-  origin_ns=$(date +%s%N)
-  : > "$series"
-  end=0
-  while (( end < stop && ($(date +%s%N) - origin_ns) / 1000000000 < LIMIT )); do
-    start=$(( $(cpu_ticks "$GATEWAY_PID") - origin_ticks ))
-    out=$(timeout 40 wrk -t 2 -c 64 -d 2s --timeout 10s -s "$WRK_LUA" "$BASE/v1/chat/completions")
-    end=$(( $(cpu_ticks "$GATEWAY_PID") - origin_ticks ))
-    requests=$(awk '/requests in/ { print $1 }' <<< "$out")
-    errors=$(awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(",", ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }' <<< "$out")
-    echo "$(( ($(date +%s%N) - origin_ns) / 1000000 )) $start $end $requests $errors" >> "$series"
+  origin_s=$(date +%s)
+  timeout "$((LIMIT + 60))" wrk -t 2 -c 64 -d "${LIMIT}s" --timeout 10s -s "$WRK_LUA" "$BASE/v1/chat/completions" \
+      > "$series.wrk" &
+  wrk_pid=$!
+  : > "$series.cpu"
+  while kill -0 "$wrk_pid" 2>/dev/null; do
+    ticks=$(( $(cpu_ticks "$GATEWAY_PID") - origin_ticks ))
+    echo "$(( $(date +%s) - origin_s )) $ticks" >> "$series.cpu"
+    if (( ticks >= stop )); then kill -INT "$wrk_pid" 2>/dev/null || true; fi
+    sleep 1
   done
+  wait "$wrk_pid" || true
+  awk -v origin="$origin_s" '
+    FILENAME ~ /cpu$/ { n++; sec[n] = $1; at[n] = $2; next }
+    NF == 3 && $1 ~ /^[0-9]+$/ { ok[$1 - origin] += $2; bad[$1 - origin] += $3 }
+    /Socket errors/ { gsub(",", ""); lost = $4 + $6 + $8 + $10 }
+    END {
+      for (i = 1; i < n; i++) {
+        r = 0; b = 0
+        for (s = sec[i]; s < sec[i + 1]; s++) { r += ok[s]; b += bad[s] }
+        print sec[i], sec[i + 1], at[i], at[i + 1], r, b + (i == n - 1 ? lost : 0)
+      }
+    }
+  ' "$series.cpu" "$series.wrk" > "$series"
 }
 
-# series: the row's measures, from the slices.
+# series: the row's measures, from the seconds.
 summarize() {
   awk -v window="$COLD_WINDOW" -v windows="$COLD_WINDOWS" -v warm="$WARM_CPU" '
-    { wall = $1; dt = (wall - prev) / 1000; prev = wall; cpu = ($3 - $2) / 100; w = int(($3 / 100) / window)
-      if (w < windows) { wc[w] += cpu; wr[w] += $4 }
-      if ($2 / 100 >= warm) { hc += cpu; hr += $4; hw += dt }
-      if (wall <= 30000) { fr += $4; fw = wall }
-      errors += $5; total = $3 / 100; last = wall }
+    { cpu = ($4 - $3) / 100; w = int(($4 / 100) / window)
+      if (w < windows) { wc[w] += cpu; wr[w] += $5 }
+      if ($3 / 100 >= warm) { hc += cpu; hr += $5; hw += $2 - $1 }
+      if ($2 <= 30) fr += $5
+      errors += $6; total = $4 / 100; last = $2 }
     END {
       warmus = hr ? 1e6 * hc / hr : 0
       for (w = 0; w < windows; w++) printf "%.0f | ", wr[w] ? 1e6 * wc[w] / wr[w] : 0
-      printf "%s | ", warmus ? sprintf("%.0f", warmus) : sprintf("not reached (%.0f CPU-s in %.0f s)", total, last / 1000)
+      printf "%s | ", warmus ? sprintf("%.0f", warmus) : sprintf("not reached (%.0f CPU-s in %.0f s)", total, last)
       cold = wr[windows - 1] ? 1e6 * wc[windows - 1] / wr[windows - 1] : 0
       printf "%s | %.0f | %s | %d", (warmus && cold) ? sprintf("%.0f %%", 100 * warmus / cold) : "–",
-        fw ? 1000 * fr / fw : 0, hw ? sprintf("%.0f", hr / hw) : "–", errors
+        fr / 30, hw ? sprintf("%.0f", hr / hw) : "–", errors
     }' "$1"
 }
 
@@ -143,6 +157,16 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $KEY"
 wrk.body = '{"model": "bench", "stream": false, "messages": [{"role": "user", "content": "Say hello."}]}'
+-- Each thread prints "second replies others" once a second has passed (os.time: whole seconds).
+local second, ok, bad = 0, 0, 0
+function response(status, headers, body)
+  local now = os.time()
+  if now ~= second then
+    if second ~= 0 then io.write(second, " ", ok, " ", bad, "\\n"); io.flush() end
+    second, ok, bad = now, 0, 0
+  end
+  if status == 200 then ok = ok + 1 else bad = bad + 1 end
+end
 LUA
 timeout 60 wrk -t 2 -c 64 -d 20s -s "$WRK_LUA" "http://127.0.0.1:$FAKE_PORT/v1/chat/completions" > /dev/null
 
@@ -164,7 +188,7 @@ for round in $(seq "$ROUNDS"); do
 done
 
 echo
-echo "W1 (non-streaming, 32 tokens, concurrency 64, wrk in 2-s slices) on a gateway just ready, production mode" \
+echo "W1 (non-streaming, 32 tokens, concurrency 64, wrk) on a gateway just ready, production mode" \
      "(PostgreSQL, Redis, a personal API key), extracted jar; JVM options: $JVM_OPTS; cold windows of" \
      "$COLD_WINDOW CPU-seconds of the gateway since readiness, warm after $WARM_CPU CPU-seconds" \
      "(over $WARM_WINDOW); $(machine); load avg (1/5/15 min) at each start: ${LOADS[*]}."
