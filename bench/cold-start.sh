@@ -19,6 +19,7 @@
 #   bench/cold-start.sh
 #   ROUNDS=2 VARIANTS="jdk17 jdk25-aot" bench/cold-start.sh
 #   JVM_OPTS="-XX:+UseSerialGC -Xmx768m" VARIANTS=jdk25-aot bench/cold-start.sh   # trained and run with these
+#   SKIP_TRAINING=1 VARIANTS="jdk25 jdk25-aot" bench/cold-start.sh                  # the caches of the last run
 #
 # Knobs (environment): VARIANTS (all four), ROUNDS (1), JVM_OPTS (the image's options, with the heap a 1 GiB limit
 # gives), JAVA25 (/usr/lib/jvm/temurin-25-jdk-amd64/bin/java), COLD_WINDOW (15: CPU-seconds a cold window),
@@ -31,7 +32,7 @@ source bench/lib.sh
 
 VARIANTS=${VARIANTS:-"jdk17 jdk25 jdk25-aot jdk25-aot-startup"}
 ROUNDS=${ROUNDS:-1}
-JVM_OPTS=${JVM_OPTS:-"-XX:+UseG1GC -Xms512m -Xmx768m -XX:+ExitOnOutOfMemoryError"}
+JVM_OPTS=${JVM_OPTS:-"-XX:+UseG1GC -Xmx768m -XX:+ExitOnOutOfMemoryError --enable-native-access=ALL-UNNAMED"}
 JAVA25=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 COLD_WINDOW=${COLD_WINDOW:-15}
 COLD_WINDOWS=${COLD_WINDOWS:-3}
