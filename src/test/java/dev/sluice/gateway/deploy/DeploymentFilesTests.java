@@ -196,8 +196,6 @@ class DeploymentFilesTests {
     @Test
     void deploymentRunsAsTheImagesNonRootUserFromTheConfigMapAndSecret() throws IOException {
         Map<String, Object> pod = map(manifest("Deployment"), "spec", "template", "spec");
-        assertThat(Files.readString(Path.of("Dockerfile"))).as("a latency collector by name, not the SerialGC that a"
-                + " container under 2 CPUs or 1792 MB would get").contains("\"-XX:+UseG1GC\"");
         Matcher user = Pattern.compile("(?m)^USER (\\d+)").matcher(Files.readString(Path.of("Dockerfile")));
         assertThat(user.find()).as("the Dockerfile switches to a numeric non-root user").isTrue();
         assertThat(map(pod, "securityContext")).containsEntry("runAsNonRoot", true)
