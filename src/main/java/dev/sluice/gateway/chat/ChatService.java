@@ -4,7 +4,9 @@ import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import dev.sluice.gateway.accesslog.AccessLog;
 import dev.sluice.gateway.cache.CacheRequest;
@@ -15,6 +17,8 @@ import dev.sluice.gateway.routing.Route;
 import dev.sluice.gateway.routing.RouteTrace;
 import dev.sluice.gateway.routing.Router;
 import dev.sluice.gateway.web.GatewayException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Flux;
 
@@ -27,13 +31,21 @@ public class ChatService {
     private final ChatProperties limits;
     private final DailyQuota quota;
     private final ReplyCache cache;
+    private final Timer overhead;
 
-    public ChatService(ModelCatalog models, Router router, ChatProperties limits, DailyQuota quota, ReplyCache cache) {
+    public ChatService(ModelCatalog models, Router router, ChatProperties limits, DailyQuota quota, ReplyCache cache,
+            MeterRegistry registry) {
         this.models = models;
         this.router = router;
         this.limits = limits;
         this.quota = quota;
         this.cache = cache;
+        this.overhead = Timer.builder("sluice.gateway.overhead")
+                .description("Time a routed request spent in the gateway itself, upstream waiting excluded")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(50_000))
+                .maximumExpectedValue(Duration.ofSeconds(1))
+                .register(registry);
     }
 
     /**
@@ -58,7 +70,9 @@ public class ChatService {
         return models.permit(route).thenMany(AccessLog.observe(request, trace,
                 quota.meter(request, () -> trace.attempts() > 0,
                         capped -> cache.serve(capped, cacheRequest, trace, () -> ReplySizeLimit.apply(
-                                router.stream(route, capped, trace), limits.maxReplyBytes(), route.name())))));
+                                router.stream(route, capped, trace)
+                                        .doFinally(signal -> overhead.record(trace.overheadNanos(), TimeUnit.NANOSECONDS)),
+                                limits.maxReplyBytes(), route.name())))));
     }
 
     private void checkLimits(List<ChatMessage> messages) {

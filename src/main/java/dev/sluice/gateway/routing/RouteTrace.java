@@ -4,7 +4,7 @@ package dev.sluice.gateway.routing;
  * What routing did for one request, for the response headers: who served, how many calls it took, and
  * how much of the time was spent waiting on upstreams rather than in the gateway itself.
  */
-public final class RouteTrace {
+public final class RouteTrace implements Router.Listener {
 
     /** The exchange attribute a chat endpoint keeps its trace under, for the request metrics. */
     public static final String ATTRIBUTE = RouteTrace.class.getName();
@@ -27,13 +27,15 @@ public final class RouteTrace {
         return route;
     }
 
-    void attempt(Target target) {
+    @Override
+    public void attempt(Target target) {
         servedBy = target;
         attempts++;
     }
 
     /** Time waiting on an upstream (a call, or a backoff before retrying one) starts, unless it runs already. */
-    void upstreamStarted() {
+    @Override
+    public void upstreamStarted() {
         if (!upstreamActive) {
             upstreamSince = System.nanoTime();
             upstreamActive = true;
@@ -41,7 +43,8 @@ public final class RouteTrace {
     }
 
     /** Time waiting on an upstream ends. */
-    void upstreamStopped() {
+    @Override
+    public void upstreamStopped() {
         if (upstreamActive) {
             upstreamActive = false;
             upstreamNanos += System.nanoTime() - upstreamSince;
