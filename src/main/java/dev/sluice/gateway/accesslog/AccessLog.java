@@ -29,16 +29,17 @@ public final class AccessLog {
     }
 
     /**
-     * The chat reply, watched for the access log of the request it answers: the model, who served, the first
-     * token and the usage. A reply outside an HTTP request (no record in its context) passes untouched.
+     * The chat reply, watched for the access log of the request it answers: the model (and {@code metricModel}, its
+     * tag in the request metrics), who served, the first token and the usage. A reply outside an HTTP request (no
+     * record in its context) passes untouched.
      */
-    public static Flux<ChatChunk> observe(ChatRequest request, RouteTrace trace, Flux<ChatChunk> reply) {
+    public static Flux<ChatChunk> observe(ChatRequest request, String metricModel, RouteTrace trace, Flux<ChatChunk> reply) {
         return Flux.deferContextual(context -> {
             AccessRecord record = context.getOrDefault(RequestLogContext.KEY, null);
             if (record == null) {
                 return reply;
             }
-            record.chat(request.model(), trace);
+            record.chat(request.model(), metricModel, trace);
             if (PROMPTS.isDebugEnabled()) {
                 logPrompt(record, request);
             }

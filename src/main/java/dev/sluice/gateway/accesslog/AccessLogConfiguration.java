@@ -2,6 +2,8 @@ package dev.sluice.gateway.accesslog;
 
 import dev.sluice.gateway.auth.Caller;
 import dev.sluice.gateway.web.RequestIdFilter;
+import io.micrometer.core.instrument.LongTaskTimer;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
@@ -13,19 +15,27 @@ import reactor.core.publisher.Mono;
 import reactor.util.context.Context;
 
 /**
- * The access log's hooks: around the whole HTTP handler, so that the line is written once the response is
- * final, error handlers included; and two filters that tell it the request id and the caller.
+ * The access log's hooks: around the whole HTTP handler, so that the line is written, and the request timed, once
+ * the response is final, error handlers included; and two filters that tell it the request id and the caller.
  */
 @Configuration(proxyBeanMethods = false)
 class AccessLogConfiguration {
 
     /** Outside every filter and error handler: the record lives in the request's Reactor context. */
     @Bean
-    HttpHandlerDecoratorFactory accessLogHandler() {
+    HttpHandlerDecoratorFactory accessLogHandler(MeterRegistry registry) {
+        RequestMetrics metrics = new RequestMetrics(registry);
         return handler -> (request, response) -> {
-            AccessRecord record = new AccessRecord(request.getMethod().name(), request.getPath().value(), System.nanoTime());
+            String method = request.getMethod().name();
+            AccessRecord record = new AccessRecord(method, request.getPath().value(), System.nanoTime());
+            LongTaskTimer.Sample active = metrics.started(method, response);
             return handler.handle(request, response)
-                    .doFinally(signal -> AccessLog.write(record, response, signal))
+                    .doOnError(record::failed)
+                    .doFinally(signal -> {
+                        active.stop();
+                        metrics.ended(record, response, signal);
+                        AccessLog.write(record, response, signal);
+                    })
                     .contextWrite(Context.of(RequestLogContext.KEY, record));
         };
     }
@@ -40,7 +50,7 @@ class AccessLogConfiguration {
         return new CallerForLogs();
     }
 
-    /** Right after {@link RequestIdFilter}, which decides the id. */
+    /** Right after {@link RequestIdFilter}, which decides the id; also the exchange's attributes, for the metrics. */
     static final class RequestIdForLogs implements WebFilter, Ordered {
 
         @Override
@@ -49,6 +59,7 @@ class AccessLogConfiguration {
                 AccessRecord record = context.getOrDefault(RequestLogContext.KEY, null);
                 if (record != null) {
                     record.requestId(RequestIdFilter.requestId(exchange));
+                    record.attributes(exchange.getAttributes());
                 }
                 return chain.filter(exchange);
             });

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.accesslog;
 
+import java.util.Map;
 import java.util.UUID;
 
 import dev.sluice.gateway.llm.ChatChunk;
@@ -7,8 +8,9 @@ import dev.sluice.gateway.routing.RouteTrace;
 import dev.sluice.gateway.routing.Target;
 
 /**
- * What the access log says about one request, filled in as the request goes: its id and caller once the
- * filters know them, the model, who served it, the time to first token and the tokens once it is a chat.
+ * What the access log and the request metrics say about one request, filled in as the request goes: its id and caller
+ * once the filters know them, the exchange's attributes (the route pattern, a handled error), the model, who served
+ * it, the time to first token and the tokens once it is a chat.
  * Written by the request's own signals, which are serialised, and read once when it ends.
  */
 public final class AccessRecord {
@@ -18,7 +20,10 @@ public final class AccessRecord {
     private final long startedAt;
     private volatile String requestId;
     private volatile UUID userId;
+    private volatile Map<String, Object> attributes;
+    private volatile Throwable failure;
     private volatile String model;
+    private volatile String metricModel;
     private volatile RouteTrace trace;
     private volatile long firstTokenAt;
     private volatile int promptTokens = -1;
@@ -38,8 +43,17 @@ public final class AccessRecord {
         this.userId = id;
     }
 
-    void chat(String requestedModel, RouteTrace routeTrace) {
+    void attributes(Map<String, Object> exchangeAttributes) {
+        this.attributes = exchangeAttributes;
+    }
+
+    void failed(Throwable error) {
+        this.failure = error;
+    }
+
+    void chat(String requestedModel, String modelTag, RouteTrace routeTrace) {
         this.model = requestedModel;
+        this.metricModel = modelTag;
         this.trace = routeTrace;
     }
 
@@ -74,8 +88,23 @@ public final class AccessRecord {
         return userId;
     }
 
+    /** The exchange's attributes, or {@code null} if the request never reached the filters. */
+    Map<String, Object> attributes() {
+        return attributes;
+    }
+
+    /** What the handler failed with, when the failure reached the server. */
+    Throwable failure() {
+        return failure;
+    }
+
     String model() {
         return model;
+    }
+
+    /** The request metrics' model tag; {@code null} for other requests and chats refused before their model was found. */
+    String metricModel() {
+        return metricModel;
     }
 
     /** {@code provider/model} that served (or was last tried), or {@code null}. */

@@ -66,8 +66,7 @@ public class ChatService {
     public Flux<ChatChunk> stream(ChatRequest request, RouteTrace trace, CacheRequest cacheRequest) {
         checkLimits(request.messages());
         Route route = models.resolve(request.model());
-        trace.route(route.name());
-        return models.permit(route).thenMany(AccessLog.observe(request, trace,
+        return models.permit(route).thenMany(AccessLog.observe(request, route.listed() ? route.name() : Route.OTHER, trace,
                 quota.meter(request, () -> trace.attempts() > 0,
                         capped -> cache.serve(capped, cacheRequest, trace, () -> ReplySizeLimit.apply(
                                 router.stream(route, capped, trace)

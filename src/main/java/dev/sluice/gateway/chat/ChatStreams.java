@@ -90,7 +90,6 @@ public final class ChatStreams {
      * this request's own.
      */
     public static void reportRouting(ServerWebExchange exchange, RouteTrace trace, CacheRequest cache) {
-        exchange.getAttributes().put(RouteTrace.ATTRIBUTE, trace); // the request metrics' model tag
         ServerHttpResponse response = exchange.getResponse();
         response.beforeCommit(() -> {
             Target target = trace.servedBy();

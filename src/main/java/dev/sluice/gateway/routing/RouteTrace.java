@@ -6,26 +6,12 @@ package dev.sluice.gateway.routing;
  */
 public final class RouteTrace implements Router.Listener {
 
-    /** The exchange attribute a chat endpoint keeps its trace under, for the request metrics. */
-    public static final String ATTRIBUTE = RouteTrace.class.getName();
-
     private final long startedAt = System.nanoTime();
-    private volatile String route;
     private volatile Target servedBy;
     private volatile int attempts;
     private volatile long upstreamNanos;
     private volatile long upstreamSince;
     private volatile boolean upstreamActive;
-
-    /** The alias or {@code provider/model} the request was found to ask for. */
-    public void route(String name) {
-        route = name;
-    }
-
-    /** The alias or {@code provider/model} asked for, or {@code null} before it was found. */
-    public String route() {
-        return route;
-    }
 
     @Override
     public void attempt(Target target) {

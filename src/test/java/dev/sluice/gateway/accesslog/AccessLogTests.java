@@ -56,7 +56,7 @@ class AccessLogTests {
         ChatRequest request = ChatRequest.of("fast", List.of(ChatMessage.of(Role.USER, "a secret prompt")));
         Flux<ChatChunk> reply = Flux.just(new ChatChunk.TextDelta("Hi"), new ChatChunk.Finish(FinishReason.STOP),
                 new ChatChunk.Usage(7, 3));
-        AccessLog.observe(request, new RouteTrace(), reply).contextWrite(Context.of(RequestLogContext.KEY, record))
+        AccessLog.observe(request, "fast", new RouteTrace(), reply).contextWrite(Context.of(RequestLogContext.KEY, record))
                 .as(StepVerifier::create).expectNextCount(3).verifyComplete();
         MockServerHttpResponse response = new MockServerHttpResponse();
         response.setStatusCode(HttpStatus.OK);
@@ -79,7 +79,7 @@ class AccessLogTests {
     @Test
     void aReplyOutsideAnHttpRequestPassesUntouched() {
         ChatRequest request = ChatRequest.of("fast", List.of(ChatMessage.of(Role.USER, "hello")));
-        AccessLog.observe(request, new RouteTrace(), Flux.just(new ChatChunk.TextDelta("Hi")))
+        AccessLog.observe(request, "fast", new RouteTrace(), Flux.just(new ChatChunk.TextDelta("Hi")))
                 .as(StepVerifier::create).expectNextCount(1).verifyComplete();
     }
 }
