@@ -3,7 +3,6 @@ package dev.sluice.gateway.accesslog;
 import java.util.HashMap;
 import java.util.Map;
 
-import dev.sluice.gateway.routing.RouteTrace;
 import io.micrometer.core.instrument.LongTaskTimer;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -28,7 +27,7 @@ class RequestMetricsTests {
         MockServerHttpResponse response = new MockServerHttpResponse();
         LongTaskTimer.Sample active = metrics.started("POST", response);
         AccessRecord record = request("POST", "/v1/chat/completions", response);
-        record.chat("fast", "fast", new RouteTrace());
+        record.chat(new AccessLogTests.Chat("fast", "fake/fast-model", 0, null));
         response.setStatusCode(HttpStatus.OK);
         response.setComplete().block();
 

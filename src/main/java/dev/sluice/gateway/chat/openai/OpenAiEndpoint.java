@@ -3,7 +3,9 @@ package dev.sluice.gateway.chat.openai;
 import java.time.Instant;
 import java.util.List;
 
-import dev.sluice.gateway.cache.CacheRequest;
+import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.cache.CacheDirectives;
+import dev.sluice.gateway.chat.ChatCall;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.chat.ChatProperties;
 import dev.sluice.gateway.llm.ChatReply;
@@ -11,7 +13,6 @@ import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.chat.ChatService;
 import dev.sluice.gateway.chat.ChatStreams;
 import dev.sluice.gateway.routing.ModelCatalog;
-import dev.sluice.gateway.routing.RouteTrace;
 import dev.sluice.gateway.web.ApiErrorHandler;
 import dev.sluice.gateway.web.JsonBody;
 import dev.sluice.gateway.web.MethodNotAllowed;
@@ -56,15 +57,16 @@ class OpenAiEndpoint {
     }
 
     private Mono<ServerResponse> chatCompletions(ServerRequest request) {
-        return JsonBody.read(request, ChatCompletionRequest.class)
-                .flatMap(wire -> {
+        return JsonBody.read(request, ChatCompletionRequest.class).zipWith(Caller.current().defaultIfEmpty(Caller.ANONYMOUS))
+                .flatMap(both -> {
+                    ChatCompletionRequest wire = both.getT1();
                     ChatRequest chatRequest = ChatCompletionRequestReader.read(wire);
-                    CacheRequest cache = CacheRequest.of(request.headers().header(HttpHeaders.CACHE_CONTROL));
+                    CacheDirectives cache = CacheDirectives.parse(request.headers().header(HttpHeaders.CACHE_CONTROL));
                     boolean includeUsage = wire.streamOptions() != null && Boolean.TRUE.equals(wire.streamOptions().includeUsage());
                     ChatCompletionEncoder encoder = new ChatCompletionEncoder(json, chatRequest.model(), includeUsage);
-                    RouteTrace trace = new RouteTrace();
-                    Flux<ChatChunk> chunks = chat.stream(chatRequest, trace, cache);
-                    ChatStreams.reportRouting(request.exchange(), trace, cache);
+                    ChatCall call = new ChatCall(both.getT2(), chatRequest, cache, null);
+                    Flux<ChatChunk> chunks = chat.stream(call);
+                    ChatStreams.reportRouting(request.exchange(), call.tally());
                     return Boolean.TRUE.equals(wire.stream()) ? stream(chunks, encoder) : reply(chunks, encoder);
                 });
     }
