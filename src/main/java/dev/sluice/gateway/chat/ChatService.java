@@ -77,7 +77,7 @@ public class ChatService {
         }
         UUID user = call.caller().id();
         Flux<ChatChunk> reply = models.permit(route).thenMany(
-                quota.meter(request, tally::promptSent, capped -> cache.serve(capped, user, call.cacheDirectives(), tally, () -> {
+                quota.meter(user, request, tally, capped -> cache.serve(capped, user, call.cacheDirectives(), tally, () -> {
                     tally.routed();
                     return ReplySizeLimit.apply(router.stream(route, capped, tally), limits.maxReplyBytes(), route.name());
                 })));

@@ -8,6 +8,7 @@ import dev.sluice.gateway.conversation.Turn;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatReply;
 import dev.sluice.gateway.llm.FinishReason;
+import dev.sluice.gateway.quota.ReplyCost;
 import dev.sluice.gateway.routing.Router;
 import dev.sluice.gateway.routing.Target;
 
@@ -19,12 +20,12 @@ import dev.sluice.gateway.routing.Target;
  * once the reply has ended; the response headers read it as they are sent.
  * <p>
  * The stages see it through the narrow views they declare ({@link Router.Listener}, {@link CacheListener},
- * {@link Turn.Answer}), so that none of them depends on the chat use case.
+ * {@link ReplyCost}, {@link Turn.Answer}), so that none of them depends on the chat use case.
  * <p>
  * Chunks come on the reply's serialised signals. The end and the headers may be read on another thread (a client's
  * cancel, the response's commit): what they read is volatile, or written before {@link #counted}, which is.
  */
-public final class Tally implements Router.Listener, CacheListener, Turn.Answer {
+public final class Tally implements Router.Listener, CacheListener, ReplyCost, Turn.Answer {
 
     /** How a reply ended. */
     public enum Outcome { COMPLETED, FAILED, CANCELLED }
@@ -196,12 +197,12 @@ public final class Tally implements Router.Listener, CacheListener, Turn.Answer 
         return Math.max(0, now - startedAt - waited);
     }
 
-    /** Whether the request went upstream. */
+    @Override
     public boolean promptSent() {
         return attempts > 0;
     }
 
-    /** Characters of text and tool calls (names and arguments) streamed. */
+    @Override
     public long replyChars() {
         return counted() ? replyChars : 0;
     }
