@@ -10,6 +10,7 @@ import dev.sluice.gateway.cache.ReplyCache;
 import dev.sluice.gateway.conversation.Turn;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatReply;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.quota.DailyQuota;
 import dev.sluice.gateway.routing.ModelCatalog;
@@ -20,6 +21,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
  * The chat use case behind every API: check the request, find its route, stream the reply through the stages. The
@@ -63,6 +65,15 @@ public class ChatService {
      * stopped.
      */
     public Flux<ChatChunk> stream(ChatCall call) {
+        return reply(call, false);
+    }
+
+    /** The same, as one whole reply assembled by the tally, for callers that did not ask to stream. */
+    public Mono<ChatReply> reply(ChatCall call) {
+        return reply(call, true).then(Mono.fromSupplier(call.tally()::reply));
+    }
+
+    private Flux<ChatChunk> reply(ChatCall call, boolean whole) {
         ChatRequest request = call.request();
         checkLimits(request.messages());
         Route route = models.resolve(request.model());
@@ -72,7 +83,7 @@ public class ChatService {
         if (turn != null) {
             turn.start(request.model());
         }
-        if (turn != null) {
+        if (whole || turn != null) {
             tally.keepWholeReply();
         }
         UUID user = call.caller().id();

@@ -86,12 +86,13 @@ class NativeChatEndpoint {
 
     private Mono<ServerResponse> respond(ServerRequest request, NativeChatRequest wire, ChatCall call) {
         NativeEventEncoder encoder = new NativeEventEncoder(json, call.turn(), call.tally());
+        if (Boolean.FALSE.equals(wire.stream())) {
+            Mono<ChatReply> reply = chat.reply(call);
+            ChatStreams.reportRouting(request.exchange(), call.tally());
+            return reply.flatMap(whole -> ServerResponse.ok().bodyValue(encoder.reply(whole, call.request().model())));
+        }
         Flux<ChatChunk> chunks = chat.stream(call);
         ChatStreams.reportRouting(request.exchange(), call.tally());
-        if (Boolean.FALSE.equals(wire.stream())) {
-            return ChatReply.collect(chunks).flatMap(reply ->
-                    ServerResponse.ok().bodyValue(encoder.reply(reply, call.request().model())));
-        }
         Flux<ServerSentEvent<String>> events = chunks
                 .<ServerSentEvent<String>>handle((chunk, sink) -> {
                     ServerSentEvent<String> event = encoder.encode(chunk);

@@ -230,6 +230,11 @@ public final class Tally implements Router.Listener, CacheListener, ReplyCost, T
         return counted() && whole != null ? whole.text() : "";
     }
 
+    /** The whole reply; it was asked for with {@link #keepWholeReply()} before the first chunk. */
+    ChatReply reply() {
+        return counted() && whole != null ? whole.build() : new ChatReply.Builder().build();
+    }
+
     /** How the reply ended, or {@code null} while it goes on. */
     public Outcome outcome() {
         return outcome;

@@ -8,7 +8,9 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import dev.sluice.gateway.cache.CacheStatus;
 import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatReply;
 import dev.sluice.gateway.llm.FinishReason;
+import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.routing.Target;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
@@ -101,6 +103,20 @@ class TallyTests {
                 .as(StepVerifier::create).expectNextCount(4).verifyComplete();
 
         assertThat(request).hasValue("req-1");
+    }
+
+    @Test
+    void theWholeReplyIsAssembledWhenKeptToolCallsIncluded() {
+        tally.keepWholeReply();
+        Flux<ChatChunk> reply = Flux.just(new ChatChunk.TextDelta("Let me look."),
+                new ChatChunk.ToolCallDelta(0, "call_1", "lookup", "{\"q\":"), new ChatChunk.ToolCallDelta(0, null, null, "1}"),
+                new ChatChunk.Finish(FinishReason.TOOL_CALLS), new ChatChunk.Usage(3, 4));
+
+        tallied(reply, () -> { }).blockLast();
+
+        assertThat(tally.reply()).isEqualTo(new ChatReply("Let me look.", List.of(new ToolCall("call_1", "lookup", "{\"q\":1}")),
+                FinishReason.TOOL_CALLS, new ChatChunk.Usage(3, 4)));
+        assertThat(tally.replyChars()).as("text, the tool's name and its arguments").isEqualTo(12 + 6 + 7);
     }
 
     @Test

@@ -65,9 +65,14 @@ class OpenAiEndpoint {
                     boolean includeUsage = wire.streamOptions() != null && Boolean.TRUE.equals(wire.streamOptions().includeUsage());
                     ChatCompletionEncoder encoder = new ChatCompletionEncoder(json, chatRequest.model(), includeUsage);
                     ChatCall call = new ChatCall(both.getT2(), chatRequest, cache, null);
-                    Flux<ChatChunk> chunks = chat.stream(call);
+                    if (Boolean.TRUE.equals(wire.stream())) {
+                        Flux<ChatChunk> chunks = chat.stream(call);
+                        ChatStreams.reportRouting(request.exchange(), call.tally());
+                        return stream(chunks, encoder);
+                    }
+                    Mono<ChatReply> whole = chat.reply(call);
                     ChatStreams.reportRouting(request.exchange(), call.tally());
-                    return Boolean.TRUE.equals(wire.stream()) ? stream(chunks, encoder) : reply(chunks, encoder);
+                    return reply(whole, encoder);
                 });
     }
 
@@ -85,8 +90,8 @@ class OpenAiEndpoint {
                 failure -> data(json.writeValueAsString(ApiErrorHandler.openAiBody(ApiErrorHandler.classify(failure)))));
     }
 
-    private Mono<ServerResponse> reply(Flux<ChatChunk> chunks, ChatCompletionEncoder encoder) {
-        return ChatReply.collect(chunks).flatMap(reply -> ServerResponse.ok()
+    private Mono<ServerResponse> reply(Mono<ChatReply> whole, ChatCompletionEncoder encoder) {
+        return whole.flatMap(reply -> ServerResponse.ok()
                 .contentType(MediaType.APPLICATION_JSON)
                 .bodyValue(encoder.completion(reply)));
     }
