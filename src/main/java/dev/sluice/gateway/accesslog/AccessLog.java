@@ -1,16 +1,14 @@
 package dev.sluice.gateway.accesslog;
 
-import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
-import dev.sluice.gateway.routing.RouteTrace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.server.reactive.ServerHttpResponse;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.SignalType;
+import reactor.util.context.ContextView;
 
 /**
  * One line per request on the logger {@code sluice.access}, when the request ends: method, path, status,
@@ -29,21 +27,20 @@ public final class AccessLog {
     }
 
     /**
-     * The chat reply, watched for the access log of the request it answers: the model, who served, the first
-     * token and the usage. A reply outside an HTTP request (no record in its context) passes untouched.
+     * Tells the access record of the HTTP request this Reactor context belongs to that it is a chat: the line and
+     * the request metrics read {@code chat} when the request ends (the model, who served, the first token and the
+     * usage). The prompt goes to {@code sluice.prompts} at DEBUG. Outside an HTTP request (no record in the context),
+     * nothing happens.
      */
-    public static Flux<ChatChunk> observe(ChatRequest request, RouteTrace trace, Flux<ChatChunk> reply) {
-        return Flux.deferContextual(context -> {
-            AccessRecord record = context.getOrDefault(RequestLogContext.KEY, null);
-            if (record == null) {
-                return reply;
-            }
-            record.chat(request.model(), trace);
-            if (PROMPTS.isDebugEnabled()) {
-                logPrompt(record, request);
-            }
-            return reply.doOnNext(record::observe);
-        });
+    public static void chat(ContextView context, ChatRequest request, AccessRecord.Chat chat) {
+        AccessRecord record = context.getOrDefault(RequestLogContext.KEY, null);
+        if (record == null) {
+            return;
+        }
+        record.chat(chat);
+        if (PROMPTS.isDebugEnabled()) {
+            logPrompt(record, request);
+        }
     }
 
     static void write(AccessRecord record, ServerHttpResponse response, SignalType signal) {

@@ -1,15 +1,14 @@
 package dev.sluice.gateway.accesslog;
 
+import java.util.Map;
 import java.util.UUID;
 
 import dev.sluice.gateway.llm.ChatChunk;
-import dev.sluice.gateway.routing.RouteTrace;
-import dev.sluice.gateway.routing.Target;
 
 /**
- * What the access log says about one request, filled in as the request goes: its id and caller once the
- * filters know them, the model, who served it, the time to first token and the tokens once it is a chat.
- * Written by the request's own signals, which are serialised, and read once when it ends.
+ * What the access log and the request metrics say about one request: its id and caller once the filters know them,
+ * the exchange's attributes (the route pattern, a handled error), and for a chat what its {@link Chat} says once it
+ * has ended. Written by the request's own signals and read once when it ends.
  */
 public final class AccessRecord {
 
@@ -18,16 +17,36 @@ public final class AccessRecord {
     private final long startedAt;
     private volatile String requestId;
     private volatile UUID userId;
-    private volatile String model;
-    private volatile RouteTrace trace;
-    private volatile long firstTokenAt;
-    private volatile int promptTokens = -1;
-    private volatile int completionTokens = -1;
+    private volatile Map<String, Object> attributes;
+    private volatile Chat chat;
+    private volatile Throwable failure;
 
     AccessRecord(String method, String path, long startedAt) {
         this.method = method;
         this.path = path;
         this.startedAt = startedAt;
+    }
+
+    /**
+     * What the access line and the request metrics say of a chat: the request's own tally, read once the request has
+     * ended.
+     */
+    public interface Chat {
+
+        /** The model name asked for. */
+        String model();
+
+        /** The model tag of the request metrics: the name when the configuration names it, else {@code other}. */
+        String metricModel();
+
+        /** The {@code provider/model} the request called (or tried last), or {@code null}. */
+        String servedBy();
+
+        /** {@link System#nanoTime()} of the reply's first token, or 0 without one. */
+        long firstTokenAt();
+
+        /** The usage the provider reported, or {@code null}. */
+        ChatChunk.Usage usage();
     }
 
     void requestId(String id) {
@@ -38,20 +57,16 @@ public final class AccessRecord {
         this.userId = id;
     }
 
-    void chat(String requestedModel, RouteTrace routeTrace) {
-        this.model = requestedModel;
-        this.trace = routeTrace;
+    void attributes(Map<String, Object> exchangeAttributes) {
+        this.attributes = exchangeAttributes;
     }
 
-    /** Notes the first token's time and the usage, from a chunk of the reply. */
-    void observe(ChatChunk chunk) {
-        if (firstTokenAt == 0 && (chunk instanceof ChatChunk.TextDelta || chunk instanceof ChatChunk.ToolCallDelta)) {
-            firstTokenAt = System.nanoTime();
-        }
-        else if (chunk instanceof ChatChunk.Usage usage) {
-            promptTokens = usage.promptTokens();
-            completionTokens = usage.completionTokens();
-        }
+    void chat(Chat chat) {
+        this.chat = chat;
+    }
+
+    void failed(Throwable error) {
+        this.failure = error;
     }
 
     String method() {
@@ -74,28 +89,52 @@ public final class AccessRecord {
         return userId;
     }
 
+    /** The exchange's attributes, or {@code null} if the request never reached the filters. */
+    Map<String, Object> attributes() {
+        return attributes;
+    }
+
+    /** What the handler failed with, when the failure reached the server. */
+    Throwable failure() {
+        return failure;
+    }
+
     String model() {
-        return model;
+        Chat current = chat;
+        return current == null ? null : current.model();
+    }
+
+    /** The request metrics' model tag; {@code null} for other requests and chats refused before their model was found. */
+    String metricModel() {
+        Chat current = chat;
+        return current == null ? null : current.metricModel();
     }
 
     /** {@code provider/model} that served (or was last tried), or {@code null}. */
     String provider() {
-        RouteTrace current = trace;
-        Target target = current == null ? null : current.servedBy();
-        return target == null ? null : target.toString();
+        Chat current = chat;
+        return current == null ? null : current.servedBy();
     }
 
     /** Nanoseconds from the start of the request to its first token, or -1 without one. */
     long timeToFirstToken() {
-        long at = firstTokenAt;
+        Chat current = chat;
+        long at = current == null ? 0 : current.firstTokenAt();
         return at == 0 ? -1 : at - startedAt;
     }
 
     int promptTokens() {
-        return promptTokens;
+        ChatChunk.Usage usage = usage();
+        return usage == null ? -1 : usage.promptTokens();
     }
 
     int completionTokens() {
-        return completionTokens;
+        ChatChunk.Usage usage = usage();
+        return usage == null ? -1 : usage.completionTokens();
+    }
+
+    private ChatChunk.Usage usage() {
+        Chat current = chat;
+        return current == null ? null : current.usage();
     }
 }

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.accesslog;
 
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -23,6 +24,26 @@ public final class RequestLogContext {
     public static final String USER_ID = "user_id";
 
     private RequestLogContext() {
+    }
+
+    /**
+     * The request this Reactor context belongs to has the id {@code requestId}; its exchange's {@code attributes} will
+     * tell the request metrics its route pattern. Outside a request, nothing happens.
+     */
+    public static void exchange(ContextView context, String requestId, Map<String, Object> attributes) {
+        AccessRecord record = context.getOrDefault(KEY, null);
+        if (record != null) {
+            record.requestId(requestId);
+            record.attributes(attributes);
+        }
+    }
+
+    /** The request this Reactor context belongs to is made by the account {@code userId}. */
+    public static void caller(ContextView context, UUID userId) {
+        AccessRecord record = context.getOrDefault(KEY, null);
+        if (record != null) {
+            record.userId(userId);
+        }
     }
 
     /** Logs with the ids of the request this Reactor context belongs to; plainly outside a request. */

@@ -7,7 +7,6 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 import dev.sluice.gateway.llm.ChatChunk;
-import dev.sluice.gateway.routing.RouteTrace;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
@@ -28,7 +27,8 @@ import reactor.util.context.ContextView;
 final class Flight {
 
     final String key;
-    final RouteTrace trace;
+    /** The request whose call this is: who serves it is who made the reply. */
+    final CacheListener leader;
     private final SingleFlight owner;
     private final Function<Flight, Flux<ChatChunk>> call;
     private final Disposable.Swap running = Disposables.swap();
@@ -44,10 +44,10 @@ final class Flight {
     private Throwable failure;
     private Duration storeFor;
 
-    Flight(SingleFlight owner, String key, RouteTrace trace, Function<Flight, Flux<ChatChunk>> call) {
+    Flight(SingleFlight owner, String key, CacheListener leader, Function<Flight, Flux<ChatChunk>> call) {
         this.owner = owner;
         this.key = key;
-        this.trace = trace;
+        this.leader = leader;
         this.call = call;
         this.replay = new ReplayBuffer(owner.maxReplayBytes());
     }
@@ -168,8 +168,7 @@ final class Flight {
             owner.left(this, false);
             return;
         }
-        String provider = trace.servedBy() == null ? null : trace.servedBy().toString();
-        owner.writer().write(key, new CachedReply(reply.chunks(), provider, System.currentTimeMillis()), ttl,
+        owner.writer().write(key, new CachedReply(reply.chunks(), leader.servedBy(), System.currentTimeMillis()), ttl,
                 attempted -> owner.left(this, attempted));
     }
 

@@ -2,12 +2,11 @@ package dev.sluice.gateway.cache;
 
 import java.time.Duration;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.Supplier;
 
-import dev.sluice.gateway.auth.Caller;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatRequest;
-import dev.sluice.gateway.routing.RouteTrace;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -39,31 +38,32 @@ public final class ReplyCache {
     }
 
     /**
-     * The reply to {@code request}: replayed from the cache, shared with an identical request in flight, or
-     * {@code upstream} (subscribed at most once, and only when needed) with its complete reply stored.
-     * {@code cache} learns what happened, for the response headers; {@code trace} is this request's own.
+     * The reply to {@code request} of {@code user}, as its {@code Cache-Control} {@code directives} allow: replayed
+     * from the cache, shared with an identical request in flight, or {@code upstream} (subscribed at most once, and
+     * only when needed) with its complete reply stored. {@code listener} is this request's: it learns what happened,
+     * for the response headers, and names who serves its call for the replies that share it.
      */
-    public Flux<ChatChunk> serve(ChatRequest request, CacheRequest cache, RouteTrace trace,
+    public Flux<ChatChunk> serve(ChatRequest request, UUID user, CacheDirectives directives, CacheListener listener,
             Supplier<Flux<ChatChunk>> upstream) {
         if (!properties.enabled()) {
             return upstream.get();
         }
-        CacheDirectives directives = cache.directives();
         boolean cacheable = cacheable(request, directives);
         if (!cacheable || !directives.mayLookUp()) {
-            cache.bypassed();
+            listener.cacheStatus(CacheStatus.BYPASS);
             meters.bypasses.increment();
             if (!cacheable || directives.noStore()) {
                 return upstream.get();
             }
             // no-cache or max-age=0: not answered from the cache, but the fresh reply replaces the entry.
-            return keyOf(request).flatMapMany(key -> {
-                Flight refresh = flights.unlisted(key, trace, upstream.get());
+            return Flux.defer(() -> {
+                Flight refresh = flights.unlisted(keyOf(request, user), listener, upstream.get());
                 refresh.wantStored(ttl(directives));
                 return refresh.participant(() -> { }, upstream);
             });
         }
-        return keyOf(request).flatMapMany(key -> lookUp(key, cache, trace, upstream));
+        Request asked = new Request(directives, listener, upstream);
+        return Flux.defer(() -> lookUp(keyOf(request, user), asked));
     }
 
     /** Removes every entry; emits how many there were. Replies in flight are still stored when they complete. */
@@ -94,78 +94,76 @@ public final class ReplyCache {
     }
 
     /** The key in the caller's scope, or the shared one for a shared alias. */
-    private Mono<String> keyOf(ChatRequest request) {
-        if (sharedAliases.contains(request.model())) {
-            return Mono.fromSupplier(() -> CacheKey.of(properties.keyPrefix(), "shared", request));
-        }
-        return Caller.current()
-                .map(Caller::id)
-                .defaultIfEmpty(Caller.ANONYMOUS_ID)
-                .map(user -> CacheKey.of(properties.keyPrefix(), user.toString(), request));
+    private String keyOf(ChatRequest request, UUID user) {
+        return CacheKey.of(properties.keyPrefix(), sharedAliases.contains(request.model()) ? "shared" : user.toString(),
+                request);
     }
 
-    private Flux<ChatChunk> lookUp(String key, CacheRequest cache, RouteTrace trace, Supplier<Flux<ChatChunk>> upstream) {
+    private Flux<ChatChunk> lookUp(String key, Request asked) {
         // Joining a flight first spares the lookup.
         Flight flying = flights.flying(key);
         if (flying != null) {
-            return join(flying, key, cache, trace, upstream);
+            return join(flying, key, asked);
         }
         long landings = flights.landings(key);
-        return store.lookUp(key, cache.directives().maxAge())
-                .flatMapMany(reply -> hit(reply, cache))
-                .switchIfEmpty(Flux.defer(() -> miss(key, landings, cache, trace, upstream)));
+        return store.lookUp(key, asked.directives.maxAge())
+                .flatMapMany(reply -> hit(reply, asked.listener))
+                .switchIfEmpty(Flux.defer(() -> miss(key, landings, asked)));
     }
 
-    private Flux<ChatChunk> hit(CachedReply reply, CacheRequest cache) {
-        cache.hit(reply.provider());
+    private Flux<ChatChunk> hit(CachedReply reply, CacheListener listener) {
+        listener.cacheStatus(CacheStatus.HIT);
+        listener.servedElsewhere(reply::provider);
         meters.hits.increment();
         meters.savedByHit.increment();
         return Flux.fromIterable(reply.chunks());
     }
 
     /** Registers a flight for {@code key}, or joins the one registered meanwhile. */
-    private Flux<ChatChunk> miss(String key, long landings, CacheRequest cache, RouteTrace trace,
-            Supplier<Flux<ChatChunk>> upstream) {
-        Flight created = flights.flight(key, trace, flight -> Flux.defer(() -> {
+    private Flux<ChatChunk> miss(String key, long landings, Request asked) {
+        Flight created = flights.flight(key, asked.listener, flight -> Flux.defer(() -> {
             if (!flights.landedSince(key, landings)) {
                 meters.misses.increment();
-                return upstream.get();
+                return asked.upstream.get();
             }
             // An entry may have landed after this request's lookup read the store: look again before calling.
-            return store.lookUp(key, cache.directives().maxAge())
+            return store.lookUp(key, asked.directives.maxAge())
                     .flatMapMany(reply -> {
                         flight.replayingStored();
-                        return hit(reply, cache);
+                        return hit(reply, asked.listener);
                     })
                     .switchIfEmpty(Flux.defer(() -> {
                         meters.misses.increment();
-                        return upstream.get();
+                        return asked.upstream.get();
                     }));
         }));
         // Before the flight is seen: a joiner may start the call at once.
-        cache.missed();
-        if (!cache.directives().noStore()) {
-            created.wantStored(ttl(cache.directives()));
+        asked.listener.cacheStatus(CacheStatus.MISS);
+        if (!asked.directives.noStore()) {
+            created.wantStored(ttl(asked.directives));
         }
         Flight flying = flights.register(created);
         if (flying != null) {
-            return join(flying, key, cache, trace, upstream);
+            return join(flying, key, asked);
         }
-        return created.participant(() -> { }, () -> lookUp(key, cache, trace, upstream));
+        return created.participant(() -> { }, () -> lookUp(key, asked));
     }
 
-    private Flux<ChatChunk> join(Flight flight, String key, CacheRequest cache, RouteTrace trace,
-            Supplier<Flux<ChatChunk>> upstream) {
+    private Flux<ChatChunk> join(Flight flight, String key, Request asked) {
         // The flight may have been abandoned by all its clients, or outgrown its replay, before this one came in: it
         // has left the map by then, and this request starts over.
         return flight.participant(() -> {
-            cache.missed();
-            cache.sharing(flight.trace);
+            asked.listener.cacheStatus(CacheStatus.MISS);
+            asked.listener.servedElsewhere(flight.leader::servedBy);
             meters.misses.increment();
             meters.savedBySharing.increment();
-            if (!cache.directives().noStore()) {
-                flight.wantStored(ttl(cache.directives()));
+            if (!asked.directives.noStore()) {
+                flight.wantStored(ttl(asked.directives));
             }
-        }, () -> lookUp(key, cache, trace, upstream));
+        }, () -> lookUp(key, asked));
+    }
+
+    /** One request's way through the lookup, the flights and the store. */
+    private record Request(CacheDirectives directives, CacheListener listener, Supplier<Flux<ChatChunk>> upstream) {
     }
 }

@@ -5,7 +5,6 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Function;
 
 import dev.sluice.gateway.llm.ChatChunk;
-import dev.sluice.gateway.routing.RouteTrace;
 import reactor.core.publisher.Flux;
 
 /**
@@ -48,11 +47,12 @@ final class SingleFlight {
     }
 
     /**
-     * A flight for {@code key}, not yet registered. {@code call} makes the upstream call when the first client
-     * subscribes; it is given the flight, for {@link Flight#replayingStored()}.
+     * A flight for {@code key}, not yet registered, led by the request {@code leader} which makes the upstream
+     * {@code call} when the first client subscribes; the call is given the flight, for
+     * {@link Flight#replayingStored()}.
      */
-    Flight flight(String key, RouteTrace trace, Function<Flight, Flux<ChatChunk>> call) {
-        return new Flight(this, key, trace, call);
+    Flight flight(String key, CacheListener leader, Function<Flight, Flux<ChatChunk>> call) {
+        return new Flight(this, key, leader, call);
     }
 
     /** Puts {@code flight} in the map unless one of its key is there: then returns that one, to join instead. */
@@ -61,8 +61,8 @@ final class SingleFlight {
     }
 
     /** A flight no one else can find, for a request that must not be answered from the cache but may store its reply. */
-    Flight unlisted(String key, RouteTrace trace, Flux<ChatChunk> call) {
-        return new Flight(this, key, trace, flight -> call);
+    Flight unlisted(String key, CacheListener leader, Flux<ChatChunk> call) {
+        return new Flight(this, key, leader, flight -> call);
     }
 
     /** Flights on their way on this replica now. */

@@ -1,24 +1,34 @@
 package dev.sluice.gateway.chat;
 
-import dev.sluice.gateway.llm.ChatChunk;
-import dev.sluice.gateway.llm.ChatMessage;
-import dev.sluice.gateway.llm.ChatRequest;
-
+import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import dev.sluice.gateway.accesslog.AccessLog;
-import dev.sluice.gateway.cache.CacheRequest;
 import dev.sluice.gateway.cache.ReplyCache;
+import dev.sluice.gateway.conversation.Turn;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatReply;
+import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.quota.DailyQuota;
 import dev.sluice.gateway.routing.ModelCatalog;
 import dev.sluice.gateway.routing.Route;
-import dev.sluice.gateway.routing.RouteTrace;
 import dev.sluice.gateway.routing.Router;
 import dev.sluice.gateway.web.GatewayException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
-/** The chat use case behind both APIs: check the request, find its route, stream the reply. */
+/**
+ * The chat use case behind every API: check the request, find its route, stream the reply through the stages. The
+ * stages are composed here once, for every edge: the daily quota, the response cache, the router, the reply size
+ * limit, and one {@link TallyOperator} that tallies each chunk for all of them; when the reply ends, the quota settles,
+ * the cache stores, the turn goes to history and the access line and metrics are written, each from the tally.
+ */
 @Service
 public class ChatService {
 
@@ -27,38 +37,73 @@ public class ChatService {
     private final ChatProperties limits;
     private final DailyQuota quota;
     private final ReplyCache cache;
+    private final Timer overhead;
 
-    public ChatService(ModelCatalog models, Router router, ChatProperties limits, DailyQuota quota, ReplyCache cache) {
+    public ChatService(ModelCatalog models, Router router, ChatProperties limits, DailyQuota quota, ReplyCache cache,
+            MeterRegistry registry) {
         this.models = models;
         this.router = router;
         this.limits = limits;
         this.quota = quota;
         this.cache = cache;
+        this.overhead = Timer.builder("sluice.gateway.overhead")
+                .description("Time a routed request spent in the gateway itself, upstream waiting excluded")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(50_000))
+                .maximumExpectedValue(Duration.ofSeconds(1))
+                .register(registry);
     }
 
     /**
-     * Streams the reply. Bad requests and unknown models fail here, before anything is sent upstream,
-     * so that the API edge can still answer with a plain 4xx; so does a direct model the caller may not use, as
-     * the stream starts. The caller's daily quota is charged next (a 429 when it is spent, and then nothing goes
-     * upstream), which caps the reply ({@code max_tokens}) to what it reserved, and settled to the real usage when
-     * the stream ends. A reply past {@code max-reply-bytes} is stopped.
+     * Streams the reply. Bad requests and unknown models fail here, before anything is sent upstream, so that the API
+     * edge can still answer with a plain 4xx; so does a direct model the caller may not use, as the stream starts.
+     * The turn, if any, offers the caller's messages to history here, once the request is known to be servable. The
+     * caller's daily quota is charged next (a 429 when it is spent, and then nothing goes upstream), which caps the
+     * reply ({@code max_tokens}) to what it reserved, and settled to the real usage when the stream ends. The response
+     * cache comes after the quota, so that a cached reply counts like a live one (one request, and the tokens of the
+     * reply replayed), and before the router, which it spares on a hit. A reply past {@code max-reply-bytes} is
+     * stopped.
      */
-    public Flux<ChatChunk> stream(ChatRequest request, RouteTrace trace) {
-        return stream(request, trace, CacheRequest.none());
+    public Flux<ChatChunk> stream(ChatCall call) {
+        return reply(call, false);
     }
 
-    /**
-     * The same, through the response cache: after the quota, so that a cached reply counts like a live one (one
-     * request, and the tokens of the reply replayed), and before the router, which it spares on a hit.
-     */
-    public Flux<ChatChunk> stream(ChatRequest request, RouteTrace trace, CacheRequest cacheRequest) {
+    /** The same, as one whole reply assembled by the tally, for callers that did not ask to stream. */
+    public Mono<ChatReply> reply(ChatCall call) {
+        return reply(call, true).then(Mono.fromSupplier(call.tally()::reply));
+    }
+
+    private Flux<ChatChunk> reply(ChatCall call, boolean whole) {
+        ChatRequest request = call.request();
         checkLimits(request.messages());
         Route route = models.resolve(request.model());
-        trace.route(route.name());
-        return models.permit(route).thenMany(AccessLog.observe(request, trace,
-                quota.meter(request, () -> trace.attempts() > 0,
-                        capped -> cache.serve(capped, cacheRequest, trace, () -> ReplySizeLimit.apply(
-                                router.stream(route, capped, trace), limits.maxReplyBytes(), route.name())))));
+        call.route(route);
+        Tally tally = call.tally();
+        Turn turn = call.turn();
+        if (turn != null) {
+            turn.start(request.model());
+        }
+        if (whole || turn != null) {
+            tally.keepWholeReply();
+        }
+        UUID user = call.caller().id();
+        Flux<ChatChunk> reply = models.permit(route).thenMany(
+                quota.meter(user, request, tally, capped -> cache.serve(capped, user, call.cacheDirectives(), tally, () -> {
+                    tally.routed();
+                    return ReplySizeLimit.apply(router.stream(route, capped, tally), limits.maxReplyBytes(), route.name());
+                })));
+        return new TallyOperator(reply, tally, context -> AccessLog.chat(context, request, call), () -> ended(call));
+    }
+
+    /** The reply has ended, however: what history and the metrics keep of it. Quota and cache end in their stages. */
+    private void ended(ChatCall call) {
+        Tally tally = call.tally();
+        if (call.turn() != null) {
+            call.turn().end(tally);
+        }
+        if (tally.wasRouted()) {
+            overhead.record(tally.overheadNanos(), TimeUnit.NANOSECONDS);
+        }
     }
 
     private void checkLimits(List<ChatMessage> messages) {

@@ -6,9 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 import dev.sluice.gateway.accesslog.RequestLogContext;
-import dev.sluice.gateway.cache.CacheRequest;
 import dev.sluice.gateway.cache.CacheStatus;
-import dev.sluice.gateway.routing.RouteTrace;
 import dev.sluice.gateway.routing.Target;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.ThreadExecutorMap;
@@ -89,24 +87,24 @@ public final class ChatStreams {
      * the cache, or shared with an identical request in flight, names the provider that made it, after 0 calls of
      * this request's own.
      */
-    public static void reportRouting(ServerWebExchange exchange, RouteTrace trace, CacheRequest cache) {
-        exchange.getAttributes().put(RouteTrace.ATTRIBUTE, trace); // the request metrics' model tag
+    public static void reportRouting(ServerWebExchange exchange, Tally tally) {
         ServerHttpResponse response = exchange.getResponse();
         response.beforeCommit(() -> {
-            Target target = trace.servedBy();
+            Target target = tally.target();
+            String elsewhere;
             if (target != null) {
                 response.getHeaders().set(PROVIDER_HEADER, target.toString());
-                response.getHeaders().set(ATTEMPTS_HEADER, Integer.toString(trace.attempts()));
+                response.getHeaders().set(ATTEMPTS_HEADER, Integer.toString(tally.attempts()));
             }
-            else if (cache != null && cache.providerElsewhere() != null) {
-                response.getHeaders().set(PROVIDER_HEADER, cache.providerElsewhere());
+            else if ((elsewhere = tally.providerElsewhere()) != null) {
+                response.getHeaders().set(PROVIDER_HEADER, elsewhere);
                 response.getHeaders().set(ATTEMPTS_HEADER, "0");
             }
-            CacheStatus status = cache == null ? null : cache.status();
+            CacheStatus status = tally.cacheStatus();
             if (status != null) {
                 response.getHeaders().set(CACHE_HEADER, status.headerValue());
             }
-            response.getHeaders().set(OVERHEAD_HEADER, millis(trace.overheadNanos()));
+            response.getHeaders().set(OVERHEAD_HEADER, millis(tally.overheadNanos()));
             return Mono.empty();
         });
     }

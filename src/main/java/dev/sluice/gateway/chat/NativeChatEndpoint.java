@@ -11,11 +11,9 @@ import java.util.Map;
 
 import dev.sluice.gateway.agent.AgentCatalog;
 import dev.sluice.gateway.auth.Caller;
-import dev.sluice.gateway.cache.CacheRequest;
+import dev.sluice.gateway.cache.CacheDirectives;
 import dev.sluice.gateway.conversation.Conversations;
-import dev.sluice.gateway.conversation.Turn;
 import dev.sluice.gateway.routing.ModelCatalog;
-import dev.sluice.gateway.routing.RouteTrace;
 import dev.sluice.gateway.web.JsonBody;
 import dev.sluice.gateway.web.MethodNotAllowed;
 import dev.sluice.gateway.web.Page;
@@ -64,20 +62,21 @@ class NativeChatEndpoint {
 
     /**
      * Checks the request, then starts a turn in the conversation (a new one without {@code conversation_id}),
-     * whose latest messages go ahead of the new ones. The reply is teed to history as it streams; the
-     * conversation and the caller's messages are offered only once the request is known to be servable.
+     * whose latest messages go ahead of the new ones. The turn is the chat's: {@link ChatService} offers the
+     * conversation and the caller's messages once the request is known to be servable, and the reply when it ends.
      */
     private Mono<ServerResponse> chat(ServerRequest request) {
         return JsonBody.read(request, NativeChatRequest.class).zipWith(Caller.current().defaultIfEmpty(Caller.ANONYMOUS))
                 .flatMap(both -> {
                     NativeChatRequest wire = both.getT1();
+                    Caller caller = both.getT2();
                     // Checked before any lookup, so that a bad request is a 400 whatever its conversation.
                     ChatRequest asSent = NativeChatReader.read(wire, agents);
-                    CacheRequest cache = CacheRequest.of(request.headers().header(HttpHeaders.CACHE_CONTROL));
+                    CacheDirectives cache = CacheDirectives.parse(request.headers().header(HttpHeaders.CACHE_CONTROL));
                     List<ChatMessage> newMessages = NativeChatReader.newMessages(wire);
-                    return conversations.begin(both.getT2(), blankToNull(wire.conversationId()), newMessages)
-                            .flatMap(turn -> respond(request, wire, turn.context().isEmpty() ? asSent
-                                    : NativeChatReader.read(wire, agents, turn.context()), turn, cache));
+                    return conversations.begin(caller, blankToNull(wire.conversationId()), newMessages)
+                            .flatMap(turn -> respond(request, wire, new ChatCall(caller, turn.context().isEmpty() ? asSent
+                                    : NativeChatReader.read(wire, agents, turn.context()), cache, turn)));
                 });
     }
 
@@ -85,18 +84,15 @@ class NativeChatEndpoint {
         return text == null || text.isBlank() ? null : text;
     }
 
-    private Mono<ServerResponse> respond(ServerRequest request, NativeChatRequest wire, ChatRequest chatRequest, Turn turn,
-            CacheRequest cache) {
-        RouteTrace trace = new RouteTrace();
-        NativeEventEncoder encoder = new NativeEventEncoder(json, turn, trace, cache);
-        Flux<ChatChunk> upstream = chat.stream(chatRequest, trace, cache);
-        turn.start(chatRequest.model());
-        Flux<ChatChunk> chunks = turn.record(upstream, chatRequest.model(), trace);
-        ChatStreams.reportRouting(request.exchange(), trace, cache);
+    private Mono<ServerResponse> respond(ServerRequest request, NativeChatRequest wire, ChatCall call) {
+        NativeEventEncoder encoder = new NativeEventEncoder(json, call.turn(), call.tally());
         if (Boolean.FALSE.equals(wire.stream())) {
-            return ChatReply.collect(chunks).flatMap(reply ->
-                    ServerResponse.ok().bodyValue(encoder.reply(reply, chatRequest.model())));
+            Mono<ChatReply> reply = chat.reply(call);
+            ChatStreams.reportRouting(request.exchange(), call.tally());
+            return reply.flatMap(whole -> ServerResponse.ok().bodyValue(encoder.reply(whole, call.request().model())));
         }
+        Flux<ChatChunk> chunks = chat.stream(call);
+        ChatStreams.reportRouting(request.exchange(), call.tally());
         Flux<ServerSentEvent<String>> events = chunks
                 .<ServerSentEvent<String>>handle((chunk, sink) -> {
                     ServerSentEvent<String> event = encoder.encode(chunk);

@@ -7,9 +7,7 @@ import dev.sluice.gateway.llm.FinishReason;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import dev.sluice.gateway.cache.CacheRequest;
 import dev.sluice.gateway.conversation.Turn;
-import dev.sluice.gateway.routing.RouteTrace;
 import dev.sluice.gateway.web.ApiErrorHandler;
 import dev.sluice.gateway.web.GatewayException;
 import org.springframework.http.codec.ServerSentEvent;
@@ -27,15 +25,13 @@ final class NativeEventEncoder {
 
     private final JsonMapper json;
     private final Turn turn;
-    private final RouteTrace trace;
-    private final CacheRequest cache;
+    private final Tally tally;
     private FinishReason finishReason = FinishReason.STOP;
 
-    NativeEventEncoder(JsonMapper json, Turn turn, RouteTrace trace, CacheRequest cache) {
+    NativeEventEncoder(JsonMapper json, Turn turn, Tally tally) {
         this.json = json;
         this.turn = turn;
-        this.trace = trace;
-        this.cache = cache;
+        this.tally = tally;
     }
 
     /** The event for one chunk, or {@code null} for none (the finish reason waits for {@code done}). */
@@ -55,7 +51,7 @@ final class NativeEventEncoder {
     ServerSentEvent<String> done() {
         Map<String, Object> done = new LinkedHashMap<>();
         putReceipt(done);
-        done.put("cached", cache.cached());
+        done.put("cached", tally.cached());
         done.put("finish_reason", finishReason.wireName());
         done.put("provider", provider());
         return event("done", done);
@@ -75,7 +71,7 @@ final class NativeEventEncoder {
         body.put("text", reply.text());
         body.put("finish_reason", reply.finishReason().wireName());
         body.put("usage", reply.usage() == null ? null : usage(reply.usage()));
-        body.put("cached", cache.cached());
+        body.put("cached", tally.cached());
         return body;
     }
 
@@ -89,7 +85,7 @@ final class NativeEventEncoder {
 
     /** Who made the reply: the provider this request called, or the one behind a cached or shared reply. */
     private String provider() {
-        return trace.servedBy() != null ? trace.servedBy().toString() : cache.providerElsewhere();
+        return tally.provider();
     }
 
     private static Map<String, Object> usage(ChatChunk.Usage usage) {

@@ -8,18 +8,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.FinishReason;
 import dev.sluice.gateway.llm.Role;
-import dev.sluice.gateway.routing.RouteTrace;
 import dev.sluice.gateway.web.ApiErrorHandler;
 import dev.sluice.gateway.web.GatewayException;
 import dev.sluice.gateway.web.Ids;
-import reactor.core.publisher.Flux;
 
 /**
  * One exchange in a conversation: the caller's new messages and the reply to them. {@link #start} offers the
- * conversation (when new) and the caller's messages; {@link #record} watches the reply go by and offers it
- * when it ends, however it ends: completed ({@code ok}), cut off by the client ({@code cancelled}, with the
- * text so far) or broken ({@code failed}, with the error). Both go through the write-behind buffer in that
+ * conversation (when new) and the caller's messages; {@link #end} offers the reply once it has ended, however
+ * it ends: completed ({@code ok}), cut off by the client ({@code cancelled}, with the text so far) or broken
+ * ({@code failed}, with the error). Both go through the write-behind buffer in that
  * order, so the conversation row and the question are stored before the answer.
  * <p>
  * The buffer may refuse either (it is full, or this user's share of it is). Then the reply says so: its
@@ -37,6 +36,8 @@ public final class Turn {
     private final UUID replyId = Ids.uuid();
     private final long startedNanos = System.nanoTime();
     private OffsetDateTime lastStoredAt;
+    private String model;
+    private final AtomicBoolean ended = new AtomicBoolean();
     /** Whether the buffer took the conversation and the question, and then the answer; set once each. */
     private volatile boolean questionTaken;
     private volatile boolean answerTaken;
@@ -73,6 +74,7 @@ public final class Turn {
 
     /** Offers the conversation (when new) and the caller's messages; system messages are not history. */
     public void start(String model) {
+        this.model = model;
         OffsetDateTime at = Conversations.now();
         List<HistoryWrite> writes = new ArrayList<>(newMessages.size() + 1);
         List<ChatMessage> appended = new ArrayList<>(newMessages.size());
@@ -93,76 +95,65 @@ public final class Turn {
         questionTaken = conversations.store(owner, conversationId, writes, appended, created);
     }
 
-    /** The reply, unchanged, offered to history when it ends. */
-    public Flux<ChatChunk> record(Flux<ChatChunk> reply, String model, RouteTrace trace) {
-        return Flux.defer(() -> {
-            Reply log = new Reply(model, trace);
-            return reply.doOnNext(log::add)
-                    .doOnComplete(() -> log.end("ok", null))
-                    .doOnError(failure -> log.end("failed", failure))
-                    .doOnCancel(() -> log.end("cancelled", null));
-        });
+    /**
+     * The reply has ended: offers it to history, once, with what {@code answer} (the request's tally) says of it:
+     * {@code ok} when it completed, {@code cancelled} with the text so far, {@code failed} with the error.
+     */
+    public void end(Answer answer) {
+        if (!ended.compareAndSet(false, true)) {
+            return;
+        }
+        long now = System.nanoTime();
+        OffsetDateTime at = Conversations.now();
+        if (lastStoredAt != null && !at.isAfter(lastStoredAt)) {
+            at = lastStoredAt.plusNanos(1_000);
+        }
+        if (!questionTaken) {
+            conversations.refused(1);
+            return;
+        }
+        Throwable failure = answer.failure();
+        String status = answer.cancelled() ? "cancelled" : failure != null ? "failed" : "ok";
+        String error = null;
+        if (failure != null) {
+            GatewayException known = ApiErrorHandler.classify(failure);
+            error = known.code().code() + ": " + known.getMessage(); // cut to its column when offered
+        }
+        String content = answer.text();
+        ChatChunk.Usage usage = answer.usage();
+        long firstTokenAt = answer.firstTokenAt();
+        FinishReason finish = answer.finishReason();
+        HistoryWrite.Message message = new HistoryWrite.Message(replyId, conversationId, owner, Role.ASSISTANT.wireName(),
+                content, model, answer.servedBy(),
+                usage == null ? null : usage.promptTokens(), usage == null ? null : usage.completionTokens(),
+                firstTokenAt == 0 ? null : (firstTokenAt - startedNanos) / 1_000_000,
+                (now - startedNanos) / 1_000_000, finish == null ? null : finish.wireName(), status, error, at);
+        answerTaken = conversations.store(owner, conversationId, List.of(message),
+                content.isEmpty() ? List.of() : List.of(ChatMessage.of(Role.ASSISTANT, content)), false);
     }
 
-    /** What has been seen of one reply. Signals of one stream are serialised; the flag guards the one ending. */
-    private final class Reply {
-        private final String model;
-        private final RouteTrace trace;
-        private final StringBuilder text = new StringBuilder();
-        private final AtomicBoolean ended = new AtomicBoolean();
-        private long firstTokenNanos = -1;
-        private ChatChunk.Usage usage;
-        private String finishReason;
+    /** What history keeps of a reply, read once when it has ended. */
+    public interface Answer {
 
-        Reply(String model, RouteTrace trace) {
-            this.model = model;
-            this.trace = trace;
-        }
+        /** Its text (tool calls are not history). */
+        String text();
 
-        void add(ChatChunk chunk) {
-            if (chunk instanceof ChatChunk.TextDelta delta) {
-                if (firstTokenNanos < 0) {
-                    firstTokenNanos = System.nanoTime();
-                }
-                text.append(delta.text());
-            }
-            else if (chunk instanceof ChatChunk.ToolCallDelta && firstTokenNanos < 0) {
-                firstTokenNanos = System.nanoTime();
-            }
-            else if (chunk instanceof ChatChunk.Finish finish) {
-                finishReason = finish.reason().wireName();
-            }
-            else if (chunk instanceof ChatChunk.Usage u) {
-                usage = u;
-            }
-        }
+        /** The {@code provider/model} this request called, or {@code null}. */
+        String servedBy();
 
-        void end(String status, Throwable failure) {
-            if (!ended.compareAndSet(false, true)) {
-                return;
-            }
-            long now = System.nanoTime();
-            OffsetDateTime at = Conversations.now();
-            if (lastStoredAt != null && !at.isAfter(lastStoredAt)) {
-                at = lastStoredAt.plusNanos(1_000);
-            }
-            if (!questionTaken) {
-                conversations.refused(1);
-                return;
-            }
-            String error = null;
-            if (failure != null) {
-                GatewayException known = ApiErrorHandler.classify(failure);
-                error = known.code().code() + ": " + known.getMessage(); // cut to its column when offered
-            }
-            String content = text.toString();
-            HistoryWrite.Message message = new HistoryWrite.Message(replyId, conversationId, owner, Role.ASSISTANT.wireName(),
-                    content, model, trace.servedBy() == null ? null : trace.servedBy().toString(),
-                    usage == null ? null : usage.promptTokens(), usage == null ? null : usage.completionTokens(),
-                    firstTokenNanos < 0 ? null : (firstTokenNanos - startedNanos) / 1_000_000,
-                    (now - startedNanos) / 1_000_000, finishReason, status, error, at);
-            answerTaken = conversations.store(owner, conversationId, List.of(message),
-                    content.isEmpty() ? List.of() : List.of(ChatMessage.of(Role.ASSISTANT, content)), false);
-        }
+        /** The usage the provider reported, or {@code null}. */
+        ChatChunk.Usage usage();
+
+        /** {@link System#nanoTime()} of its first token, or 0 without one. */
+        long firstTokenAt();
+
+        /** The finish it reported, or {@code null} if it did not get that far. */
+        FinishReason finishReason();
+
+        /** Whether the client went away before it ended. */
+        boolean cancelled();
+
+        /** What broke it, or {@code null}. */
+        Throwable failure();
     }
 }

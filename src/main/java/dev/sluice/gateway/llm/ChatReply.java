@@ -17,13 +17,14 @@ public record ChatReply(String text, List<ToolCall> toolCalls, FinishReason fini
         return chunks.collect(Builder::new, Builder::add).map(Builder::build);
     }
 
-    private static final class Builder {
+    /** A reply being assembled, chunk by chunk, from a stream's serialised signals. */
+    public static final class Builder {
         private final StringBuilder text = new StringBuilder();
         private final List<ToolCallBuilder> calls = new ArrayList<>();
         private FinishReason finish = FinishReason.STOP;
         private ChatChunk.Usage usage;
 
-        void add(ChatChunk chunk) {
+        public void add(ChatChunk chunk) {
             if (chunk instanceof ChatChunk.TextDelta delta) {
                 text.append(delta.text());
             }
@@ -41,7 +42,12 @@ public record ChatReply(String text, List<ToolCall> toolCalls, FinishReason fini
             }
         }
 
-        ChatReply build() {
+        /** The text so far. */
+        public String text() {
+            return text.toString();
+        }
+
+        public ChatReply build() {
             return new ChatReply(text.toString(), calls.stream().map(ToolCallBuilder::build).toList(), finish, usage);
         }
     }

@@ -7,10 +7,8 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
-import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
-import dev.sluice.gateway.auth.Caller;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.TokenEstimate;
@@ -57,28 +55,19 @@ public class DailyQuota {
     }
 
     /**
-     * The reply, metered against the calling user's quota: {@code reply} is called, with the request capped to the
+     * The reply, metered against {@code user}'s quota: {@code reply} is called, with the request capped to the
      * reply tokens reserved for it, only once the quota has room for the request, and the reservation is settled
-     * when the reply completes, fails or is cancelled. {@code promptSent} tells, once it is over, whether the
-     * request went upstream (then its prompt is charged even without a reply). A request with no caller in its
-     * context (no security at all) runs as the anonymous user. With quotas switched off, the reply to the request as
-     * it is: no lookup, no database round trip.
+     * when the reply completes, fails or is cancelled, to what {@code cost} (the request's tally) says then. With
+     * quotas switched off, the reply to the request as it is: no lookup, no database round trip.
      */
-    public Flux<ChatChunk> meter(ChatRequest request, BooleanSupplier promptSent, Function<ChatRequest, Flux<ChatChunk>> reply) {
+    public Flux<ChatChunk> meter(UUID user, ChatRequest request, ReplyCost cost, Function<ChatRequest, Flux<ChatChunk>> reply) {
         if (!properties.enabled()) {
             return Flux.defer(() -> reply.apply(request));
         }
-        return Caller.current()
-                .map(Caller::id)
-                .defaultIfEmpty(Caller.ANONYMOUS_ID)
-                .flatMapMany(user -> meter(user, request, promptSent, reply));
-    }
-
-    Flux<ChatChunk> meter(UUID user, ChatRequest request, BooleanSupplier promptSent, Function<ChatRequest, Flux<ChatChunk>> reply) {
         long promptTokens = TokenEstimate.input(request);
         long replyCap = request.maxTokens() == null ? properties.replyAllowance() : Math.max(1, request.maxTokens());
         return Flux.using(
-                () -> Reservation.open(ledger, user, today(), promptTokens, replyCap, promptSent),
+                () -> Reservation.open(ledger, user, today(), promptTokens, replyCap, cost),
                 reservation -> reservation.granted(properties.reservationTimeout())
                         // recovered() before the fallback: an answer from the database ends an outage, the fallback's does not.
                         .doOnNext(grant -> outage.recovered())
@@ -88,7 +77,6 @@ public class DailyQuota {
                         .onErrorMap(DataAccessException.class, failure -> noSuchAccount())
                         .flatMapMany(grant -> grant.granted()
                                 ? reply.apply(request.withMaxTokens(Math.toIntExact(grant.replyTokens())))
-                                        .doOnNext(reservation::observe)
                                 : Flux.error(refused(grant.refusedBy(), reservation))),
                 reservation -> reservation.end(settlements));
     }

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.BooleanSupplier;
 
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.TokenEstimate;
@@ -18,39 +17,36 @@ import reactor.core.publisher.Mono;
  * whenever the reservation was granted, however late the answer comes, and {@code Flux.using} calls {@code end}
  * exactly once per request.
  * <p>
- * What a request costs: the provider's own count when its stream reported usage; otherwise the estimated prompt
- * plus a quarter token per character streamed; the estimated prompt alone when no output came back but the request
- * went upstream (the caller hung up, or the call failed or timed out, before the first token: the provider read the
- * prompt all the same); and nothing when it never left the gateway. The request itself counts either way: it was
- * let through.
+ * What a request costs, read from its {@link ReplyCost} when it ends: the provider's own count when its stream
+ * reported usage; otherwise the estimated prompt plus a quarter token per character streamed; the estimated prompt
+ * alone when no output came back but the request went upstream (the caller hung up, or the call failed or timed
+ * out, before the first token: the provider read the prompt all the same); and nothing when it never left the
+ * gateway. The request itself counts either way: it was let through.
  */
 final class Reservation {
 
     private final UUID user;
     private final LocalDate day;
     private final long promptTokens;
-    private final BooleanSupplier promptSent;
+    private final ReplyCost cost;
     private final CompletableFuture<QuotaLedger.Grant> grant;
-    // Written by the stream's serialised signals, read once by end(), possibly on the thread of a cancel.
-    private volatile long replyChars;
-    private volatile ChatChunk.Usage usage;
 
-    private Reservation(UUID user, LocalDate day, long promptTokens, BooleanSupplier promptSent,
+    private Reservation(UUID user, LocalDate day, long promptTokens, ReplyCost cost,
             CompletableFuture<QuotaLedger.Grant> grant) {
         this.user = user;
         this.day = day;
         this.promptTokens = promptTokens;
-        this.promptSent = promptSent;
+        this.cost = cost;
         this.grant = grant;
     }
 
     /**
      * Starts reserving the prompt and up to {@code replyTokens} at once, detached from whoever waits for the answer
-     * (see the class comment). {@code promptSent} says, once the request is over, whether it went upstream.
+     * (see the class comment). {@code cost} says, once the request is over, what its reply cost.
      */
     static Reservation open(QuotaLedger ledger, UUID user, LocalDate day, long promptTokens, long replyTokens,
-            BooleanSupplier promptSent) {
-        return new Reservation(user, day, promptTokens, promptSent,
+            ReplyCost cost) {
+        return new Reservation(user, day, promptTokens, cost,
                 ledger.reserveUpTo(user, day, promptTokens, replyTokens).toFuture());
     }
 
@@ -62,30 +58,17 @@ final class Reservation {
         return Mono.fromFuture(grant, true).timeout(timeout);
     }
 
-    /** Notes what the reply has cost so far. */
-    void observe(ChatChunk chunk) {
-        if (chunk instanceof ChatChunk.TextDelta text) {
-            replyChars += text.text().length();
-        }
-        else if (chunk instanceof ChatChunk.ToolCallDelta call) {
-            replyChars += length(call.name()) + length(call.argumentsDelta());
-        }
-        else if (chunk instanceof ChatChunk.Usage reported) {
-            usage = reported;
-        }
-    }
-
     /** The tokens to charge, by the rules in the class comment. */
     long actualTokens() {
-        ChatChunk.Usage reported = usage;
+        ChatChunk.Usage reported = cost.usage();
         if (reported != null) {
             return reported.totalTokens();
         }
-        long chars = replyChars;
+        long chars = cost.replyChars();
         if (chars > 0) {
             return promptTokens + TokenEstimate.ofChars(chars);
         }
-        return promptSent.getAsBoolean() ? promptTokens : 0;
+        return cost.promptSent() ? promptTokens : 0;
     }
 
     /** The request is over (completed, failed or cancelled): settle it if, and once, it was granted. */
@@ -107,9 +90,5 @@ final class Reservation {
 
     long promptTokens() {
         return promptTokens;
-    }
-
-    private static int length(String text) {
-        return text == null ? 0 : text.length();
     }
 }

@@ -24,7 +24,6 @@ import dev.sluice.gateway.web.GatewayException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -60,7 +59,6 @@ public class Router {
     private final RoutingProperties properties;
     private final Backoff backoff;
     private final LongAdder active = new LongAdder();
-    private final Timer overhead;
 
     public Router(ProviderRegistry providers, ProviderGuards guards, TargetOrder targetOrder, LatencyTracker latency,
             RoutingProperties properties, MeterRegistry registry) {
@@ -73,28 +71,37 @@ public class Router {
         Gauge.builder("sluice.streams.active", active, LongAdder::sum)
                 .description("Replies being routed now, from the request to the end of its stream: what an autoscaler scales on")
                 .register(registry);
-        this.overhead = Timer.builder("sluice.gateway.overhead")
-                .description("Time a routed request spent in the gateway itself, upstream waiting excluded")
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(50_000))
-                .maximumExpectedValue(Duration.ofSeconds(1))
-                .register(registry);
     }
 
-    public Flux<ChatChunk> stream(Route route, ChatRequest request, RouteTrace trace) {
+    /** Streams the reply to {@code request} along {@code route}, telling {@code listener} of each call it makes. */
+    public Flux<ChatChunk> stream(Route route, ChatRequest request, Listener listener) {
         return Flux.defer(() -> {
                     active.increment();
-                    return new Walk(route, request, trace).from(0);
+                    return new Walk(route, request, listener).from(0);
                 })
                 .onErrorResume(UpstreamException.class, failure -> Flux.deferContextual(context -> {
                     RequestLogContext.log(context, () -> log.warn("A reply from '{}' failed: {}", route.name(),
                             failure.getMessage()));
                     return Flux.error(toClientError(route, failure));
                 }))
-                .doFinally(signal -> {
-                    active.decrement();
-                    overhead.record(trace.overheadNanos(), TimeUnit.NANOSECONDS);
-                });
+                .doFinally(signal -> active.decrement());
+    }
+
+    /**
+     * What the router tells of one request as it routes it: each call it makes, and the time it spends waiting on
+     * upstreams (a call, or a backoff before the next), which is not the gateway's own time. Called from the request's
+     * serialised signals.
+     */
+    public interface Listener {
+
+        /** A call to {@code target} starts: it serves the request unless it fails before its first token. */
+        void attempt(Target target);
+
+        /** Waiting on an upstream starts, unless it runs already. */
+        void upstreamStarted();
+
+        /** Waiting on an upstream ends. */
+        void upstreamStopped();
     }
 
     /**
@@ -122,28 +129,30 @@ public class Router {
         private final Route route;
         private final List<Target> targets;
         private final ChatRequest request;
-        private final RouteTrace trace;
+        private final Listener listener;
         private final long estimatedTokens;
         private boolean started;
         private long firstTokenAt;
         /** The most telling failure so far: an upstream fault beats a target passed over. */
         private RuntimeException failure;
+        /** The target called last, for the log and the error of a request no one could serve. */
+        private Target lastTried;
 
-        Walk(Route route, ChatRequest request, RouteTrace trace) {
+        Walk(Route route, ChatRequest request, Listener listener) {
             this.route = route;
             this.targets = targetOrder.order(route);
             this.request = request;
-            this.trace = trace;
+            this.listener = listener;
             this.estimatedTokens = estimateTokens(request);
         }
 
         Flux<ChatChunk> from(int index) {
             if (index == targets.size()) {
-                trace.upstreamStopped();
+                listener.upstreamStopped();
                 return Flux.deferContextual(context -> {
                     if (failure != null && !(failure instanceof PassedOver)) {
                         RequestLogContext.log(context, () -> log.warn("No provider could serve '{}' (last: {}): {}",
-                                route.name(), trace.servedBy(), failure.getMessage()));
+                                route.name(), lastTried, failure.getMessage()));
                     }
                     return Flux.error(toClientError());
                 });
@@ -165,7 +174,7 @@ public class Router {
                             guard.meters().skip(passedOver.reason);
                         }
                         remember((RuntimeException) error);
-                        trace.upstreamStopped();
+                        listener.upstreamStopped();
                         return from(index + 1);
                     });
         }
@@ -187,8 +196,9 @@ public class Router {
                 breaker.releasePermission();
                 return Flux.error(new PassedOver(Skip.NO_USABLE_KEY));
             }
-            trace.attempt(target);
-            trace.upstreamStarted();
+            lastTried = target;
+            listener.attempt(target);
+            listener.upstreamStarted();
             long sentAt = System.nanoTime();
             UpstreamCall call = new UpstreamCall(target.model(), request, lease.key());
             String model = route.metricModel(target);
@@ -212,11 +222,11 @@ public class Router {
                     })
                     .doOnTerminate(() -> {
                         lease.release();
-                        trace.upstreamStopped();
+                        listener.upstreamStopped();
                     })
                     .doOnCancel(() -> {
                         lease.release();
-                        trace.upstreamStopped();
+                        listener.upstreamStopped();
                         if (!started) {
                             breaker.releasePermission();
                             guard.meters().attempt(Outcome.CANCELLED);
@@ -257,7 +267,7 @@ public class Router {
                 guard.meters().attempt(upstream instanceof UpstreamException.TimedOut ? Outcome.TIMED_OUT
                         : upstream instanceof UpstreamException.StreamBroken ? Outcome.BROKEN : Outcome.UNAVAILABLE);
                 if (retry < properties.retries()) {
-                    trace.upstreamStarted();
+                    listener.upstreamStarted();
                     return Mono.delay(backoff.before(retry))
                             .thenMany(Flux.defer(() -> tries(target, provider, guard, retry + 1)));
                 }
@@ -288,7 +298,7 @@ public class Router {
                     : failure instanceof UpstreamException.StreamBroken ? "the reply broke off"
                     : "unavailable";
             return new GatewayException(ErrorCode.UPSTREAM_FAILED, "No provider could serve '" + route.name()
-                    + "' (last: " + trace.servedBy() + ", " + reason + ")");
+                    + "' (last: " + lastTried + ", " + reason + ")");
         }
     }
 

@@ -2,6 +2,7 @@ package dev.sluice.gateway.web;
 
 import java.util.regex.Pattern;
 
+import dev.sluice.gateway.accesslog.RequestLogContext;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
@@ -12,7 +13,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * Gives every exchange an id, echoing the client's {@code X-Request-ID} when it is a sane token, so that
- * a request can be followed from the client through nginx into the logs and error bodies.
+ * a request can be followed from the client through nginx into the logs and error bodies; the access record learns
+ * it here.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE)
@@ -30,7 +32,11 @@ public class RequestIdFilter implements WebFilter {
         }
         exchange.getAttributes().put(ATTRIBUTE, id);
         exchange.getResponse().getHeaders().set(HEADER, id);
-        return chain.filter(exchange);
+        String decided = id;
+        return Mono.deferContextual(context -> {
+            RequestLogContext.exchange(context, decided, exchange.getAttributes()); // for its log lines and metrics
+            return chain.filter(exchange);
+        });
     }
 
     /** The id of this exchange, or {@code null} if it never passed this filter. */

@@ -7,9 +7,7 @@ import ch.qos.logback.classic.Logger;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
-import dev.sluice.gateway.llm.FinishReason;
 import dev.sluice.gateway.llm.Role;
-import dev.sluice.gateway.routing.RouteTrace;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -19,12 +17,11 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.http.HttpStatus;
 import org.springframework.mock.http.server.reactive.MockServerHttpResponse;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.SignalType;
-import reactor.test.StepVerifier;
 import reactor.util.context.Context;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 
 /** The access line: what it says about a chat, what it leaves out. */
 @ExtendWith(OutputCaptureExtension.class)
@@ -54,16 +51,15 @@ class AccessLogTests {
         AccessRecord record = new AccessRecord("POST", "/v1/chat/completions", System.nanoTime());
         record.requestId("req-1");
         ChatRequest request = ChatRequest.of("fast", List.of(ChatMessage.of(Role.USER, "a secret prompt")));
-        Flux<ChatChunk> reply = Flux.just(new ChatChunk.TextDelta("Hi"), new ChatChunk.Finish(FinishReason.STOP),
-                new ChatChunk.Usage(7, 3));
-        AccessLog.observe(request, new RouteTrace(), reply).contextWrite(Context.of(RequestLogContext.KEY, record))
-                .as(StepVerifier::create).expectNextCount(3).verifyComplete();
+        AccessLog.chat(Context.of(RequestLogContext.KEY, record), request,
+                new Chat("fast", "fake/fast-model", System.nanoTime(), new ChatChunk.Usage(7, 3)));
         MockServerHttpResponse response = new MockServerHttpResponse();
         response.setStatusCode(HttpStatus.OK);
 
         AccessLog.write(record, response, SignalType.CANCEL);
 
-        assertThat(output).contains("POST /v1/chat/completions 200", "cancelled", "model fast", "first token", "tokens 7 in 3 out");
+        assertThat(output).contains("POST /v1/chat/completions 200", "cancelled", "model fast via fake/fast-model",
+                "first token", "tokens 7 in 3 out");
         assertThat(output).as("prompts only at DEBUG").doesNotContain("a secret prompt");
     }
 
@@ -77,9 +73,32 @@ class AccessLogTests {
     }
 
     @Test
-    void aReplyOutsideAnHttpRequestPassesUntouched() {
+    void aChatBeforeItsFirstTokenSaysWhoWasCalledAndNoTokens(CapturedOutput output) {
+        AccessRecord record = new AccessRecord("POST", "/v1/chat/completions", System.nanoTime());
+        AccessLog.chat(Context.of(RequestLogContext.KEY, record), ChatRequest.of("fast",
+                List.of(ChatMessage.of(Role.USER, "hello"))), new Chat("fast", "fake/fast-model", 0, null));
+        MockServerHttpResponse response = new MockServerHttpResponse();
+        response.setStatusCode(HttpStatus.GATEWAY_TIMEOUT);
+
+        AccessLog.write(record, response, SignalType.ON_COMPLETE);
+
+        assertThat(output).contains("POST /v1/chat/completions 504", "model fast via fake/fast-model")
+                .doesNotContain("first token", "tokens");
+    }
+
+    @Test
+    void aChatOutsideAnHttpRequestIsNotRecorded() {
         ChatRequest request = ChatRequest.of("fast", List.of(ChatMessage.of(Role.USER, "hello")));
-        AccessLog.observe(request, new RouteTrace(), Flux.just(new ChatChunk.TextDelta("Hi")))
-                .as(StepVerifier::create).expectNextCount(1).verifyComplete();
+        assertThatCode(() -> AccessLog.chat(Context.empty(), request, new Chat("fast", null, 0, null)))
+                .as("a chat the gateway makes for itself (a probe) has no access line").doesNotThrowAnyException();
+    }
+
+    /** A chat's tally as the access line reads it. */
+    record Chat(String model, String servedBy, long firstTokenAt, ChatChunk.Usage usage) implements AccessRecord.Chat {
+
+        @Override
+        public String metricModel() {
+            return model;
+        }
     }
 }

@@ -8,6 +8,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.UUID;
 import java.util.function.Supplier;
 
 import dev.sluice.gateway.llm.ChatChunk;
@@ -15,7 +16,6 @@ import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.FinishReason;
 import dev.sluice.gateway.llm.Role;
-import dev.sluice.gateway.routing.RouteTrace;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.util.unit.DataSize;
@@ -37,6 +37,8 @@ class ReplyCacheTests {
     private static final List<ChatChunk> REPLY = List.of(new ChatChunk.TextDelta("Hel"), new ChatChunk.TextDelta("lo"),
             new ChatChunk.Finish(FinishReason.STOP), new ChatChunk.Usage(1, 2));
 
+    private static final UUID USER = UUID.randomUUID();
+
     private SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final Upstream upstream = new Upstream();
     private ReplyCache cache = cache(CacheProperties.defaults(), new LocalResponseCache(1 << 20, registry));
@@ -44,14 +46,14 @@ class ReplyCacheTests {
     @Test
     void identicalRequestsInFlightShareOneCallAndOneClientLeavingTakesOnlyItsOwnStream() {
         List<ChatChunk> first = new CopyOnWriteArrayList<>();
-        Disposable leaving = serve(CacheRequest.none()).subscribe(first::add);
-        CacheRequest secondRequest = CacheRequest.none();
+        Disposable leaving = serve(Asked.none()).subscribe(first::add);
+        Asked secondRequest = Asked.none();
         Mono<List<ChatChunk>> second = serve(secondRequest).collectList().cache();
         second.subscribe();
 
         upstream.emit(REPLY.get(0));
         leaving.dispose();
-        Mono<List<ChatChunk>> third = serve(CacheRequest.none()).collectList().cache();
+        Mono<List<ChatChunk>> third = serve(Asked.none()).collectList().cache();
         third.subscribe();
         upstream.emit(REPLY.get(1), REPLY.get(2), REPLY.get(3));
         upstream.complete();
@@ -66,9 +68,33 @@ class ReplyCacheTests {
     }
 
     @Test
+    void aSharedReplyNamesWhoServesTheCallItSharesAndAReplayedOneWhoMadeIt() {
+        Asked leader = Asked.none();
+        Mono<List<ChatChunk>> first = serve(leader).collectList().cache();
+        first.subscribe();
+        Asked sharing = Asked.none();
+        Mono<List<ChatChunk>> second = serve(sharing).collectList().cache();
+        second.subscribe();
+        leader.servedBy = "fast-upstream/model-a"; // what routing tells the leader once its call has started
+
+        upstream.emit(REPLY.toArray(ChatChunk[]::new));
+        upstream.complete();
+        assertThat(second.block(Duration.ofSeconds(5))).isEqualTo(REPLY);
+        assertThat(first.block(Duration.ofSeconds(5))).isEqualTo(REPLY);
+        await().atMost(Duration.ofSeconds(5)).until(() -> cache.inFlight() == 0);
+        Asked replayed = Asked.none();
+        serve(replayed).blockLast(Duration.ofSeconds(5));
+
+        assertThat(sharing.providerElsewhere()).as("the provider of the call it shared").isEqualTo("fast-upstream/model-a");
+        assertThat(leader.providerElsewhere()).as("the leader made its own call").isNull();
+        assertThat(replayed.status()).isEqualTo(CacheStatus.HIT);
+        assertThat(replayed.providerElsewhere()).as("stored with the reply").isEqualTo("fast-upstream/model-a");
+    }
+
+    @Test
     void whenEveryClientLeavesTheCallIsCancelledAndTheNextRequestCallsAfresh() {
-        Disposable one = serve(CacheRequest.none()).subscribe();
-        Disposable two = serve(CacheRequest.none()).subscribe();
+        Disposable one = serve(Asked.none()).subscribe();
+        Disposable two = serve(Asked.none()).subscribe();
         upstream.emit(REPLY.get(0));
 
         one.dispose();
@@ -77,18 +103,18 @@ class ReplyCacheTests {
 
         assertThat(upstream.cancelled).as("no one left to read it").isTrue();
         assertThat(cache.inFlight()).isZero();
-        serve(CacheRequest.none()).subscribe();
+        serve(Asked.none()).subscribe();
         assertThat(upstream.calls.get()).isEqualTo(2);
     }
 
     @Test
     void aCompleteReplyIsStoredAndReplayedWithoutACall() {
-        serve(CacheRequest.none()).subscribe();
+        serve(Asked.none()).subscribe();
         upstream.emit(REPLY.toArray(ChatChunk[]::new));
         upstream.complete();
         await().atMost(Duration.ofSeconds(5)).until(() -> cache.inFlight() == 0);
 
-        CacheRequest again = CacheRequest.none();
+        Asked again = Asked.none();
         StepVerifier.create(serve(again)).expectNextSequence(REPLY).verifyComplete();
 
         assertThat(again.status()).isEqualTo(CacheStatus.HIT);
@@ -100,17 +126,17 @@ class ReplyCacheTests {
 
     @Test
     void aFailedOrUnfinishedReplyIsNeverStored() {
-        StepVerifier.create(serve(CacheRequest.none()))
+        StepVerifier.create(serve(Asked.none()))
                 .then(() -> upstream.emit(REPLY.get(0)))
                 .then(() -> upstream.fail(new IllegalStateException("broke")))
                 .expectNext(REPLY.get(0))
                 .verifyErrorMessage("broke");
-        StepVerifier.create(serve(CacheRequest.none()))
+        StepVerifier.create(serve(Asked.none()))
                 .then(() -> upstream.emit(REPLY.get(0), REPLY.get(1)))
                 .then(upstream::complete)
                 .expectNextCount(2)
                 .verifyComplete();
-        StepVerifier.create(serve(CacheRequest.none()))
+        StepVerifier.create(serve(Asked.none()))
                 .then(() -> upstream.emit(REPLY.toArray(ChatChunk[]::new)))
                 .then(upstream::complete)
                 .expectNextCount(4)
@@ -124,7 +150,7 @@ class ReplyCacheTests {
         cache = cache(properties(CacheProperties.When.DETERMINISTIC, 64), new LocalResponseCache(1 << 20, registry));
         ChatChunk longText = new ChatChunk.TextDelta("x".repeat(100));
 
-        StepVerifier.create(serve(CacheRequest.none()))
+        StepVerifier.create(serve(Asked.none()))
                 .then(() -> upstream.emit(longText, new ChatChunk.Finish(FinishReason.STOP)))
                 .then(upstream::complete)
                 .expectNext(longText, new ChatChunk.Finish(FinishReason.STOP))
@@ -141,9 +167,9 @@ class ReplyCacheTests {
         // The late request looks the key up before the first one's flight exists, finds nothing, and its answer is
         // slow to come back: meanwhile the flight runs, ends and its entry lands.
         Sinks.Empty<Void> slowAnswer = store.holdNextLookup();
-        CacheRequest lateRequest = CacheRequest.none();
+        Asked lateRequest = Asked.none();
         CompletableFuture<List<ChatChunk>> late = serve(lateRequest).collectList().toFuture();
-        StepVerifier.create(serve(CacheRequest.none()))
+        StepVerifier.create(serve(Asked.none()))
                 .then(() -> upstream.emit(REPLY.toArray(ChatChunk[]::new)))
                 .then(upstream::complete)
                 .expectNextSequence(REPLY)
@@ -168,9 +194,9 @@ class ReplyCacheTests {
         // A store too busy to answer this lookup in time (Redis under load): a miss after the lookup timeout, by when
         // the first request's flight has ended and its entry landed.
         store.neverAnswerNextLookup();
-        CacheRequest lateRequest = CacheRequest.none();
+        Asked lateRequest = Asked.none();
         CompletableFuture<List<ChatChunk>> late = serve(lateRequest).collectList().toFuture();
-        StepVerifier.create(serve(CacheRequest.none()))
+        StepVerifier.create(serve(Asked.none()))
                 .then(() -> upstream.emit(REPLY.toArray(ChatChunk[]::new)))
                 .then(upstream::complete)
                 .expectNextSequence(REPLY)
@@ -195,7 +221,7 @@ class ReplyCacheTests {
         // One more every 50 µs on the parallel threads: the reply and its write land while they keep coming.
         List<List<ChatChunk>> replies = Flux.range(0, 200)
                 .flatMap(i -> Mono.delay(Duration.ofNanos(50_000L * i))
-                        .flatMap(tick -> cache.serve(DETERMINISTIC, CacheRequest.none(), new RouteTrace(), fast).collectList()))
+                        .flatMap(tick -> serve(DETERMINISTIC, Asked.none(), fast).collectList()))
                 .collectList()
                 .block(Duration.ofSeconds(10));
 
@@ -208,13 +234,13 @@ class ReplyCacheTests {
         cache = cache(properties(CacheProperties.When.DETERMINISTIC, 64), new LocalResponseCache(1 << 20, registry));
         ChatChunk longText = new ChatChunk.TextDelta("x".repeat(100));
         List<ChatChunk> whole = List.of(REPLY.get(0), longText, REPLY.get(1), new ChatChunk.Finish(FinishReason.STOP));
-        Mono<List<ChatChunk>> first = serve(CacheRequest.none()).collectList().cache();
+        Mono<List<ChatChunk>> first = serve(Asked.none()).collectList().cache();
         first.subscribe();
-        Mono<List<ChatChunk>> second = serve(CacheRequest.none()).collectList().cache();
+        Mono<List<ChatChunk>> second = serve(Asked.none()).collectList().cache();
         second.subscribe();
         upstream.emit(REPLY.get(0), longText);
 
-        Mono<List<ChatChunk>> third = serve(CacheRequest.none()).collectList().cache();
+        Mono<List<ChatChunk>> third = serve(Asked.none()).collectList().cache();
         third.subscribe();
         assertThat(upstream.calls.get()).as("the flight no longer keeps its reply for replay: the third request calls anew")
                 .isEqualTo(2);
@@ -233,12 +259,12 @@ class ReplyCacheTests {
     void requestsThePolicyLeavesOutPassByAndNoStoreSkipsTheWrite() {
         ChatRequest warm = new ChatRequest("fast", DETERMINISTIC.messages(), 0.7, null, null, null, null, null, null, null, null,
                 null, null, null);
-        CacheRequest bypassed = CacheRequest.none();
-        StepVerifier.create(cache.serve(warm, bypassed, new RouteTrace(), () -> Flux.fromIterable(REPLY)))
+        Asked bypassed = Asked.none();
+        StepVerifier.create(serve(warm, bypassed, () -> Flux.fromIterable(REPLY)))
                 .expectNextCount(4).verifyComplete();
         assertThat(bypassed.status()).isEqualTo(CacheStatus.BYPASS);
 
-        CacheRequest noStore = CacheRequest.of(List.of("no-store"));
+        Asked noStore = Asked.of(List.of("no-store"));
         StepVerifier.create(serve(noStore))
                 .then(() -> upstream.emit(REPLY.toArray(ChatChunk[]::new)))
                 .then(upstream::complete)
@@ -253,23 +279,23 @@ class ReplyCacheTests {
         ChatRequest warm = new ChatRequest("fast", DETERMINISTIC.messages(), 0.7, null, null, null, null, null, null, null, null,
                 null, null, null);
         cache = cache(properties(CacheProperties.When.OPT_IN, 262_144), new LocalResponseCache(1 << 20, registry));
-        CacheRequest plain = CacheRequest.none();
-        CacheRequest optedIn = CacheRequest.of(List.of("max-age=60"));
-        cache.serve(DETERMINISTIC, plain, new RouteTrace(), () -> Flux.fromIterable(REPLY)).blockLast();
-        cache.serve(warm, optedIn, new RouteTrace(), () -> Flux.fromIterable(REPLY)).blockLast();
+        Asked plain = Asked.none();
+        Asked optedIn = Asked.of(List.of("max-age=60"));
+        serve(DETERMINISTIC, plain, () -> Flux.fromIterable(REPLY)).blockLast();
+        serve(warm, optedIn, () -> Flux.fromIterable(REPLY)).blockLast();
         assertThat(plain.status()).as("temperature 0 is not enough here").isEqualTo(CacheStatus.BYPASS);
         assertThat(optedIn.status()).isEqualTo(CacheStatus.MISS);
 
         cache = cache(properties(CacheProperties.When.ALWAYS, 262_144), new LocalResponseCache(1 << 20, registry));
-        CacheRequest any = CacheRequest.none();
-        cache.serve(warm, any, new RouteTrace(), () -> Flux.fromIterable(REPLY)).blockLast();
+        Asked any = Asked.none();
+        serve(warm, any, () -> Flux.fromIterable(REPLY)).blockLast();
         assertThat(any.status()).isEqualTo(CacheStatus.MISS);
     }
 
     @Test
     void aLookupThatHangsIsAMissAfterTheLookupTimeout() {
         cache = cache(CacheProperties.defaults(), new Failing(Mono.never()));
-        CacheRequest request = CacheRequest.none();
+        Asked request = Asked.none();
 
         StepVerifier.create(serve(request))
                 .then(() -> upstream.emit(REPLY.toArray(ChatChunk[]::new)))
@@ -286,7 +312,7 @@ class ReplyCacheTests {
     void aLookupThatFailsIsAMissAtOnceAndAFailedWriteIsCounted() {
         cache = cache(CacheProperties.defaults(), new Failing(Mono.error(new IllegalStateException("Redis is down"))));
 
-        StepVerifier.create(serve(CacheRequest.none()))
+        StepVerifier.create(serve(Asked.none()))
                 .then(() -> upstream.emit(REPLY.toArray(ChatChunk[]::new)))
                 .then(upstream::complete)
                 .expectNextSequence(REPLY)
@@ -296,8 +322,12 @@ class ReplyCacheTests {
         assertThat(cache.inFlight()).isZero();
     }
 
-    private Flux<ChatChunk> serve(CacheRequest request) {
-        return cache.serve(DETERMINISTIC, request, new RouteTrace(), upstream::call);
+    private Flux<ChatChunk> serve(Asked request) {
+        return serve(DETERMINISTIC, request, upstream::call);
+    }
+
+    private Flux<ChatChunk> serve(ChatRequest chat, Asked request, Supplier<Flux<ChatChunk>> call) {
+        return cache.serve(chat, USER, request.directives, request, call);
     }
 
     /** A cache with meters of its own (a registry keeps the first gauge of a name). */
@@ -317,6 +347,54 @@ class ReplyCacheTests {
 
     private double count(String name, String tag, String value) {
         return registry.get(name).tag(tag, value).counter().count();
+    }
+
+    /** One request of these tests: its {@code Cache-Control}, what the cache told it, and who serves its call. */
+    private static final class Asked implements CacheListener {
+        final CacheDirectives directives;
+        volatile String servedBy;
+        private volatile CacheStatus status;
+        private volatile Supplier<String> elsewhere;
+
+        private Asked(CacheDirectives directives) {
+            this.directives = directives;
+        }
+
+        static Asked none() {
+            return new Asked(CacheDirectives.NONE);
+        }
+
+        static Asked of(List<String> cacheControl) {
+            return new Asked(CacheDirectives.parse(cacheControl));
+        }
+
+        CacheStatus status() {
+            return status;
+        }
+
+        boolean cached() {
+            return status == CacheStatus.HIT;
+        }
+
+        String providerElsewhere() {
+            Supplier<String> provider = elsewhere;
+            return provider == null ? null : provider.get();
+        }
+
+        @Override
+        public void cacheStatus(CacheStatus told) {
+            status = told;
+        }
+
+        @Override
+        public void servedElsewhere(Supplier<String> provider) {
+            elsewhere = provider;
+        }
+
+        @Override
+        public String servedBy() {
+            return servedBy;
+        }
     }
 
     /** An upstream the test drives chunk by chunk; each call is a new stream, the latest one driven unless told. */

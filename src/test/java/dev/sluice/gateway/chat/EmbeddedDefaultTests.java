@@ -1,6 +1,7 @@
 package dev.sluice.gateway.chat;
 
 import java.util.List;
+import java.util.Map;
 
 import dev.sluice.gateway.testing.SseEvents;
 import org.junit.jupiter.api.Test;
@@ -54,6 +55,25 @@ class EmbeddedDefaultTests {
 
         assertThat(events.size()).as("many tokens, then finish and [DONE]").isGreaterThan(10);
         assertThat(events.get(events.size() - 1).data()).isEqualTo("[DONE]");
+    }
+
+    @Test
+    void anAnonymousCallersChatsAreChargedToTheAnonymousAccount() {
+        long before = requestsUsedToday();
+
+        web.post().uri("/v1/chat/completions").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"model\":\"demo\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}")
+                .exchange().expectStatus().isOk();
+
+        assertThat(requestsUsedToday()).as("the chat counted against the anonymous account's quota").isEqualTo(before + 1);
+    }
+
+    private long requestsUsedToday() {
+        Number used = web.get().uri("/api/v1/quota").exchange().expectStatus().isOk()
+                .expectBody(Map.class).returnResult().getResponseBody() instanceof Map<?, ?> quota
+                        && quota.get("requests") instanceof Map<?, ?> requests ? (Number) requests.get("used") : null;
+        assertThat(used).as("GET /api/v1/quota names the requests used").isNotNull();
+        return used.longValue();
     }
 
     @Test

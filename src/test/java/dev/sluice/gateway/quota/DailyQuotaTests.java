@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.sluice.gateway.auth.Caller;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
@@ -20,8 +19,6 @@ import dev.sluice.gateway.web.GatewayException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.DataAccessResourceFailureException;
-import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
-import org.springframework.security.core.context.ReactiveSecurityContextHolder;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -256,7 +253,7 @@ class DailyQuotaTests {
     void aRequestThatNeverWentUpstreamCostsNoTokensButCountsAsARequest() {
         UUID user = H2.newUser();
 
-        StepVerifier.create(quota.meter(user, REQUEST, () -> false,
+        StepVerifier.create(quota.meter(user, REQUEST, new Cost(false),
                         capped -> Flux.error(new GatewayException(ErrorCode.OVERLOADED, "every bulkhead full"))))
                 .expectError(GatewayException.class)
                 .verify(TIMEOUT);
@@ -313,7 +310,7 @@ class DailyQuotaTests {
         gated = true;
         AtomicInteger upstreamCalls = new AtomicInteger();
 
-        quota.meter(user, REQUEST, () -> false, capped -> reply("Hi").doOnSubscribe(s -> upstreamCalls.incrementAndGet()))
+        quota.meter(user, REQUEST, new Cost(false), capped -> reply("Hi").doOnSubscribe(s -> upstreamCalls.incrementAndGet()))
                 .subscribe().dispose();
         reservationGate.tryEmitEmpty();
 
@@ -322,28 +319,6 @@ class DailyQuotaTests {
         awaitSettled(user);
         assertThat(usage(user).tokens()).as("nothing reached anyone").isZero();
         assertThat(upstreamCalls).hasValue(0);
-    }
-
-    @Test
-    void withoutASecurityContextTheAnonymousAccountIsCharged() {
-        long before = usage(Caller.ANONYMOUS_ID).requests();
-
-        quota.meter(REQUEST, () -> true, capped -> reply("Hi")).blockLast(TIMEOUT);
-
-        assertThat(usage(Caller.ANONYMOUS_ID).requests()).isEqualTo(before + 1);
-    }
-
-    @Test
-    void theCallerInTheSecurityContextIsCharged() {
-        UUID user = H2.newUser();
-        Caller caller = new Caller(user, "someone@example.com", Caller.Role.USER, null);
-
-        quota.meter(REQUEST, () -> true, capped -> reply("Hi"))
-                .contextWrite(ReactiveSecurityContextHolder.withAuthentication(
-                        UsernamePasswordAuthenticationToken.authenticated(caller, null, List.of())))
-                .blockLast(TIMEOUT);
-
-        assertThat(usage(user).requests()).isEqualTo(1);
     }
 
     @Test
@@ -372,14 +347,11 @@ class DailyQuotaTests {
         QuotaProperties off = TestQuotas.limits(3, 2_000, 100, false);
         DailyQuota unmetered = new DailyQuota(counting, new Settlements(counting, off, meters), off,
                 Clock.fixed(NOW, ZoneOffset.UTC), meters);
-        Caller caller = new Caller(user, "someone@example.com", Caller.Role.USER, null);
 
         // Twice the day's 3 requests, each with a reply that reports usage: none is refused.
         Flux.range(0, 6)
-                .concatMap(i -> unmetered.meter(REQUEST, () -> true,
+                .concatMap(i -> unmetered.meter(user, REQUEST, new Cost(true),
                         capped -> Flux.just(text("Hello"), finish(), new ChatChunk.Usage(12, 3))))
-                .contextWrite(ReactiveSecurityContextHolder.withAuthentication(
-                        UsernamePasswordAuthenticationToken.authenticated(caller, null, List.of())))
                 .as(StepVerifier::create)
                 .expectNextCount(18)
                 .verifyComplete();
@@ -404,11 +376,13 @@ class DailyQuotaTests {
     }
 
     /** The quota around a reply that went upstream (the provider read the prompt). */
+    /** As the chat meters a reply that goes upstream: its tally counts what passes the quota. */
     private Flux<ChatChunk> meter(UUID user, ChatRequest request, Flux<ChatChunk> reply) {
-        return quota.meter(user, request, () -> true, capped -> {
+        Cost cost = new Cost(true);
+        return quota.meter(user, request, cost, capped -> {
             sent.add(capped);
             return reply;
-        });
+        }).doOnNext(cost::add);
     }
 
     private void awaitSettled(UUID user) {
@@ -420,6 +394,41 @@ class DailyQuotaTests {
 
     private QuotaLedger.DailyUsage usage(UUID user) {
         return ledger.usage(user, TODAY).block(TIMEOUT);
+    }
+
+    /** What a chat's tally tells the quota: the reply's characters and usage, and whether it went upstream. */
+    private static final class Cost implements ReplyCost {
+        private final boolean promptSent;
+        private volatile long replyChars;
+        private volatile ChatChunk.Usage usage;
+
+        Cost(boolean promptSent) {
+            this.promptSent = promptSent;
+        }
+
+        void add(ChatChunk chunk) {
+            if (chunk instanceof ChatChunk.TextDelta text) {
+                replyChars += text.text().length();
+            }
+            else if (chunk instanceof ChatChunk.Usage reported) {
+                usage = reported;
+            }
+        }
+
+        @Override
+        public ChatChunk.Usage usage() {
+            return usage;
+        }
+
+        @Override
+        public long replyChars() {
+            return replyChars;
+        }
+
+        @Override
+        public boolean promptSent() {
+            return promptSent;
+        }
     }
 
     private static Flux<ChatChunk> reply(String text) {

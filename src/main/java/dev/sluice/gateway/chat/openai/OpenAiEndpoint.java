@@ -3,7 +3,9 @@ package dev.sluice.gateway.chat.openai;
 import java.time.Instant;
 import java.util.List;
 
-import dev.sluice.gateway.cache.CacheRequest;
+import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.cache.CacheDirectives;
+import dev.sluice.gateway.chat.ChatCall;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.chat.ChatProperties;
 import dev.sluice.gateway.llm.ChatReply;
@@ -11,7 +13,6 @@ import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.chat.ChatService;
 import dev.sluice.gateway.chat.ChatStreams;
 import dev.sluice.gateway.routing.ModelCatalog;
-import dev.sluice.gateway.routing.RouteTrace;
 import dev.sluice.gateway.web.ApiErrorHandler;
 import dev.sluice.gateway.web.JsonBody;
 import dev.sluice.gateway.web.MethodNotAllowed;
@@ -56,16 +57,22 @@ class OpenAiEndpoint {
     }
 
     private Mono<ServerResponse> chatCompletions(ServerRequest request) {
-        return JsonBody.read(request, ChatCompletionRequest.class)
-                .flatMap(wire -> {
+        return JsonBody.read(request, ChatCompletionRequest.class).zipWith(Caller.current().defaultIfEmpty(Caller.ANONYMOUS))
+                .flatMap(both -> {
+                    ChatCompletionRequest wire = both.getT1();
                     ChatRequest chatRequest = ChatCompletionRequestReader.read(wire);
-                    CacheRequest cache = CacheRequest.of(request.headers().header(HttpHeaders.CACHE_CONTROL));
+                    CacheDirectives cache = CacheDirectives.parse(request.headers().header(HttpHeaders.CACHE_CONTROL));
                     boolean includeUsage = wire.streamOptions() != null && Boolean.TRUE.equals(wire.streamOptions().includeUsage());
                     ChatCompletionEncoder encoder = new ChatCompletionEncoder(json, chatRequest.model(), includeUsage);
-                    RouteTrace trace = new RouteTrace();
-                    Flux<ChatChunk> chunks = chat.stream(chatRequest, trace, cache);
-                    ChatStreams.reportRouting(request.exchange(), trace, cache);
-                    return Boolean.TRUE.equals(wire.stream()) ? stream(chunks, encoder) : reply(chunks, encoder);
+                    ChatCall call = new ChatCall(both.getT2(), chatRequest, cache, null);
+                    if (Boolean.TRUE.equals(wire.stream())) {
+                        Flux<ChatChunk> chunks = chat.stream(call);
+                        ChatStreams.reportRouting(request.exchange(), call.tally());
+                        return stream(chunks, encoder);
+                    }
+                    Mono<ChatReply> whole = chat.reply(call);
+                    ChatStreams.reportRouting(request.exchange(), call.tally());
+                    return reply(whole, encoder);
                 });
     }
 
@@ -83,8 +90,8 @@ class OpenAiEndpoint {
                 failure -> data(json.writeValueAsString(ApiErrorHandler.openAiBody(ApiErrorHandler.classify(failure)))));
     }
 
-    private Mono<ServerResponse> reply(Flux<ChatChunk> chunks, ChatCompletionEncoder encoder) {
-        return ChatReply.collect(chunks).flatMap(reply -> ServerResponse.ok()
+    private Mono<ServerResponse> reply(Mono<ChatReply> whole, ChatCompletionEncoder encoder) {
+        return whole.flatMap(reply -> ServerResponse.ok()
                 .contentType(MediaType.APPLICATION_JSON)
                 .bodyValue(encoder.completion(reply)));
     }

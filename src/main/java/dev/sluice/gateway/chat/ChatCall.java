@@ -1,0 +1,95 @@
+package dev.sluice.gateway.chat;
+
+import dev.sluice.gateway.accesslog.AccessRecord;
+import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.cache.CacheDirectives;
+import dev.sluice.gateway.conversation.Turn;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.routing.Route;
+
+/**
+ * One chat request on its way through the gateway: who asks, what, with which {@code Cache-Control}, in which
+ * conversation turn (if any), along which route, and the {@link Tally} of its reply. An API edge builds it and
+ * encodes what {@link ChatService} streams for it; everything else that is per request lives here, not in
+ * parameters, the Reactor context or the exchange's attributes.
+ */
+public final class ChatCall implements AccessRecord.Chat {
+
+    private final Caller caller;
+    private final ChatRequest request;
+    private final CacheDirectives cacheDirectives;
+    private final Turn turn;
+    private final Tally tally = new Tally(System.nanoTime());
+    private volatile Route route;
+
+    /**
+     * @param caller who asks; {@link Caller#ANONYMOUS} when the request has no caller (no security at all)
+     * @param cacheDirectives what the request's {@code Cache-Control} asks of the cache
+     * @param turn the conversation turn the reply belongs to, or {@code null} when it is not history
+     */
+    public ChatCall(Caller caller, ChatRequest request, CacheDirectives cacheDirectives, Turn turn) {
+        this.caller = caller;
+        this.request = request;
+        this.cacheDirectives = cacheDirectives;
+        this.turn = turn;
+    }
+
+    public Caller caller() {
+        return caller;
+    }
+
+    public ChatRequest request() {
+        return request;
+    }
+
+    public CacheDirectives cacheDirectives() {
+        return cacheDirectives;
+    }
+
+    /** The turn, or {@code null}. */
+    public Turn turn() {
+        return turn;
+    }
+
+    public Tally tally() {
+        return tally;
+    }
+
+    /** Where the model name leads, once {@link ChatService} has found it; {@code null} before. */
+    public Route route() {
+        return route;
+    }
+
+    void route(Route found) {
+        route = found;
+    }
+
+    // --- what the access line and the request metrics read when the request ends
+
+    @Override
+    public String model() {
+        return request.model();
+    }
+
+    @Override
+    public String metricModel() {
+        Route found = route;
+        return found.listed() ? found.name() : Route.OTHER;
+    }
+
+    @Override
+    public String servedBy() {
+        return tally.servedBy();
+    }
+
+    @Override
+    public long firstTokenAt() {
+        return tally.firstTokenAt();
+    }
+
+    @Override
+    public ChatChunk.Usage usage() {
+        return tally.usage();
+    }
+}
