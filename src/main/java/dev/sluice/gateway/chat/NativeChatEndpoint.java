@@ -23,7 +23,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
-import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerRequest;
@@ -88,24 +87,15 @@ class NativeChatEndpoint {
     private Mono<ServerResponse> respond(ServerRequest request, NativeChatRequest wire, ChatRequest chatRequest, Turn turn,
             CacheRequest cache) {
         RouteTrace trace = new RouteTrace();
-        NativeEventEncoder encoder = new NativeEventEncoder(json, turn, trace, cache);
+        NativeEventEncoder encoder = new NativeEventEncoder(turn, trace, cache);
         Flux<ChatChunk> upstream = chat.stream(chatRequest, trace, cache);
         turn.start(chatRequest.model());
         Flux<ChatChunk> chunks = turn.record(upstream, chatRequest.model(), trace);
         ChatStreams.reportRouting(request.exchange(), trace, cache);
         if (Boolean.FALSE.equals(wire.stream())) {
-            return ChatReply.collect(chunks).flatMap(reply ->
-                    ServerResponse.ok().bodyValue(encoder.reply(reply, chatRequest.model())));
+            return ChatReply.collect(chunks).flatMap(reply -> ChatStreams.reply(encoder.reply(reply, chatRequest.model()), json));
         }
-        Flux<ServerSentEvent<String>> events = chunks
-                .<ServerSentEvent<String>>handle((chunk, sink) -> {
-                    ServerSentEvent<String> event = encoder.encode(chunk);
-                    if (event != null) {
-                        sink.next(event);
-                    }
-                })
-                .concatWith(Mono.fromSupplier(encoder::done));
-        return ChatStreams.respond(events, properties.heartbeat(), encoder::error);
+        return ChatStreams.respond(chunks, encoder, properties.heartbeat(), json);
     }
 
     private Mono<ServerResponse> listModels(ServerRequest request) {

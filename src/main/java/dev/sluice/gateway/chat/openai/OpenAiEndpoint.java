@@ -1,7 +1,6 @@
 package dev.sluice.gateway.chat.openai;
 
 import java.time.Instant;
-import java.util.List;
 
 import dev.sluice.gateway.cache.CacheRequest;
 import dev.sluice.gateway.llm.ChatChunk;
@@ -12,15 +11,12 @@ import dev.sluice.gateway.chat.ChatService;
 import dev.sluice.gateway.chat.ChatStreams;
 import dev.sluice.gateway.routing.ModelCatalog;
 import dev.sluice.gateway.routing.RouteTrace;
-import dev.sluice.gateway.web.ApiErrorHandler;
 import dev.sluice.gateway.web.JsonBody;
 import dev.sluice.gateway.web.MethodNotAllowed;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.MediaType;
 import org.springframework.http.HttpMethod;
-import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerRequest;
@@ -61,7 +57,7 @@ class OpenAiEndpoint {
                     ChatRequest chatRequest = ChatCompletionRequestReader.read(wire);
                     CacheRequest cache = CacheRequest.of(request.headers().header(HttpHeaders.CACHE_CONTROL));
                     boolean includeUsage = wire.streamOptions() != null && Boolean.TRUE.equals(wire.streamOptions().includeUsage());
-                    ChatCompletionEncoder encoder = new ChatCompletionEncoder(json, chatRequest.model(), includeUsage);
+                    ChatCompletionEncoder encoder = new ChatCompletionEncoder(chatRequest.model(), includeUsage);
                     RouteTrace trace = new RouteTrace();
                     Flux<ChatChunk> chunks = chat.stream(chatRequest, trace, cache);
                     ChatStreams.reportRouting(request.exchange(), trace, cache);
@@ -70,23 +66,11 @@ class OpenAiEndpoint {
     }
 
     private Mono<ServerResponse> stream(Flux<ChatChunk> chunks, ChatCompletionEncoder encoder) {
-        Flux<ServerSentEvent<String>> events = chunks
-                .<ServerSentEvent<String>>handle((chunk, sink) -> {
-                    String payload = encoder.encode(chunk);
-                    if (payload != null) {
-                        sink.next(data(payload));
-                    }
-                })
-                .concatWith(Mono.just(DONE));
-        // An error ends the stream without [DONE], so that SDKs do not take it for a complete reply.
-        return ChatStreams.respond(events, properties.heartbeat(),
-                failure -> data(json.writeValueAsString(ApiErrorHandler.openAiBody(ApiErrorHandler.classify(failure)))));
+        return ChatStreams.respond(chunks, encoder, properties.heartbeat(), json);
     }
 
     private Mono<ServerResponse> reply(Flux<ChatChunk> chunks, ChatCompletionEncoder encoder) {
-        return ChatReply.collect(chunks).flatMap(reply -> ServerResponse.ok()
-                .contentType(MediaType.APPLICATION_JSON)
-                .bodyValue(encoder.completion(reply)));
+        return ChatReply.collect(chunks).flatMap(reply -> ChatStreams.reply(encoder.completion(reply), json));
     }
 
     private Mono<ServerResponse> listModels(ServerRequest request) {
@@ -97,11 +81,5 @@ class OpenAiEndpoint {
     private ChatCompletionWire.Model model(ModelCatalog.ModelEntry entry) {
         return new ChatCompletionWire.Model(entry.id(), "model", startedAt, entry.ownedBy(),
                 entry.simulated() ? ModelCatalog.SIMULATOR_DESCRIPTION : null);
-    }
-
-    private static final ServerSentEvent<String> DONE = data("[DONE]");
-
-    private static ServerSentEvent<String> data(String payload) {
-        return ServerSentEvent.builder(payload).build();
     }
 }
