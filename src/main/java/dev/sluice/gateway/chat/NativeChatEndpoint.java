@@ -41,15 +41,17 @@ class NativeChatEndpoint {
     private final ChatProperties properties;
     private final JsonMapper json;
     private final Conversations conversations;
+    private final JsonBody body;
 
     NativeChatEndpoint(ChatService chat, AgentCatalog agents, ModelCatalog models, ChatProperties properties, JsonMapper json,
-            Conversations conversations) {
+            Conversations conversations, JsonBody body) {
         this.conversations = conversations;
         this.chat = chat;
         this.agents = agents;
         this.models = models;
         this.properties = properties;
         this.json = json;
+        this.body = body;
     }
 
     @Bean
@@ -67,7 +69,7 @@ class NativeChatEndpoint {
      * conversation and the caller's messages are offered only once the request is known to be servable.
      */
     private Mono<ServerResponse> chat(ServerRequest request) {
-        return JsonBody.read(request, NativeChatRequest.class).zipWith(Caller.current().defaultIfEmpty(Caller.ANONYMOUS))
+        return body.read(request, NativeChatRequest.class).zipWith(Caller.current().defaultIfEmpty(Caller.ANONYMOUS))
                 .flatMap(both -> {
                     NativeChatRequest wire = both.getT1();
                     // Checked before any lookup, so that a bad request is a 400 whatever its conversation.

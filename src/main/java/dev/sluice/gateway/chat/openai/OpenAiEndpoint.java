@@ -33,13 +33,15 @@ class OpenAiEndpoint {
     private final ModelCatalog models;
     private final ChatProperties properties;
     private final JsonMapper json;
+    private final JsonBody body;
     private final long startedAt = Instant.now().getEpochSecond();
 
-    OpenAiEndpoint(ChatService chat, ModelCatalog models, ChatProperties properties, JsonMapper json) {
+    OpenAiEndpoint(ChatService chat, ModelCatalog models, ChatProperties properties, JsonMapper json, JsonBody body) {
         this.chat = chat;
         this.models = models;
         this.properties = properties;
         this.json = json;
+        this.body = body;
     }
 
     @Bean
@@ -52,7 +54,7 @@ class OpenAiEndpoint {
     }
 
     private Mono<ServerResponse> chatCompletions(ServerRequest request) {
-        return JsonBody.read(request, ChatCompletionRequest.class)
+        return body.read(request, ChatCompletionRequest.class)
                 .flatMap(wire -> {
                     ChatRequest chatRequest = ChatCompletionRequestReader.read(wire);
                     CacheRequest cache = CacheRequest.of(request.headers().header(HttpHeaders.CACHE_CONTROL));
