@@ -32,11 +32,13 @@ class AdminAccountsEndpoint {
     private final Roles roles;
     private final ApiKeys apiKeys;
     private final Invites invites;
+    private final JsonBody body;
 
-    AdminAccountsEndpoint(Roles roles, ApiKeys apiKeys, Invites invites) {
+    AdminAccountsEndpoint(Roles roles, ApiKeys apiKeys, Invites invites, JsonBody body) {
         this.roles = roles;
         this.apiKeys = apiKeys;
         this.invites = invites;
+        this.body = body;
     }
 
     @Bean
@@ -51,7 +53,7 @@ class AdminAccountsEndpoint {
 
     private Mono<ServerResponse> setRole(ServerRequest request) {
         return requireAdmin()
-                .then(JsonBody.read(request, RoleChange.class))
+                .then(body.read(request, RoleChange.class))
                 .flatMap(change -> {
                     UUID user = userId(request.pathVariable("id"));
                     Caller.Role role = change.parsed();

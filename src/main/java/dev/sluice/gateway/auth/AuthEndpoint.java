@@ -21,10 +21,12 @@ class AuthEndpoint {
 
     private final Accounts accounts;
     private final AccessTokens tokens;
+    private final JsonBody body;
 
-    AuthEndpoint(Accounts accounts, AccessTokens tokens) {
+    AuthEndpoint(Accounts accounts, AccessTokens tokens, JsonBody body) {
         this.accounts = accounts;
         this.tokens = tokens;
+        this.body = body;
     }
 
     @Bean
@@ -38,14 +40,14 @@ class AuthEndpoint {
     }
 
     private Mono<ServerResponse> register(ServerRequest request) {
-        return JsonBody.read(request, Registration.class)
+        return body.read(request, Registration.class)
                 .flatMap(registration -> accounts.register(registration.email(), registration.password(), registration.invite()))
                 .flatMap(caller -> ServerResponse.status(HttpStatus.CREATED)
                         .bodyValue(Map.of("id", caller.id(), "email", caller.email())));
     }
 
     private Mono<ServerResponse> login(ServerRequest request) {
-        return JsonBody.read(request, Credentials.class)
+        return body.read(request, Credentials.class)
                 .flatMap(credentials -> accounts.login(credentials.email(), credentials.password()))
                 .flatMap(caller -> ServerResponse.ok().bodyValue(new AccessToken(tokens.issue(caller), "bearer", tokens.ttlSeconds())));
     }

@@ -1,84 +1,94 @@
 package dev.sluice.gateway.chat;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 
-import dev.sluice.gateway.accesslog.RequestLogContext;
 import dev.sluice.gateway.cache.CacheStatus;
+import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.routing.Target;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.internal.ThreadExecutorMap;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
-import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.http.server.reactive.ServerHttpResponse;
-import org.springframework.web.reactive.function.BodyInserters;
+import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
+import org.springframework.web.reactive.function.BodyInserter;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
+import reactor.netty.Connection;
+import tools.jackson.databind.json.JsonMapper;
 
-/** What both chat APIs share when they answer: SSE framing, heartbeats, and the routing headers. */
+/**
+ * What both chat APIs share when they answer: event streams and JSON replies written straight into the response's
+ * buffers (no codec between), heartbeats, and the routing headers.
+ */
 public final class ChatStreams {
 
     public static final String PROVIDER_HEADER = "X-Sluice-Provider";
     public static final String ATTEMPTS_HEADER = "X-Sluice-Attempts";
     public static final String OVERHEAD_HEADER = "X-Sluice-Overhead-Ms";
     public static final String CACHE_HEADER = "X-Sluice-Cache";
-    /** One per event loop that answers chats: as many as the server has loops. */
-    private static final Map<EventExecutor, Scheduler> LOOP_TIMERS = new ConcurrentHashMap<>();
-    private static final ServerSentEvent<String> HEARTBEAT = ServerSentEvent.<String>builder().comment("keep-alive").build();
+    /** What Spring's SSE writer declared. */
+    private static final MediaType EVENT_STREAM = new MediaType(MediaType.TEXT_EVENT_STREAM, StandardCharsets.UTF_8);
+    /** Room for a typical reply; the buffer grows as needed. */
+    private static final int REPLY_CAPACITY = 1024;
 
     private ChatStreams() {
     }
 
     /**
-     * Answers with an event stream.
+     * Answers with an event stream of the reply's chunks, in the events {@code encoder} makes.
      * <p>
      * Nothing is sent before the first event, so a failure before it (no provider, a timeout waiting for
      * the first token) still gets a plain HTTP error status. After it the status line is gone: a failure
-     * becomes the {@code errorEvent} that ends the stream, because a stream must never look finished when
-     * it is not. That happens here, ahead of any operator that queues, so no token before it is lost.
-     * Heartbeat comments keep proxies from cutting the stream during the upstream's silences.
+     * becomes the encoder's error event that ends the stream, because a stream must never look finished when
+     * it is not; the tokens before it are all written first. Heartbeat comments keep proxies from cutting the
+     * stream during the upstream's silences. See {@link EventStream}.
      */
-    public static Mono<ServerResponse> respond(Flux<ServerSentEvent<String>> events, Duration heartbeat,
-            Function<Throwable, ServerSentEvent<String>> errorEvent) {
-        StartedFlag started = new StartedFlag();
-        Scheduler timer = timerOfThisLoop();
-        Flux<ServerSentEvent<String>> body = events
-                .doOnNext(event -> started.value = true)
-                .onErrorResume(failure -> started.value
-                        ? Mono.deferContextual(context -> Mono.just(RequestLogContext.withIds(context, () -> errorEvent.apply(failure))))
-                        : Mono.error(failure))
-                .publish(shared -> Flux.merge(shared, heartbeats(shared, heartbeat, timer)));
+    public static Mono<ServerResponse> respond(Flux<ChatChunk> chunks, EventEncoder encoder, Duration heartbeat,
+            JsonMapper json) {
+        BodyInserter<Flux<ChatChunk>, ServerHttpResponse> body = (response, context) -> response.writeWith(
+                new EventStream(chunks, encoder, response.bufferFactory(), json, loopOf(response), heartbeat));
         return ServerResponse.ok()
-                .contentType(MediaType.TEXT_EVENT_STREAM)
+                .contentType(EVENT_STREAM)
                 .header(HttpHeaders.CACHE_CONTROL, "no-cache")
                 .header("X-Accel-Buffering", "no") // nginx: pass each event through at once
-                .body(BodyInserters.fromServerSentEvents(body));
+                .body(body);
     }
 
-    /** Comments every {@code interval} from the first event until the stream ends. */
-    private static Flux<ServerSentEvent<String>> heartbeats(Flux<ServerSentEvent<String>> events, Duration interval,
-            Scheduler timer) {
-        return Flux.interval(interval, interval, timer)
-                .map(tick -> HEARTBEAT)
-                .delaySubscription(events.take(1).onErrorComplete())
-                .takeUntilOther(events.ignoreElements().onErrorComplete());
+    /** Answers with {@code reply} as JSON, written by Jackson into one buffer of the response. */
+    public static Mono<ServerResponse> reply(Object reply, JsonMapper json) {
+        BodyInserter<Object, ServerHttpResponse> body = (response, context) -> {
+            DataBuffer buffer = response.bufferFactory().allocateBuffer(REPLY_CAPACITY);
+            try {
+                json.writeValue(buffer.asOutputStream(), reply);
+            }
+            catch (RuntimeException failure) {
+                DataBufferUtils.release(buffer);
+                return Mono.error(failure);
+            }
+            return response.writeWith(Mono.just(buffer));
+        };
+        return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).body(body);
     }
 
     /**
-     * The timer of the event loop this response is handled on, where its heartbeats are then written without a hop.
-     * Not Reactor's parallel scheduler: its few timer queues are shared by every stream, each behind a lock, and
-     * streams that end within milliseconds (cache replays) would contend for them to cancel their heartbeat.
+     * The event loop of the response's connection, where its events are written and its heartbeat timed. Outside
+     * Reactor Netty (a mock server) one shared executor stands in.
      */
-    private static Scheduler timerOfThisLoop() {
-        EventExecutor loop = ThreadExecutorMap.currentExecutor();
-        return loop == null ? Schedulers.parallel() : LOOP_TIMERS.computeIfAbsent(loop, Schedulers::fromExecutorService);
+    private static EventExecutor loopOf(ServerHttpResponse response) {
+        Object nativeResponse;
+        try {
+            nativeResponse = ServerHttpResponseDecorator.getNativeResponse(response);
+        }
+        catch (IllegalArgumentException notAbstract) {
+            nativeResponse = null;
+        }
+        return nativeResponse instanceof Connection connection ? connection.channel().eventLoop() : GlobalEventExecutor.INSTANCE;
     }
 
     /**
@@ -114,10 +124,5 @@ public final class ChatStreams {
         long hundredths = (nanos + 5_000) / 10_000;
         long fraction = hundredths % 100;
         return hundredths / 100 + (fraction < 10 ? ".0" : ".") + fraction;
-    }
-
-    // Signals of one stream are serialised, so a plain field is safe here.
-    private static final class StartedFlag {
-        boolean value;
     }
 }

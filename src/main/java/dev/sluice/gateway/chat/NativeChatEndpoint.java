@@ -21,7 +21,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
-import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerRequest;
@@ -40,15 +39,17 @@ class NativeChatEndpoint {
     private final ChatProperties properties;
     private final JsonMapper json;
     private final Conversations conversations;
+    private final JsonBody body;
 
     NativeChatEndpoint(ChatService chat, AgentCatalog agents, ModelCatalog models, ChatProperties properties, JsonMapper json,
-            Conversations conversations) {
+            Conversations conversations, JsonBody body) {
         this.conversations = conversations;
         this.chat = chat;
         this.agents = agents;
         this.models = models;
         this.properties = properties;
         this.json = json;
+        this.body = body;
     }
 
     @Bean
@@ -66,7 +67,7 @@ class NativeChatEndpoint {
      * conversation and the caller's messages once the request is known to be servable, and the reply when it ends.
      */
     private Mono<ServerResponse> chat(ServerRequest request) {
-        return JsonBody.read(request, NativeChatRequest.class).zipWith(Caller.current().defaultIfEmpty(Caller.ANONYMOUS))
+        return body.read(request, NativeChatRequest.class).zipWith(Caller.current().defaultIfEmpty(Caller.ANONYMOUS))
                 .flatMap(both -> {
                     NativeChatRequest wire = both.getT1();
                     Caller caller = both.getT2();
@@ -85,23 +86,15 @@ class NativeChatEndpoint {
     }
 
     private Mono<ServerResponse> respond(ServerRequest request, NativeChatRequest wire, ChatCall call) {
-        NativeEventEncoder encoder = new NativeEventEncoder(json, call.turn(), call.tally());
+        NativeEventEncoder encoder = new NativeEventEncoder(call.turn(), call.tally());
         if (Boolean.FALSE.equals(wire.stream())) {
             Mono<ChatReply> reply = chat.reply(call);
             ChatStreams.reportRouting(request.exchange(), call.tally());
-            return reply.flatMap(whole -> ServerResponse.ok().bodyValue(encoder.reply(whole, call.request().model())));
+            return reply.flatMap(whole -> ChatStreams.reply(encoder.reply(whole, call.request().model()), json));
         }
         Flux<ChatChunk> chunks = chat.stream(call);
         ChatStreams.reportRouting(request.exchange(), call.tally());
-        Flux<ServerSentEvent<String>> events = chunks
-                .<ServerSentEvent<String>>handle((chunk, sink) -> {
-                    ServerSentEvent<String> event = encoder.encode(chunk);
-                    if (event != null) {
-                        sink.next(event);
-                    }
-                })
-                .concatWith(Mono.fromSupplier(encoder::done));
-        return ChatStreams.respond(events, properties.heartbeat(), encoder::error);
+        return ChatStreams.respond(chunks, encoder, properties.heartbeat(), json);
     }
 
     private Mono<ServerResponse> listModels(ServerRequest request) {

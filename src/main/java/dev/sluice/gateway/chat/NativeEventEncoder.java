@@ -10,56 +10,68 @@ import java.util.Map;
 import dev.sluice.gateway.conversation.Turn;
 import dev.sluice.gateway.web.ApiErrorHandler;
 import dev.sluice.gateway.web.GatewayException;
-import org.springframework.http.codec.ServerSentEvent;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Writes one reply as the native API's SSE events: {@code token}, {@code usage}, {@code done}, or
- * {@code error}. One encoder per reply; it remembers the finish reason for the {@code done} event.
+ * {@code error}. One encoder per reply; it remembers the finish reason for the {@code done} event. A token's
+ * JSON is written token by token, as it is the event of every chunk; the others are maps, shared with the
+ * {@code stream:false} reply.
  * <p>
  * {@code done} (and the {@code stream:false} reply) says whether the turn will be stored: {@code stored: false}
  * when the history buffer refused it, and then {@code message_id} is {@code null}, as is {@code conversation_id}
  * for a new conversation that will not exist.
  */
-final class NativeEventEncoder {
+final class NativeEventEncoder implements EventEncoder {
 
-    private final JsonMapper json;
+    private static final byte[] TOKEN = EventWriter.eventLine("token");
+    private static final byte[] USAGE = EventWriter.eventLine("usage");
+    private static final byte[] DONE = EventWriter.eventLine("done");
+    private static final byte[] ERROR = EventWriter.eventLine("error");
+
     private final Turn turn;
     private final Tally tally;
     private FinishReason finishReason = FinishReason.STOP;
 
-    NativeEventEncoder(JsonMapper json, Turn turn, Tally tally) {
-        this.json = json;
+    NativeEventEncoder(Turn turn, Tally tally) {
         this.turn = turn;
         this.tally = tally;
     }
 
-    /** The event for one chunk, or {@code null} for none (the finish reason waits for {@code done}). */
-    ServerSentEvent<String> encode(ChatChunk chunk) {
+    /** A token or usage event; the finish reason waits for {@code done}. */
+    @Override
+    public void chunk(ChatChunk chunk, EventWriter out) {
         if (chunk instanceof ChatChunk.TextDelta text) {
-            return event("token", Map.of("text", text.text()));
+            out.event(TOKEN, json -> {
+                json.writeStartObject();
+                json.writeStringProperty("text", text.text());
+                json.writeEndObject();
+            });
         }
-        if (chunk instanceof ChatChunk.Usage usage) {
-            return event("usage", usage(usage));
+        else if (chunk instanceof ChatChunk.Usage usage) {
+            out.valueEvent(USAGE, usage(usage));
         }
-        if (chunk instanceof ChatChunk.Finish finish) {
+        else if (chunk instanceof ChatChunk.Finish finish) {
             finishReason = finish.reason();
         }
-        return null;
     }
 
-    ServerSentEvent<String> done() {
+    @Override
+    public void complete(EventWriter out) {
         Map<String, Object> done = new LinkedHashMap<>();
         putReceipt(done);
         done.put("cached", tally.cached());
         done.put("finish_reason", finishReason.wireName());
         done.put("provider", provider());
-        return event("done", done);
+        out.valueEvent(DONE, done);
     }
 
-    ServerSentEvent<String> error(Throwable failure) {
+    @Override
+    public void failed(Throwable failure, EventWriter out) {
         GatewayException error = ApiErrorHandler.classify(failure);
-        return event("error", Map.of("code", error.code().code(), "message", error.getMessage()));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("code", error.code().code());
+        body.put("message", error.getMessage());
+        out.valueEvent(ERROR, body);
     }
 
     /** The whole reply as one JSON object, for {@code stream:false}. */
@@ -91,9 +103,5 @@ final class NativeEventEncoder {
     private static Map<String, Object> usage(ChatChunk.Usage usage) {
         return Map.of("prompt_tokens", usage.promptTokens(), "completion_tokens", usage.completionTokens(),
                 "total_tokens", usage.totalTokens());
-    }
-
-    private ServerSentEvent<String> event(String name, Object data) {
-        return ServerSentEvent.builder(json.writeValueAsString(data)).event(name).build();
     }
 }

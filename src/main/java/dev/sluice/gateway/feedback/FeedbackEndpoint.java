@@ -28,10 +28,12 @@ class FeedbackEndpoint {
 
     private final Conversations conversations;
     private final HistoryWriter writer;
+    private final JsonBody body;
 
-    FeedbackEndpoint(Conversations conversations, HistoryWriter writer) {
+    FeedbackEndpoint(Conversations conversations, HistoryWriter writer, JsonBody body) {
         this.conversations = conversations;
         this.writer = writer;
+        this.body = body;
     }
 
     @Bean
@@ -40,7 +42,7 @@ class FeedbackEndpoint {
     }
 
     private Mono<ServerResponse> submit(ServerRequest request) {
-        return JsonBody.read(request, FeedbackRequest.class)
+        return body.read(request, FeedbackRequest.class)
                 .zipWith(Caller.current())
                 .flatMap(both -> {
                     FeedbackRequest body = both.getT1();

@@ -37,10 +37,12 @@ class QuotaEndpoint {
 
     private final DailyQuota quota;
     private final QuotaLedger ledger;
+    private final JsonBody body;
 
-    QuotaEndpoint(DailyQuota quota, QuotaLedger ledger) {
+    QuotaEndpoint(DailyQuota quota, QuotaLedger ledger, JsonBody body) {
         this.quota = quota;
         this.ledger = ledger;
+        this.body = body;
     }
 
     @Bean
@@ -84,7 +86,7 @@ class QuotaEndpoint {
             return requireAdmin().then(Mono.error(QuotaEndpoint::noSuchUser));
         }
         return requireAdmin()
-                .then(JsonBody.read(request, QuotaLimits.class))
+                .then(body.read(request, QuotaLimits.class))
                 .map(QuotaLimits::validated)
                 .flatMap(limits -> ledger.setLimits(user, limits.dailyRequests(), limits.dailyTokens())
                         .filter(found -> found)

@@ -14,7 +14,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * Enforces {@code sluice.web.max-body-size}: a declared length over it is refused before a byte is read,
- * and the JSON decoders stop at it for bodies sent without a length (chunked).
+ * and {@link JsonBody} and the JSON decoders stop at it for bodies sent without a length (chunked).
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 2)

@@ -1,7 +1,6 @@
 package dev.sluice.gateway.chat.openai;
 
 import java.time.Instant;
-import java.util.List;
 
 import dev.sluice.gateway.auth.Caller;
 import dev.sluice.gateway.cache.CacheDirectives;
@@ -13,15 +12,12 @@ import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.chat.ChatService;
 import dev.sluice.gateway.chat.ChatStreams;
 import dev.sluice.gateway.routing.ModelCatalog;
-import dev.sluice.gateway.web.ApiErrorHandler;
 import dev.sluice.gateway.web.JsonBody;
 import dev.sluice.gateway.web.MethodNotAllowed;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.MediaType;
 import org.springframework.http.HttpMethod;
-import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerRequest;
@@ -38,13 +34,15 @@ class OpenAiEndpoint {
     private final ModelCatalog models;
     private final ChatProperties properties;
     private final JsonMapper json;
+    private final JsonBody body;
     private final long startedAt = Instant.now().getEpochSecond();
 
-    OpenAiEndpoint(ChatService chat, ModelCatalog models, ChatProperties properties, JsonMapper json) {
+    OpenAiEndpoint(ChatService chat, ModelCatalog models, ChatProperties properties, JsonMapper json, JsonBody body) {
         this.chat = chat;
         this.models = models;
         this.properties = properties;
         this.json = json;
+        this.body = body;
     }
 
     @Bean
@@ -57,13 +55,13 @@ class OpenAiEndpoint {
     }
 
     private Mono<ServerResponse> chatCompletions(ServerRequest request) {
-        return JsonBody.read(request, ChatCompletionRequest.class).zipWith(Caller.current().defaultIfEmpty(Caller.ANONYMOUS))
+        return body.read(request, ChatCompletionRequest.class).zipWith(Caller.current().defaultIfEmpty(Caller.ANONYMOUS))
                 .flatMap(both -> {
                     ChatCompletionRequest wire = both.getT1();
                     ChatRequest chatRequest = ChatCompletionRequestReader.read(wire);
                     CacheDirectives cache = CacheDirectives.parse(request.headers().header(HttpHeaders.CACHE_CONTROL));
                     boolean includeUsage = wire.streamOptions() != null && Boolean.TRUE.equals(wire.streamOptions().includeUsage());
-                    ChatCompletionEncoder encoder = new ChatCompletionEncoder(json, chatRequest.model(), includeUsage);
+                    ChatCompletionEncoder encoder = new ChatCompletionEncoder(chatRequest.model(), includeUsage);
                     ChatCall call = new ChatCall(both.getT2(), chatRequest, cache, null);
                     if (Boolean.TRUE.equals(wire.stream())) {
                         Flux<ChatChunk> chunks = chat.stream(call);
@@ -77,23 +75,11 @@ class OpenAiEndpoint {
     }
 
     private Mono<ServerResponse> stream(Flux<ChatChunk> chunks, ChatCompletionEncoder encoder) {
-        Flux<ServerSentEvent<String>> events = chunks
-                .<ServerSentEvent<String>>handle((chunk, sink) -> {
-                    String payload = encoder.encode(chunk);
-                    if (payload != null) {
-                        sink.next(data(payload));
-                    }
-                })
-                .concatWith(Mono.just(DONE));
-        // An error ends the stream without [DONE], so that SDKs do not take it for a complete reply.
-        return ChatStreams.respond(events, properties.heartbeat(),
-                failure -> data(json.writeValueAsString(ApiErrorHandler.openAiBody(ApiErrorHandler.classify(failure)))));
+        return ChatStreams.respond(chunks, encoder, properties.heartbeat(), json);
     }
 
     private Mono<ServerResponse> reply(Mono<ChatReply> whole, ChatCompletionEncoder encoder) {
-        return whole.flatMap(reply -> ServerResponse.ok()
-                .contentType(MediaType.APPLICATION_JSON)
-                .bodyValue(encoder.completion(reply)));
+        return whole.flatMap(reply -> ChatStreams.reply(encoder.completion(reply), json));
     }
 
     private Mono<ServerResponse> listModels(ServerRequest request) {
@@ -104,11 +90,5 @@ class OpenAiEndpoint {
     private ChatCompletionWire.Model model(ModelCatalog.ModelEntry entry) {
         return new ChatCompletionWire.Model(entry.id(), "model", startedAt, entry.ownedBy(),
                 entry.simulated() ? ModelCatalog.SIMULATOR_DESCRIPTION : null);
-    }
-
-    private static final ServerSentEvent<String> DONE = data("[DONE]");
-
-    private static ServerSentEvent<String> data(String payload) {
-        return ServerSentEvent.builder(payload).build();
     }
 }
