@@ -78,7 +78,8 @@ public class ProviderRegistry implements DisposableBean {
         };
         ProviderClient client = protocol == null ? new DemoProviderClient(settings.tokenInterval())
                 : new EventStreamClient(name, settings, jsonMapper, protocol);
-        BiConsumer<HttpHeaders, String> credentials = protocol == null ? (headers, key) -> { } : protocol.headers();
+        BiConsumer<HttpHeaders, String> credentials = protocol == null ? (headers, key) -> { }
+                : (headers, key) -> protocol.headers().add(key, headers::set);
         return new Provider(name, settings, baseUrl(settings), client, new KeyPool(name, settings.apiKeys()), credentials);
     }
 
