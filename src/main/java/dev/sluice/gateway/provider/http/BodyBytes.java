@@ -11,6 +11,8 @@ import io.netty.buffer.ByteBuf;
 final class BodyBytes {
 
     private static final byte[] EMPTY = new byte[0];
+    /** An announced length is taken at its word only this far: a larger body grows the array as it arrives. */
+    private static final int MAX_PRESIZE = 64 * 1024;
 
     private final int limit;
     private byte[] bytes;
@@ -20,7 +22,7 @@ final class BodyBytes {
     /** @param expected the announced length (Content-Length), 0 when unknown: the array starts that big */
     BodyBytes(int limit, int expected) {
         this.limit = limit;
-        this.bytes = expected > 0 ? new byte[Math.min(expected, limit)] : EMPTY;
+        this.bytes = expected > 0 ? new byte[Math.min(expected, Math.min(limit, MAX_PRESIZE))] : EMPTY;
     }
 
     /** Copies what fits of {@code buffer}; whether there is room for more. */
