@@ -10,7 +10,7 @@ import dev.sluice.gateway.provider.UpstreamException;
 
 /**
  * What one wire protocol (OpenAI Chat Completions, Anthropic Messages, Gemini) adds to the HTTP call every
- * protocol shares ({@link EventStreamClient}). Each part is a pure, thread-safe function.
+ * protocol shares ({@link HttpProviderClient}). Each part is a pure, thread-safe function.
  * <p>
  * A call is streamed when its caller streams ({@link UpstreamCall#streamed()}); otherwise the upstream is asked
  * for one whole reply, which the same reader reads as a single payload.

@@ -43,7 +43,7 @@ public abstract class SocketContract {
     protected static final String KEY = "sk-contract-secret-1234";
 
     protected FakeEventServer fake;
-    protected EventStreamClient client;
+    protected HttpProviderClient client;
 
     private final Function<URI, WireProtocol> protocols;
     private final String model;
@@ -254,11 +254,11 @@ public abstract class SocketContract {
     }
 
     /** Every call to the fake on one small pool; the client itself does not look at the type. */
-    private EventStreamClient client(Duration idle, Duration total) {
+    private HttpProviderClient client(Duration idle, Duration total) {
         ProviderProperties properties = new ProviderProperties(ProviderType.OPENAI, null, List.of(KEY), List.of("*"), 10,
                 10, Duration.ofSeconds(2), null, null, new ProviderProperties.Timeouts(Duration.ofSeconds(2),
                         Duration.ofSeconds(15).compareTo(idle) > 0 ? idle : Duration.ofSeconds(15), idle, total),
                 Duration.ofMillis(40));
-        return new EventStreamClient("fake", properties, JSON, protocols.apply(URI.create(fake.baseUrl() + "/v1")));
+        return new HttpProviderClient("fake", properties, JSON, protocols.apply(URI.create(fake.baseUrl() + "/v1")));
     }
 }

@@ -26,7 +26,7 @@ import dev.sluice.gateway.provider.UpstreamException.Rejected;
 import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
 import dev.sluice.gateway.provider.UpstreamException.TimedOut;
 import dev.sluice.gateway.provider.UpstreamException.Unavailable;
-import dev.sluice.gateway.provider.http.EventStreamClient;
+import dev.sluice.gateway.provider.http.HttpProviderClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,7 +45,7 @@ class OpenAiProviderClientTests {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private FakeUpstream fake;
-    private EventStreamClient client;
+    private HttpProviderClient client;
 
     @BeforeEach
     void start() {
@@ -370,13 +370,13 @@ class OpenAiProviderClientTests {
         assertThat(fake.completedStreams()).as("one connection, used one call after the other").isEqualTo(2);
     }
 
-    private static EventStreamClient client(String baseUrl, Duration idle, int maxConcurrency, int maxQueue,
+    private static HttpProviderClient client(String baseUrl, Duration idle, int maxConcurrency, int maxQueue,
             Duration maxQueueWait) {
         ProviderProperties properties = new ProviderProperties(ProviderType.OPENAI, URI.create(baseUrl), List.of("sk-test"),
                 List.of("*"), maxConcurrency, maxQueue, maxQueueWait, null, null,
                 new ProviderProperties.Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(15), idle, Duration.ofSeconds(300)),
                 Duration.ofMillis(40));
-        return new EventStreamClient("fake", properties, JSON, OpenAiProtocol.of(properties.baseUrl(), JSON));
+        return new HttpProviderClient("fake", properties, JSON, OpenAiProtocol.of(properties.baseUrl(), JSON));
     }
 
     private static UpstreamCall call(String apiKey) {

@@ -34,7 +34,7 @@ import tools.jackson.databind.json.JsonMapper;
  * (no timer per chunk). A whole reply says nothing until it is complete, so there the read timeout is the total
  * timeout. The first-token and total deadlines belong to routing. Cancelling a call closes its connection.
  */
-public final class EventStreamClient implements ProviderClient, Disposable {
+public final class HttpProviderClient implements ProviderClient, Disposable {
 
     /** Upstreams and their load balancers drop idle keep-alive connections; retire ours before they do. */
     private static final Duration MAX_IDLE = Duration.ofSeconds(20);
@@ -49,7 +49,7 @@ public final class EventStreamClient implements ProviderClient, Disposable {
     private final UpstreamFailures failures;
     private final Duration total;
 
-    public EventStreamClient(String name, ProviderProperties properties, JsonMapper json, WireProtocol protocol) {
+    public HttpProviderClient(String name, ProviderProperties properties, JsonMapper json, WireProtocol protocol) {
         ProviderProperties.Timeouts timeouts = properties.timeouts();
         // A zero wait would mean "wait forever" to the pool; to us it means "do not queue".
         boolean queues = !properties.maxQueueWait().isZero();
