@@ -1,15 +1,15 @@
 package dev.sluice.gateway.provider.openai;
 
 import java.net.URI;
+import java.util.function.BiConsumer;
 
 import dev.sluice.gateway.provider.http.WireProtocol;
-import org.springframework.http.HttpHeaders;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
  * OpenAI's Chat Completions, as any OpenAI-compatible API speaks it (OpenAI, Groq, OpenRouter, Mistral,
  * Together, DeepSeek, vLLM, Ollama, llama.cpp): {@code POST {base}/chat/completions} with a bearer key,
- * {@code chat.completion.chunk} events back.
+ * {@code chat.completion.chunk} events back, or one {@code chat.completion}.
  */
 public final class OpenAiProtocol {
 
@@ -23,9 +23,9 @@ public final class OpenAiProtocol {
     }
 
     /** Local servers such as Ollama take no key. */
-    private static void bearer(HttpHeaders headers, String apiKey) {
+    private static void bearer(String apiKey, BiConsumer<String, String> set) {
         if (apiKey != null) {
-            headers.setBearerAuth(apiKey);
+            set.accept("Authorization", "Bearer " + apiKey);
         }
     }
 }
