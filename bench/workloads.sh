@@ -67,7 +67,7 @@ NGINX_PORT=$((PORT_BASE + 10))
 GATEWAY_PORT=$((PORT_BASE + 20))
 NGINX=${NGINX:-nginx}
 WRK=${WRK:-wrk}
-WRK_WORKLOADS=${WRK_WORKLOADS:-"W0 W1 W2"}
+WRK_WORKLOADS=${WRK_WORKLOADS-"W0 W1 W2"}
 BASE="http://127.0.0.1:$GATEWAY_PORT"
 ROWS="$LOG_DIR/workloads-rows.tsv"
 COLD_SLICES="$LOG_DIR/workloads-cold-slices.tsv"
@@ -269,7 +269,7 @@ wrk_row() {
   timeout "$(( $(seconds "$duration") + 60 ))" "$WRK" "${opts[@]}" --latency -d "$(seconds "$duration")s" "$url" \
       -- "$model" "$auth" "$stream" "${slice_args[@]}" > "$out" 2>&1 || { echo "   wrk failed (see $out)" >&2; rc=1; }
   after=$(cpu_ticks "$pids")
-  grep -E '^ +[0-9]+ requests in|^  Socket errors|^  Non-2xx' "$out" >&2 || true
+  grep -E '^ +[0-9]+ requests in|^  Socket errors|^  Non-2xx|^wrk-status' "$out" >&2 || true
   if [[ "$w" == cold ]]; then
     awk -v len="$(millis "$duration")" -v slice="$(millis "$COLD_SLICE")" '
       $1 == "wrk-slice" { i = $2 < 0 ? 0 : $2; ok[i] += $3 }
@@ -332,14 +332,19 @@ fi
 
 # --- the tables ----------------------------------------------------------------------------------------------
 GATEWAY_JDK=$("$JAVA" -version 2>&1 | head -n 1)
+CLIENTS="LoadClient for every row"
+if [[ -n "${WRK_WORKLOADS// /}" ]]; then
+  # shellcheck disable=SC2086 # split on purpose: one workload a word
+  CLIENTS="$("$WRK" -v 2>&1 | head -n 1 | cut -d' ' -f1-2) for $(printf '%s\n' $WRK_WORKLOADS | paste -sd,) (the cold row"
+  CLIENTS+=" with W1; threads: the concurrency, at most one per core), LoadClient for the others"
+fi
 echo
 echo "**bench/workloads.sh**, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT, $(( ($(date +%s) - STARTED + 59) / 60 )) min."
 echo "Machine: $(machine), $(free -g | awk '/^Mem:/ {print $2}') GiB, Linux $(uname -r); load avg (1/5/15 min)" \
      "$LOAD_START at the start, $(loadavg) at the end. Sluice: $GATEWAY_JDK," \
      "\`$GATEWAY_OPTS${GATEWAY_JAR:+ -jar $GATEWAY_JAR}\`; ready $WARM_READY s after its start$COLD_READY;" \
-     "$PREWARM of pre-warm ($FAKE_PREWARM for the fake). Clients: $("$WRK" -v 2>&1 | head -n 1 | cut -d' ' -f1-2)" \
-     "for ${WRK_WORKLOADS// /, }${COLD_READY:+ and cold} (threads: the concurrency, at most one per core), LoadClient for the" \
-     "others; LoadClient and fake: $(java -version 2>&1 | head -n 1). nginx: $("$NGINX" -v 2>&1 | sed 's/.*version: //'), $(( $(echo "$NGINX_PIDS" | tr -cd , | wc -c) )) workers."
+     "$PREWARM of pre-warm ($FAKE_PREWARM for the fake). Clients: $CLIENTS; LoadClient and fake:" \
+     "$(java -version 2>&1 | head -n 1). nginx: $("$NGINX" -v 2>&1 | sed 's/.*version: //'), $(( $(echo "$NGINX_PIDS" | tr -cd , | wc -c) )) workers."
 echo "Each row: $WARMUP warm-up, then $DURATION measured (W4: $W4_WARMUP, $W4_DURATION; cold: no warm-up, from" \
      "readiness on for $COLD). Times in ms; wrk times a reply to its end (TTFT, stalled: –). CPU: the proxy's CPU time per request over the measured window" \
      "(Sluice's JVM; nginx's master and workers). RSS: the proxy's peak during the row (VmHWM), MB. Heap: Sluice's" \

@@ -11,6 +11,7 @@
 -- done() prints:
 --   wrk-row requests=N non2xx=N connect=N read=N write=N timeout=N undone=N duration_us=N p50_us=N p99_us=N
 --   wrk-slice INDEX OK OTHER        (one line per slice that saw a reply; with slice-ms)
+--   wrk-status STATUS N             (replies other than 2xx by status; with stream or slice-ms)
 -- non2xx is wrk's own count of statuses above 399 (these benchmarks see no 1xx or 3xx).
 
 local threads = {}
@@ -22,6 +23,7 @@ end
 undone = 0
 -- Per slice index: 2xx replies, other replies (flat tables: thread:get copies one level).
 slice_ok, slice_other = {}, {}
+other_statuses = {}
 
 function init(args)
   local model, key, stream = args[1], args[2], args[3] == "true"
@@ -50,6 +52,7 @@ function init(args)
   end
   response = function(status, headers, body)
     local ok = status >= 200 and status < 300
+    if not ok then other_statuses[status] = (other_statuses[status] or 0) + 1 end
     -- "data: [DONE]" or "data:[DONE]" (Spring's SSE writer), the event's blank line after it.
     if ok and stream and not body:sub(-16):find("data: ?%[DONE%]\r?\n\r?\n$") then
       undone = undone + 1
@@ -64,11 +67,12 @@ function init(args)
 end
 
 function done(summary, latency, requests)
-  local n, ok, other, keys = 0, {}, {}, {}
+  local n, ok, other, keys, statuses = 0, {}, {}, {}, {}
   for _, thread in ipairs(threads) do
     n = n + thread:get("undone")
     for i, c in pairs(thread:get("slice_ok")) do ok[i] = (ok[i] or 0) + c end
     for i, c in pairs(thread:get("slice_other")) do other[i] = (other[i] or 0) + c end
+    for st, c in pairs(thread:get("other_statuses")) do statuses[st] = (statuses[st] or 0) + c end
   end
   for i in pairs(ok) do keys[i] = true end
   for i in pairs(other) do keys[i] = true end
@@ -82,5 +86,8 @@ function done(summary, latency, requests)
   table.sort(sorted)
   for _, i in ipairs(sorted) do
     io.write(string.format("wrk-slice %d %d %d\n", i, ok[i] or 0, other[i] or 0))
+  end
+  for st, c in pairs(statuses) do
+    io.write(string.format("wrk-status %d %d\n", st, c))
   end
 end
