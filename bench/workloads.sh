@@ -17,24 +17,31 @@
 #       GATEWAY_JAR=app.jar bench/workloads.sh           # the gateway on another JDK, jar and options
 #   WARMUP=5s DURATION=5s PREWARM=20s COLD=10s bench/workloads.sh    # a smoke run, ~4 min on a quiet machine
 #
-# Every row is one LoadClient run: WARMUP of unmeasured load at the row's own concurrency, then DURATION
-# measured, with the same client options for all three rows of a workload. The rows of a workload run back to
+# Every row is WARMUP of unmeasured load at the row's own concurrency, then DURATION measured, with the same client
+# and options for all three rows of a workload. W0, W1, W2 and the cold row are driven by wrk (bench/wrk-chat.lua:
+# LoadClient's body and Authorization header; a wrk run for the warm-up, then one measured; errors are non-2xx,
+# socket errors and, for streams, 2xx replies without "data: [DONE]"; wrk times each reply to its end, so these
+# rows have no TTFT). W3 and W4 are one LoadClient run each (TTFT, stalls). The rows of a workload run back to
 # back (direct, nginx, Sluice), so they share the machine's state. Before W0, for their JITs, the fast fake gets
 # FAKE_PREWARM of direct load and Sluice PREWARM (each half non-streaming, half streaming, at concurrency 64).
 #
-# The machine's cores are shared: the fake upstream, the load client and the proxy all run on it (2 cores here),
-# so the client and the fake take CPU from the proxy under load. The client's own cost is the same in the three
-# rows of a workload (the same JVM options, threads, warm-up and request), but it is a JVM and costs far more per
-# request than wrk: where it saturates, the nginx row is held down. The direct row is what this client gets from
-# the fake, not a ceiling for the proxies (the fake has served nginx's pooled connections faster than 64 direct
-# clients). Only rows of one run compare; numbers measured while others build are noise. CPU per request is the proxy's own, from /proc over the measured window: Sluice's JVM (JIT and GC
-# included), nginx's master and workers.
+# Why wrk: the fake upstream, the client and the proxy all run on the machine's cores (2 here), so a client takes
+# CPU from the proxy under load. LoadClient, a JVM, costs several times what wrk does per request: on this machine
+# it got a quarter of wrk's W1 requests/s through nginx and under half of wrk's W2 streams/s (two LoadClient
+# processes got fewer still), so it, not nginx, set the nginx row, which flattered Sluice ÷ nginx. Sluice costs so
+# much more per request than either client that its rows hardly move. W3 needs TTFT, which wrk cannot time, and
+# stays on LoadClient: there too a lighter client may lift the nginx row (see bench/README.md). The direct row is
+# what the client gets from the fake, not a ceiling for the proxies. Only rows of one run compare; numbers measured
+# while others build are noise. CPU per request is the proxy's own, from /proc over the measured window: Sluice's
+# JVM (JIT and GC included), nginx's master and workers.
 #
-# Knobs (environment): WARMUP (10s), DURATION (15s), PREWARM (60s), FAKE_PREWARM (10s), COLD (30s), W4 (unset: skipped),
+# Knobs (environment): WARMUP (10s), DURATION (15s), PREWARM (60s), FAKE_PREWARM (10s), COLD (30s), COLD_SLICE (5s:
+# the cold row's replies are also counted per slice from readiness on, printed under the tables), W4 (unset: skipped),
 # W4_DURATION (60s), W4_WARMUP (20s), W4_TOKENS (100), W4_INTERVAL (100ms; 9,000 x 100 x 100 ms is 90,000 chunks/s,
 # which may take the fake and the client alone beyond 2 cores: see bench/README.md), WORKLOADS ("W0 W1 W2 W3",
-# plus W4 with W4=1; "cold" is run unless COLD=0), PORT_BASE (9300: fakes +1..+3, nginx +10, Sluice +20), NGINX
-# (nginx), and those of bench/lib.sh (DATABASE_URL, REDIS_URL, JAVA, GATEWAY_OPTS, GATEWAY_JAR, GATEWAY_ARGS,
+# plus W4 with W4=1; "cold" is run unless COLD=0), WRK_WORKLOADS ("W0 W1 W2": those wrk drives, the cold row with
+# W1; the others run on LoadClient), PORT_BASE (9300: fakes +1..+3, nginx +10, Sluice +20), NGINX (nginx), WRK
+# (wrk), and those of bench/lib.sh (DATABASE_URL, REDIS_URL, JAVA, GATEWAY_OPTS, GATEWAY_JAR, GATEWAY_ARGS,
 # SKIP_BUILD with CP and GW_CP, LOG_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +53,7 @@ DURATION=${DURATION:-15s}
 PREWARM=${PREWARM:-60s}
 FAKE_PREWARM=${FAKE_PREWARM:-10s}
 COLD=${COLD:-30s}
+COLD_SLICE=${COLD_SLICE:-5s}
 W4_DURATION=${W4_DURATION:-60s}
 W4_WARMUP=${W4_WARMUP:-20s}
 W4_TOKENS=${W4_TOKENS:-100}
@@ -58,9 +66,13 @@ SLOW_PORT=$((PORT_BASE + 3))
 NGINX_PORT=$((PORT_BASE + 10))
 GATEWAY_PORT=$((PORT_BASE + 20))
 NGINX=${NGINX:-nginx}
+WRK=${WRK:-wrk}
+WRK_WORKLOADS=${WRK_WORKLOADS-"W0 W1 W2"}
 BASE="http://127.0.0.1:$GATEWAY_PORT"
 ROWS="$LOG_DIR/workloads-rows.tsv"
+COLD_SLICES="$LOG_DIR/workloads-cold-slices.tsv"
 : > "$ROWS"
+rm -f "$COLD_SLICES"
 FAILED=0
 STARTED=$(date +%s)
 LOAD_START=$(loadavg)
@@ -157,8 +169,26 @@ heap_mb() {
     | grep -oE '[0-9]+M(\([0-9]+%\))?->' | tr -dc '0-9\n' | sort -n | tail -n 1 | grep . || echo "–"
 }
 
-# workload path: one LoadClient run; appends a TSV line to ROWS
+# Sum of utime + stime (/proc/PID/stat) over comma-separated pids, in clock ticks (100 a second); "" if one is
+# gone or none given. The same reading as LoadClient's --cpu-pid.
+cpu_ticks() {
+  local pid t total=0
+  [[ -n "$1" ]] || return 0
+  for pid in ${1//,/ }; do
+    t=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }') || true
+    [[ -n "$t" ]] || return 0
+    total=$((total + t))
+  done
+  echo "$total"
+}
+# A duration like 5s / 500ms / 1m in ms.
+millis() {
+  case "$1" in *ms) echo "${1%ms}" ;; *s) echo $(( ${1%s} * 1000 )) ;; *m) echo $(( ${1%m} * 60000 )) ;; *) echo $(( $1 * 1000 )) ;; esac
+}
+
+# w path: one row; appends a TSV line to ROWS
 #   workload path conc requests errors stalled req/s ttft50 ttft99 total50 total99 cpu rss heap
+# The row's client: wrk for the workloads in WRK_WORKLOADS (the cold row goes with W1), LoadClient for the others.
 row() {
   local w=$1 path=$2 stream conc upstream url model auth pids="" warmup=$WARMUP duration=$DURATION extra=()
   case "$w" in
@@ -177,36 +207,87 @@ row() {
   if [[ "$w" == cold ]]; then
     warmup=0s duration=$COLD
   fi
-  local bound=$(( $(seconds "$warmup") + $(seconds "$duration") + 240 )) out="$LOG_DIR/workloads-$w-$path.txt"
-  local gc_from=0
+  local client=loadclient
+  [[ " $WRK_WORKLOADS " == *" ${w/cold/W1} "* ]] && client=wrk
+  local out="$LOG_DIR/workloads-$w-$path.txt" gc_from=0
   [[ "$path" == sluice ]] && gc_from=$(wc -l < "$GC_LOG" 2>/dev/null || echo 0)
   [[ -n "$pids" ]] && reset_peak "$pids"
-  echo "== $w $path: $([[ $stream == true ]] && echo stream || echo json) x$conc, warm-up $warmup, $duration" >&2
-  local cpu_args=()
+  echo "== $w $path: $([[ $stream == true ]] && echo stream || echo json) x$conc, warm-up $warmup, $duration ($client)" >&2
+  local measured
+  if [[ $client == wrk ]]; then
+    measured=$(wrk_row "$w" "$url" "$model" "$auth" "$stream" "$conc" "$warmup" "$duration" "$pids" "$out") \
+      || FAILED=1
+  else
+    measured=$(loadclient_row "$w $path" "$url" "$model" "$auth" "$stream" "$conc" "$warmup" "$duration" "$pids" \
+      "$out" "${extra[@]}") || FAILED=1
+  fi
+  [[ -n "$measured" ]] || FAILED=1
+  local rss="–" heap="–"
+  [[ -n "$pids" ]] && rss=$(mem_mb VmHWM "$pids")
+  [[ "$path" == sluice ]] && heap=$(heap_mb "$GC_LOG" "$gc_from")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$path" "$conc" "${measured:-–	–	–	–	–	–	–	–	–}" "$rss" "$heap" >> "$ROWS"
+}
+
+# label url model key stream conc warmup duration pids out [LoadClient options]: one LoadClient run; prints the
+# row's measures (requests errors stalled req/s ttft50 ttft99 total50 total99 cpu, tab-separated), nothing if it
+# printed no row; non-zero if it failed.
+loadclient_row() {
+  local label=$1 url=$2 model=$3 auth=$4 stream=$5 conc=$6 warmup=$7 duration=$8 pids=$9 out=${10}
+  shift 10
+  local bound=$(( $(seconds "$warmup") + $(seconds "$duration") + 240 )) cpu_args=() warm_args=() rc=0
   [[ -n "$pids" ]] && cpu_args=(--cpu-pid "$pids")
-  local warm_args=()
   [[ "$(seconds "$warmup")" -gt 0 ]] && warm_args=(--warmup-for "$warmup")
   if ! timeout "$((bound + 30))" java "$QUIET" -Xms256m -Xmx1g -cp "$CP" dev.sluice.bench.LoadClient \
       --url "$url" --model "$model" --header "Authorization: Bearer $auth" --stream "$stream" \
       --concurrency "$conc" --duration "$duration" "${warm_args[@]}" --timeout 60s --deadline "${bound}s" \
-      --label "$w $path" "${cpu_args[@]}" "${extra[@]}" > "$out" 2>&1; then
+      --label "$label" "${cpu_args[@]}" "$@" > "$out" 2>&1; then
     echo "   the load client failed or hit its deadline (see $out)" >&2
-    FAILED=1
+    rc=1
   fi
   sed -n '1,5p' "$out" | grep -v '^|' >&2 || true
-  local rss="–" heap="–"
-  [[ -n "$pids" ]] && rss=$(mem_mb VmHWM "$pids")
-  [[ "$path" == sluice ]] && heap=$(heap_mb "$GC_LOG" "$gc_from")
-  local last
-  last=$(grep '^| ' "$out" | tail -n 1 || true)
-  if [[ -z "$last" ]]; then
-    printf '%s\t%s\t%s\t–\t–\t–\t–\t–\t–\t–\t–\t–\t%s\t%s\n' "$w" "$path" "$conc" "$rss" "$heap" >> "$ROWS"
-    return
-  fi
   # LoadClient's row: | run | mode | conc. | requests | errors | stalled | req/s | TTFT p50 | p90 | p99 | max
   # | total p50 | total p99 | CPU µs/req |
-  awk -F' *\\| *' -v w="$w" -v path="$path" -v rss="$rss" -v heap="$heap" -v OFS='\t' \
-      '{ print w, path, $4, $5, $6, $7, $8, $9, $11, $13, $14, $15, rss, heap }' <<< "$last" >> "$ROWS"
+  grep '^| ' "$out" | tail -n 1 | awk -F' *\\| *' -v OFS='\t' '{ print $5, $6, $7, $8, $9, $11, $13, $14, $15 }'
+  return "$rc"
+}
+
+# w url model key stream conc warmup duration pids out: a wrk run of warmup (unmeasured, its own connections),
+# then one of duration, measured: the CPU of pids from /proc around it, wrk's summary from bench/wrk-chat.lua's
+# done(). Prints the row's measures like loadclient_row. TTFT and stalls: "–" (wrk times a reply to its end). The
+# cold row counts its replies in COLD_SLICE slices too, written to COLD_SLICES.
+wrk_row() {
+  local w=$1 url=$2 model=$3 auth=$4 stream=$5 conc=$6 warmup=$7 duration=$8 pids=$9 out=${10}
+  local threads=$(( conc < $(nproc) ? conc : $(nproc) )) slice_args=() before after rc=0
+  local opts=(-t "$threads" -c "$conc" --timeout 60s -s bench/wrk-chat.lua)
+  if [[ "$(seconds "$warmup")" -gt 0 ]] && ! timeout "$(( $(seconds "$warmup") + 60 ))" "$WRK" "${opts[@]}" \
+      -d "$(seconds "$warmup")s" "$url" -- "$model" "$auth" "$stream" > "$out.warmup" 2>&1; then
+    echo "   wrk's warm-up failed (see $out.warmup)" >&2
+    rc=1
+  fi
+  [[ "$w" == cold ]] && slice_args=("$(millis "$COLD_SLICE")" "$(date +%s%3N)")
+  before=$(cpu_ticks "$pids")
+  timeout "$(( $(seconds "$duration") + 60 ))" "$WRK" "${opts[@]}" --latency -d "$(seconds "$duration")s" "$url" \
+      -- "$model" "$auth" "$stream" "${slice_args[@]}" > "$out" 2>&1 || { echo "   wrk failed (see $out)" >&2; rc=1; }
+  after=$(cpu_ticks "$pids")
+  grep -E '^ +[0-9]+ requests in|^  Socket errors|^  Non-2xx|^wrk-status' "$out" >&2 || true
+  if [[ "$w" == cold ]]; then
+    awk -v len="$(millis "$duration")" -v slice="$(millis "$COLD_SLICE")" '
+      $1 == "wrk-slice" { i = $2 < 0 ? 0 : $2; ok[i] += $3 }
+      END { n = int((len + slice - 1) / slice)
+            for (i in ok) if (i + 0 >= n) ok[n - 1] += ok[i]     # replies that ended just after the run
+            for (i = 0; i < n; i++) printf "%s%.0f", i ? "\t" : "", (ok[i] + 0) / ((i < n - 1 ? slice : len - i * slice) / 1000)
+            print "" }' "$out" > "$COLD_SLICES"
+  fi
+  awk -v before="$before" -v after="$after" -v OFS='\t' '
+    $1 == "wrk-row" {
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+      errors = f["non2xx"] + f["connect"] + f["read"] + f["write"] + f["timeout"] + f["undone"]
+      ok = f["requests"] - f["non2xx"] - f["undone"]
+      cpu = before != "" && after != "" && f["requests"] > 0 ? sprintf("%.0f", (after - before) * 10000 / f["requests"]) : "–"
+      print f["requests"], errors, "–", sprintf("%.1f", f["duration_us"] > 0 ? ok * 1e6 / f["duration_us"] : 0), "–", "–",
+            sprintf("%.2f", f["p50_us"] / 1000), sprintf("%.2f", f["p99_us"] / 1000), cpu
+    }' "$out"
+  return "$rc"
 }
 port_of() {
   case "$1" in fast) echo "$FAST_PORT" ;; paced) echo "$PACED_PORT" ;; slow) echo "$SLOW_PORT" ;; esac
@@ -251,14 +332,21 @@ fi
 
 # --- the tables ----------------------------------------------------------------------------------------------
 GATEWAY_JDK=$("$JAVA" -version 2>&1 | head -n 1)
+CLIENTS="LoadClient for every row"
+if [[ -n "${WRK_WORKLOADS// /}" ]]; then
+  # shellcheck disable=SC2086 # split on purpose: one workload a word
+  CLIENTS="$("$WRK" -v 2>&1 | head -n 1 | cut -d' ' -f1-2) for $(printf '%s\n' $WRK_WORKLOADS | paste -sd,) (the cold row"
+  CLIENTS+=" with W1; threads: the concurrency, at most one per core), LoadClient for the others"
+fi
 echo
 echo "**bench/workloads.sh**, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT, $(( ($(date +%s) - STARTED + 59) / 60 )) min."
 echo "Machine: $(machine), $(free -g | awk '/^Mem:/ {print $2}') GiB, Linux $(uname -r); load avg (1/5/15 min)" \
      "$LOAD_START at the start, $(loadavg) at the end. Sluice: $GATEWAY_JDK," \
      "\`$GATEWAY_OPTS${GATEWAY_JAR:+ -jar $GATEWAY_JAR}\`; ready $WARM_READY s after its start$COLD_READY;" \
-     "$PREWARM of pre-warm ($FAKE_PREWARM for the fake). Client and fake: $(java -version 2>&1 | head -n 1). nginx: $("$NGINX" -v 2>&1 | sed 's/.*version: //'), $(( $(echo "$NGINX_PIDS" | tr -cd , | wc -c) )) workers."
+     "$PREWARM of pre-warm ($FAKE_PREWARM for the fake). Clients: $CLIENTS; LoadClient and fake:" \
+     "$(java -version 2>&1 | head -n 1). nginx: $("$NGINX" -v 2>&1 | sed 's/.*version: //'), $(( $(echo "$NGINX_PIDS" | tr -cd , | wc -c) )) workers."
 echo "Each row: $WARMUP warm-up, then $DURATION measured (W4: $W4_WARMUP, $W4_DURATION; cold: no warm-up, from" \
-     "readiness on for $COLD). Times in ms. CPU: the proxy's CPU time per request over the measured window" \
+     "readiness on for $COLD). Times in ms; wrk times a reply to its end (TTFT, stalled: –). CPU: the proxy's CPU time per request over the measured window" \
      "(Sluice's JVM; nginx's master and workers). RSS: the proxy's peak during the row (VmHWM), MB. Heap: Sluice's" \
      "largest heap before a GC during the row, MB (–: no GC in the row). + over direct: total p50 / p99 minus the direct row's."
 echo
@@ -324,6 +412,11 @@ awk -F'\t' '
       line("cold W1 req/s, share of warm", "–", get("cold", "sluice", 7) " of " get("W1", "sluice", 7), x, "%.0f %%", "≥ 60 %", "≥ 80 %", x != "" && x >= 60)
     }
   }' "$ROWS"
+if [[ -s "$COLD_SLICES" ]]; then
+  echo
+  echo "Cold row: Sluice's req/s in slices of $COLD_SLICE from readiness on: $(sed 's/\t/, /g' "$COLD_SLICES")" \
+       "(warm W1: $(awk -F'\t' '$1 == "W1" && $2 == "sluice" { print $7 }' "$ROWS"))."
+fi
 echo
 echo "Per-row summaries and logs: $LOG_DIR/workloads-*."
 [[ "$FAILED" == 0 ]]
