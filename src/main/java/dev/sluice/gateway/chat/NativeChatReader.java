@@ -53,7 +53,7 @@ final class NativeChatReader {
             messages = all;
         }
         ChatRequest request = new ChatRequest(wire.model(), messages, wire.temperature(), null, wire.maxTokens(),
-                null, null, null, null, null, null, null, null, null, !Boolean.FALSE.equals(wire.stream()));
+                null, null, null, null, null, null, null, null, null);
         return hasAgent ? agents.apply(wire.agent(), request) : request;
     }
 

@@ -8,8 +8,6 @@ import java.util.List;
  * each provider applies its own default.
  *
  * @param model the alias or {@code provider/model} the caller asked for
- * @param stream whether the caller reads the reply as it streams; a caller that waits for the whole reply lets the
- *        provider be asked for one whole reply, which costs the gateway far less than a stream of events
  */
 public record ChatRequest(
         String model,
@@ -25,16 +23,7 @@ public record ChatRequest(
         ToolChoice toolChoice,
         Boolean parallelToolCalls,
         ResponseFormat responseFormat,
-        String user,
-        boolean stream) {
-
-    /** A request whose caller streams the reply. */
-    public ChatRequest(String model, List<ChatMessage> messages, Double temperature, Double topP, Integer maxTokens,
-            List<String> stop, Long seed, Double presencePenalty, Double frequencyPenalty, List<ToolDefinition> tools,
-            ToolChoice toolChoice, Boolean parallelToolCalls, ResponseFormat responseFormat, String user) {
-        this(model, messages, temperature, topP, maxTokens, stop, seed, presencePenalty, frequencyPenalty, tools,
-                toolChoice, parallelToolCalls, responseFormat, user, true);
-    }
+        String user) {
 
     public ChatRequest {
         messages = List.copyOf(messages);
@@ -49,23 +38,17 @@ public record ChatRequest(
 
     public ChatRequest withMessages(List<ChatMessage> newMessages) {
         return new ChatRequest(model, newMessages, temperature, topP, maxTokens, stop, seed, presencePenalty,
-                frequencyPenalty, tools, toolChoice, parallelToolCalls, responseFormat, user, stream);
+                frequencyPenalty, tools, toolChoice, parallelToolCalls, responseFormat, user);
     }
 
     /** The same request with another reply cap ({@code max_tokens}). */
     public ChatRequest withMaxTokens(Integer newMaxTokens) {
         return new ChatRequest(model, messages, temperature, topP, newMaxTokens, stop, seed, presencePenalty,
-                frequencyPenalty, tools, toolChoice, parallelToolCalls, responseFormat, user, stream);
+                frequencyPenalty, tools, toolChoice, parallelToolCalls, responseFormat, user);
     }
 
     public ChatRequest withModel(String newModel) {
         return new ChatRequest(newModel, messages, temperature, topP, maxTokens, stop, seed, presencePenalty,
-                frequencyPenalty, tools, toolChoice, parallelToolCalls, responseFormat, user, stream);
-    }
-
-    /** The same request, for a caller that streams the reply or one that waits for all of it. */
-    public ChatRequest withStream(boolean newStream) {
-        return new ChatRequest(model, messages, temperature, topP, maxTokens, stop, seed, presencePenalty,
-                frequencyPenalty, tools, toolChoice, parallelToolCalls, responseFormat, user, newStream);
+                frequencyPenalty, tools, toolChoice, parallelToolCalls, responseFormat, user);
     }
 }

@@ -9,8 +9,6 @@ import reactor.core.publisher.Flux;
  * Contract: the returned Flux is cold (nothing is sent before subscription); cancelling it aborts
  * the upstream call at once; failures arrive as {@link UpstreamException} signals; a stream that the
  * upstream cut short ends with {@link UpstreamException.StreamBroken}, never with a quiet completion.
- * A call that is not {@linkplain UpstreamCall#streamed() streamed} may deliver all its chunks at once, when the
- * whole reply has arrived.
  */
 public interface ProviderClient {
 

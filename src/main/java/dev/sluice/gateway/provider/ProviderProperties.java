@@ -49,13 +49,10 @@ public record ProviderProperties(
     }
 
     /**
-     * Timeouts of one call. A caller that does not stream gets its reply from the upstream in one piece, which says
-     * nothing until it is complete: first-token and idle do not apply to it, total bounds it.
-     *
      * @param connect to open a connection
-     * @param firstToken from sending the request to the first token of a streamed reply
-     * @param idle between two chunks of a streamed reply
-     * @param total for the whole reply, streamed or not
+     * @param firstToken from sending the request to the first token of the reply
+     * @param idle between two chunks of a reply
+     * @param total for the whole reply
      */
     public record Timeouts(
             @DefaultValue("2s") @NotNull Duration connect,

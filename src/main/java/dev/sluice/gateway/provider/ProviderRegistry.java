@@ -14,7 +14,7 @@ import dev.sluice.gateway.config.InvalidConfigurationException;
 import dev.sluice.gateway.provider.anthropic.AnthropicProtocol;
 import dev.sluice.gateway.provider.demo.DemoProviderClient;
 import dev.sluice.gateway.provider.gemini.GeminiProtocol;
-import dev.sluice.gateway.provider.http.HttpProviderClient;
+import dev.sluice.gateway.provider.http.EventStreamClient;
 import dev.sluice.gateway.provider.http.WireProtocol;
 import dev.sluice.gateway.provider.key.KeyPool;
 import dev.sluice.gateway.provider.openai.OpenAiProtocol;
@@ -77,9 +77,8 @@ public class ProviderRegistry implements DisposableBean {
             case DEMO -> null;
         };
         ProviderClient client = protocol == null ? new DemoProviderClient(settings.tokenInterval())
-                : new HttpProviderClient(name, settings, jsonMapper, protocol);
-        BiConsumer<HttpHeaders, String> credentials = protocol == null ? (headers, key) -> { }
-                : (headers, key) -> protocol.headers().add(key, headers::set);
+                : new EventStreamClient(name, settings, jsonMapper, protocol);
+        BiConsumer<HttpHeaders, String> credentials = protocol == null ? (headers, key) -> { } : protocol.headers();
         return new Provider(name, settings, baseUrl(settings), client, new KeyPool(name, settings.apiKeys()), credentials);
     }
 

@@ -11,14 +11,6 @@ import dev.sluice.gateway.llm.ChatRequest;
  */
 public record UpstreamCall(String model, ChatRequest request, String apiKey) {
 
-    /**
-     * Whether the upstream streams its reply: when the caller streams. For a caller that waits for the whole reply
-     * the upstream is asked for one JSON body, which the gateway reads once instead of an event per token.
-     */
-    public boolean streamed() {
-        return request.stream();
-    }
-
     @Override
     public String toString() {
         return "UpstreamCall[model=" + model + "]";

@@ -202,7 +202,7 @@ public class Router {
             long sentAt = System.nanoTime();
             UpstreamCall call = new UpstreamCall(target.model(), request, lease.key());
             String model = route.metricModel(target);
-            return StreamTimeouts.apply(provider.client().stream(call), provider.properties().timeouts(), call.streamed())
+            return StreamTimeouts.apply(provider.client().stream(call), provider.properties().timeouts())
                     .doOnNext(chunk -> {
                         if (chunk instanceof ChatChunk.Usage usage) {
                             guard.meters().usage(model, usage.promptTokens(), usage.completionTokens(),

@@ -12,9 +12,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * The time-to-first-token and total deadlines of one upstream call. The idle gap between chunks is
- * watched by the provider's HTTP client at the socket, which costs no timer per chunk. A call whose caller does
- * not stream asks the upstream for one whole reply, which says nothing until the reply is complete: only the total
- * deadline bounds it.
+ * watched by the provider's HTTP client at the socket, which costs no timer per chunk.
  * <p>
  * Two timers a call, and per chunk only a flag: Reactor's {@code timeout(first, next)} would start and cancel a
  * subscription on every chunk to learn what one flag says. A deadline that passes cancels the call (the
@@ -26,13 +24,13 @@ final class StreamTimeouts {
     private StreamTimeouts() {
     }
 
-    static Flux<ChatChunk> apply(Flux<ChatChunk> upstream, ProviderProperties.Timeouts timeouts, boolean streamed) {
+    static Flux<ChatChunk> apply(Flux<ChatChunk> upstream, ProviderProperties.Timeouts timeouts) {
         Duration firstToken = timeouts.firstToken();
         Duration total = timeouts.total();
         return Flux.defer(() -> {
             Deadlines deadlines = new Deadlines();
-            Mono<TimedOut> firstTokenDeadline = !streamed ? Mono.never() : Mono.delay(firstToken).flatMap(tick ->
-                    deadlines.firstSeen ? Mono.never() : Mono.just(new TimedOut(Phase.FIRST_TOKEN, firstToken)));
+            Mono<TimedOut> firstTokenDeadline = Mono.delay(firstToken).flatMap(tick -> deadlines.firstSeen ? Mono.never()
+                    : Mono.just(new TimedOut(Phase.FIRST_TOKEN, firstToken)));
             Mono<TimedOut> totalDeadline = Mono.delay(total).map(tick -> new TimedOut(Phase.TOTAL, total));
             return upstream.doOnNext(deadlines)
                     .takeUntilOther(Mono.firstWithSignal(firstTokenDeadline, totalDeadline).doOnNext(deadlines::passed))

@@ -37,8 +37,7 @@ final class ChatCompletionRequestReader {
                 "must be a positive number");
         return new ChatRequest(wire.model(), messages(wire.messages()), wire.temperature(), wire.topP(), maxTokens,
                 stop(wire.stop()), wire.seed(), wire.presencePenalty(), wire.frequencyPenalty(), tools(wire.tools()),
-                toolChoice(wire.toolChoice()), wire.parallelToolCalls(), responseFormat(wire.responseFormat()), wire.user(),
-                Boolean.TRUE.equals(wire.stream()));
+                toolChoice(wire.toolChoice()), wire.parallelToolCalls(), responseFormat(wire.responseFormat()), wire.user());
     }
 
     private static List<ChatMessage> messages(List<ChatCompletionRequest.Message> wire) {

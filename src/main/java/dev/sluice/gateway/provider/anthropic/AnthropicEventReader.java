@@ -15,8 +15,7 @@ import tools.jackson.databind.json.JsonMapper;
  * Reads the events of one streamed Messages API reply: {@code message_start} (input tokens), content
  * blocks of text or {@code tool_use} with their deltas, {@code message_delta} (stop reason, output
  * tokens), {@code message_stop}; {@code ping} and block ends carry nothing, an {@code error} event breaks
- * the stream. Each payload names its own type, so the SSE {@code event:} lines are not needed. A reply that was
- * not streamed is one {@code message} holding it all: its blocks whole, the stop reason and the usage.
+ * the stream. Each payload names its own type, so the SSE {@code event:} lines are not needed.
  * <p>
  * Anthropic numbers content blocks across text and tool calls; tool calls are numbered from 0 among
  * themselves, as OpenAI's clients expect.
@@ -47,7 +46,6 @@ final class AnthropicEventReader extends JsonEventReader {
                 }
             }
             case "message_stop" -> stopped = true;
-            case "message" -> message(event, reply);
             case "error" -> throw UpstreamFailures.errorEvent(event.path("error"));
             default -> {
                 // ping, content_block_stop, and event types added after this was written
@@ -86,28 +84,6 @@ final class AnthropicEventReader extends JsonEventReader {
                 reply.toolCall(index, null, null, fragment);
             }
         }
-    }
-
-    /** A whole reply: {@code {"type":"message", "content":[...], "stop_reason":"end_turn", "usage":{...}}}. */
-    private void message(JsonNode message, ChunkSink reply) {
-        usage(message.path("usage"), reply);
-        int toolCalls = 0;
-        for (JsonNode content : message.path("content")) {
-            String type = content.path("type").asString("");
-            if (type.equals("text")) {
-                reply.text(content.path("text").asString(null));
-            }
-            else if (type.equals("tool_use")) {
-                JsonNode input = content.path("input");
-                reply.toolCall(toolCalls++, content.path("id").asString(null), content.path("name").asString(null),
-                        input.isObject() ? input.toString() : "{}");
-            }
-        }
-        JsonNode stopReason = message.path("stop_reason");
-        if (stopReason.isString()) {
-            reply.finish(finishReason(stopReason.stringValue()));
-        }
-        stopped = true;
     }
 
     static FinishReason finishReason(String stopReason) {

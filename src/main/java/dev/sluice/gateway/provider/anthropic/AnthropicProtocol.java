@@ -1,12 +1,12 @@
 package dev.sluice.gateway.provider.anthropic;
 
 import java.net.URI;
-import java.util.function.BiConsumer;
 
 import dev.sluice.gateway.provider.http.WireProtocol;
+import org.springframework.http.HttpHeaders;
 import tools.jackson.databind.json.JsonMapper;
 
-/** Anthropic's Messages API: {@code POST {base}/messages} with {@code x-api-key}, streamed events or one message back. */
+/** Anthropic's Messages API: {@code POST {base}/messages} with {@code x-api-key}, streamed events back. */
 public final class AnthropicProtocol {
 
     public static final URI DEFAULT_BASE_URL = URI.create("https://api.anthropic.com/v1");
@@ -24,8 +24,8 @@ public final class AnthropicProtocol {
                 () -> new AnthropicEventReader(json));
     }
 
-    private static void headers(String apiKey, BiConsumer<String, String> set) {
-        set.accept("x-api-key", apiKey);
-        set.accept("anthropic-version", VERSION);
+    private static void headers(HttpHeaders headers, String apiKey) {
+        headers.set("x-api-key", apiKey);
+        headers.set("anthropic-version", VERSION);
     }
 }

@@ -50,7 +50,7 @@ final class AnthropicRequestEncoder {
                 request.tools().stream().map(this::tool).toList(),
                 toolChoice(request),
                 request.user() == null ? null : new AnthropicRequestWire.Metadata(request.user()),
-                call.streamed());
+                true);
     }
 
     /** Text blocks must not be blank, so an empty message has no blocks and is left out. */

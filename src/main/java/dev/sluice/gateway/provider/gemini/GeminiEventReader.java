@@ -12,7 +12,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Reads the events of one {@code streamGenerateContent?alt=sse} reply, each a whole
- * {@code GenerateContentResponse}, or the one response of {@code generateContent}: text parts become text deltas; a function call arrives whole, without
+ * {@code GenerateContentResponse}: text parts become text deltas; a function call arrives whole, without
  * an id, and becomes one tool call delta with an id of ours; the finish reason ends the reply. There is
  * no end-of-stream event: the body's end is the end, and without a finish reason it was cut short.
  * Usage is a running total on every response; the last one counts.

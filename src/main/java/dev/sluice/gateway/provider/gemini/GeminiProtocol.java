@@ -10,8 +10,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Google's Gemini API: {@code POST {base}/models/{model}:streamGenerateContent?alt=sse} with
- * {@code x-goog-api-key}, a {@code GenerateContentResponse} per event back; {@code :generateContent} for one whole
- * {@code GenerateContentResponse}.
+ * {@code x-goog-api-key}, a {@code GenerateContentResponse} per event back.
  */
 public final class GeminiProtocol {
 
@@ -26,7 +25,7 @@ public final class GeminiProtocol {
     /** @param baseUrl the API's base URL, {@code null} for {@link #DEFAULT_BASE_URL} */
     public static WireProtocol of(URI baseUrl, JsonMapper json) {
         String models = WireProtocol.resolve(baseUrl != null ? baseUrl : DEFAULT_BASE_URL, "/models/").toString();
-        return new WireProtocol(call -> endpoint(models, call), (apiKey, set) -> set.accept("x-goog-api-key", apiKey),
+        return new WireProtocol(call -> endpoint(models, call), (headers, apiKey) -> headers.set("x-goog-api-key", apiKey),
                 new GeminiRequestEncoder(json)::wire, () -> new GeminiEventReader(json));
     }
 
@@ -36,6 +35,6 @@ public final class GeminiProtocol {
         if (!MODEL.matcher(model).matches()) {
             throw new UpstreamException.Rejected(400, "'" + call.model() + "' is not a Gemini model name");
         }
-        return URI.create(models + model + (call.streamed() ? ":streamGenerateContent?alt=sse" : ":generateContent"));
+        return URI.create(models + model + ":streamGenerateContent?alt=sse");
     }
 }

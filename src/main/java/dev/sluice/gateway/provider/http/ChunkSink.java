@@ -59,17 +59,6 @@ public final class ChunkSink {
         chunks.subList(size, chunks.size()).clear();
     }
 
-    /** The chunks added since the last call, then the usage if any: the end of a reply read whole. */
-    List<ChatChunk> takeWithUsage() {
-        List<ChatChunk> taken = take();
-        if (usage == null) {
-            return taken;
-        }
-        List<ChatChunk> all = taken.isEmpty() ? new ArrayList<>(1) : taken;
-        all.add(usage);
-        return all;
-    }
-
     /** The chunks added since the last call. */
     List<ChatChunk> take() {
         if (chunks.isEmpty()) {

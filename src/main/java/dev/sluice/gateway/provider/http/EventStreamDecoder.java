@@ -7,7 +7,8 @@ import java.util.function.Supplier;
 
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
-import io.netty.buffer.ByteBuf;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
 import reactor.core.publisher.Flux;
 
 /**
@@ -16,9 +17,8 @@ import reactor.core.publisher.Flux;
  * keeps the chunks to their contract. One instance per stream: it holds a line cut in two by the
  * network and how the stream stands.
  * <p>
- * Works on bytes: each network buffer is copied once into a small array and split at line ends, and each
- * {@code data:} payload is handed to the reader as a range of that array, to be parsed in place; no line becomes
- * a String and the buffer is not kept, so Reactor Netty releases it as soon as it has been read.
+ * Works on bytes: each network read is copied once into a small array and split at line ends, and each
+ * {@code data:} payload is handed to the reader as a range of that array, to be parsed in place.
  * OpenAI-compatible servers, Anthropic and Gemini all put each payload on one {@code data:} line, so every
  * such line is read as it arrives; {@code event:}/{@code id:} fields (the payloads name their own type),
  * comments (keep-alives) and blank lines carry nothing.
@@ -48,13 +48,13 @@ public final class EventStreamDecoder {
     }
 
     /**
-     * The chunks of one response body, read by a fresh reader from {@code readers}. Each buffer is decoded as it
-     * arrives and not kept, so no network memory waits in a queue (its publisher releases it once read). However the stream breaks (an
+     * The chunks of one response body, read by a fresh reader from {@code readers}. Each buffer is decoded
+     * and released as it arrives, so no network memory waits in a queue. However the stream breaks (an
      * error event, bad JSON, the connection lost), it fails only after the chunks decoded before the break;
      * a body that ends before the reply finished fails with {@link StreamBroken}. Transport failures come
      * out as they are, for the caller to type.
      */
-    static Flux<ChatChunk> decode(Flux<ByteBuf> body, Supplier<? extends EventReader> readers) {
+    public static Flux<ChatChunk> decode(Flux<DataBuffer> body, Supplier<? extends EventReader> readers) {
         return Flux.defer(() -> {
             EventStreamDecoder decoder = new EventStreamDecoder(readers.get());
             return body.<List<ChatChunk>>handle((buffer, sink) -> {
@@ -77,16 +77,22 @@ public final class EventStreamDecoder {
         });
     }
 
-    /** Decodes one network read; the buffer is only read from, and left as it was. */
-    List<ChatChunk> decode(ByteBuf buffer) {
+    /** Decodes one network read and releases it. */
+    List<ChatChunk> decode(DataBuffer buffer) {
         if (broken != null) {
+            DataBufferUtils.release(buffer);
             return List.of();
         }
         int start = length;
-        int count = buffer.readableBytes();
-        ensureRoom(count);
-        buffer.getBytes(buffer.readerIndex(), bytes, length, count);
-        length += count;
+        try {
+            int count = buffer.readableByteCount();
+            ensureRoom(count);
+            buffer.read(bytes, length, count);
+            length += count;
+        }
+        finally {
+            DataBufferUtils.release(buffer);
+        }
         return decodeLines(start);
     }
 

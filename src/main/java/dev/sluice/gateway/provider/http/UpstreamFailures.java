@@ -16,9 +16,8 @@ import dev.sluice.gateway.provider.UpstreamException;
 import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
 import dev.sluice.gateway.provider.UpstreamException.TimedOut;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.timeout.ReadTimeoutException;
+import org.springframework.http.HttpHeaders;
 import reactor.netty.http.client.PrematureCloseException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -89,21 +88,14 @@ public final class UpstreamFailures {
     /**
      * A failure before the reply's status arrived: the request may not even have reached the upstream,
      * so nothing here is a broken stream.
-     *
-     * @param streamed whether the call was streamed, which says which timeout a read timeout is (see {@link #duringReply})
      */
-    public UpstreamException beforeReply(Throwable failure, boolean streamed) {
-        return fromTransport(failure, false, streamed);
+    public UpstreamException beforeReply(Throwable failure) {
+        return fromTransport(failure, false);
     }
 
-    /**
-     * A failure while the reply's body was arriving.
-     *
-     * @param streamed whether the call was streamed: the socket's read timeout is then the idle timeout, else the
-     *        total one (a whole reply is silent until it is complete)
-     */
-    public UpstreamException duringReply(Throwable failure, boolean streamed) {
-        return fromTransport(failure, true, streamed);
+    /** A failure while the reply's body was streaming. */
+    public UpstreamException duringReply(Throwable failure) {
+        return fromTransport(failure, true);
     }
 
     /**
@@ -115,22 +107,21 @@ public final class UpstreamFailures {
         return new StreamBroken("upstream error: " + (message != null ? message : shorten(error.toString())));
     }
 
-    private UpstreamException fromTransport(Throwable failure, boolean replying, boolean streamed) {
-        // Transport errors may come wrapped; the cause says what happened.
+    private UpstreamException fromTransport(Throwable failure, boolean streaming) {
+        // WebClient wraps transport errors (WebClientRequestException...); the cause says what happened.
         Throwable cause = failure;
         for (int depth = 0; cause != null && depth < 16; depth++, cause = cause.getCause()) {
             if (cause instanceof UpstreamException upstream) {
                 return upstream;
             }
             if (cause instanceof ReadTimeoutException) {
-                return streamed ? new TimedOut(TimedOut.Phase.IDLE, timeouts.idle())
-                        : new TimedOut(TimedOut.Phase.TOTAL, timeouts.total());
+                return new TimedOut(TimedOut.Phase.IDLE, timeouts.idle());
             }
             if (cause instanceof ConnectTimeoutException) {
                 return new TimedOut(TimedOut.Phase.CONNECT, timeouts.connect());
             }
             if (cause instanceof PrematureCloseException) {
-                return replying ? new StreamBroken("upstream closed the connection mid-reply")
+                return streaming ? new StreamBroken("upstream closed the connection mid-reply")
                         : new UpstreamException.Unavailable("upstream closed the connection before replying");
             }
             if (cause instanceof ConnectException || cause instanceof UnknownHostException
@@ -141,12 +132,12 @@ public final class UpstreamFailures {
                 // The connection pool's acquire timeout: every connection busy for maxQueueWait.
                 return new UpstreamException.Unavailable("no free connection: " + describe(cause));
             }
-            if (replying && cause instanceof IOException) {
+            if (streaming && cause instanceof IOException) {
                 return new StreamBroken(describe(cause));
             }
         }
         // A full pool queue, a TLS failure, a closed pool...: the upstream cannot be used right now.
-        return replying ? new StreamBroken(describe(failure))
+        return streaming ? new StreamBroken(describe(failure))
                 : new UpstreamException.Unavailable(describe(failure));
     }
 
@@ -155,11 +146,11 @@ public final class UpstreamFailures {
      * seconds or as an HTTP date; {@code null} when absent or unreadable.
      */
     Duration retryAfter(HttpHeaders headers) {
-        Duration millis = amount(headers.get(RETRY_AFTER_MS), 1);
+        Duration millis = amount(headers.getFirst(RETRY_AFTER_MS), 1);
         if (millis != null) {
             return millis;
         }
-        String value = headers.get(HttpHeaderNames.RETRY_AFTER);
+        String value = headers.getFirst(HttpHeaders.RETRY_AFTER);
         if (value == null) {
             return null;
         }

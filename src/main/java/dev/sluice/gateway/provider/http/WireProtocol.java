@@ -7,34 +7,24 @@ import java.util.function.Supplier;
 
 import dev.sluice.gateway.provider.UpstreamCall;
 import dev.sluice.gateway.provider.UpstreamException;
+import org.springframework.http.HttpHeaders;
 
 /**
- * What one wire protocol (OpenAI Chat Completions, Anthropic Messages, Gemini) adds to the HTTP call every
- * protocol shares ({@link HttpProviderClient}). Each part is a pure, thread-safe function.
- * <p>
- * A call is streamed when its caller streams ({@link UpstreamCall#streamed()}); otherwise the upstream is asked
- * for one whole reply, which the same reader reads as a single payload.
+ * What one wire protocol (OpenAI Chat Completions, Anthropic Messages, Gemini) adds to the streaming
+ * HTTP call every protocol shares ({@link EventStreamClient}). Each part is a pure, thread-safe function.
  *
  * @param endpoint where to POST a call
- * @param headers adds the credentials (the call's API key, may be {@code null}) and whatever else the protocol
- *        requires to a request's headers
+ * @param headers adds the credentials (the call's API key, may be {@code null}) and whatever else the
+ *        protocol requires to a request's headers
  * @param body the request body of a call, an object to write as JSON; throws
  *        {@link UpstreamException.Rejected} when the request cannot be put in the protocol's terms
  * @param readers a fresh reader for each reply
  */
 public record WireProtocol(
         Function<UpstreamCall, URI> endpoint,
-        Headers headers,
+        BiConsumer<HttpHeaders, String> headers,
         Function<UpstreamCall, ?> body,
         Supplier<? extends EventReader> readers) {
-
-    /** The headers a protocol adds to each request. */
-    @FunctionalInterface
-    public interface Headers {
-
-        /** Adds them for {@code apiKey} ({@code null} when the provider takes none), one {@code set(name, value)} each. */
-        void add(String apiKey, BiConsumer<String, String> set);
-    }
 
     /** {@code path} under {@code baseUrl}, however many slashes the operator ended the base URL with. */
     public static URI resolve(URI baseUrl, String path) {

@@ -15,11 +15,9 @@ import tools.jackson.core.JsonToken;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Reads the {@code chat.completion.chunk} payloads of one Chat Completions stream, or the one
- * {@code chat.completion} of a reply that was not streamed, with a streaming parser: it looks at the few fields
- * Sluice uses and skips the rest (ids, fingerprints, logprobs, vendor extras) without building them, which costs
- * about half of binding each payload to objects. A whole reply's {@code message} has the shape of a chunk's
- * {@code delta}, so both are read alike.
+ * Reads the {@code chat.completion.chunk} payloads of one Chat Completions stream with a streaming
+ * parser: it looks at the few fields Sluice uses and skips the rest (ids, fingerprints, logprobs, vendor
+ * extras) without building them, which costs about half of binding each payload to objects.
  * <p>
  * Usage may come in the finish chunk, in a chunk of its own after it, or as a running total on every
  * chunk; the sink keeps the latest.
@@ -110,16 +108,13 @@ final class CompletionChunkReader implements EventReader {
         }
     }
 
-    /**
-     * {@code {"index":0, "delta":{...}, "finish_reason":"stop"}}, or {@code "message"} instead of {@code "delta"} in
-     * a whole reply; the finish goes after the delta it ends.
-     */
+    /** {@code {"index":0, "delta":{...}, "finish_reason":"stop"}}; the finish goes after the delta it ends. */
     private void readChoice(JsonParser parser, ChunkSink out) {
         String finishReason = null;
         while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
             String name = parser.currentName();
             JsonToken value = parser.nextToken();
-            if ((name.equals("delta") || name.equals("message")) && value == JsonToken.START_OBJECT) {
+            if (name.equals("delta") && value == JsonToken.START_OBJECT) {
                 readDelta(parser, out);
             }
             else if (name.equals("finish_reason") && value == JsonToken.VALUE_STRING) {
@@ -162,8 +157,7 @@ final class CompletionChunkReader implements EventReader {
 
     /**
      * {@code {"index":0, "id":"call_1", "type":"function", "function":{"name":"f", "arguments":"{\"a"}}}.
-     * A few vendors that never stream parallel calls leave out {@code index}, and a whole reply's calls have none;
-     * the position stands in.
+     * A few vendors that never stream parallel calls leave out {@code index}; the position stands in.
      */
     private static void readToolCall(JsonParser parser, int position, ChunkSink out) {
         int index = position;

@@ -1,15 +1,15 @@
 package dev.sluice.gateway.provider.openai;
 
 import java.net.URI;
-import java.util.function.BiConsumer;
 
 import dev.sluice.gateway.provider.http.WireProtocol;
+import org.springframework.http.HttpHeaders;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
  * OpenAI's Chat Completions, as any OpenAI-compatible API speaks it (OpenAI, Groq, OpenRouter, Mistral,
  * Together, DeepSeek, vLLM, Ollama, llama.cpp): {@code POST {base}/chat/completions} with a bearer key,
- * {@code chat.completion.chunk} events back, or one {@code chat.completion}.
+ * {@code chat.completion.chunk} events back.
  */
 public final class OpenAiProtocol {
 
@@ -23,9 +23,9 @@ public final class OpenAiProtocol {
     }
 
     /** Local servers such as Ollama take no key. */
-    private static void bearer(String apiKey, BiConsumer<String, String> set) {
+    private static void bearer(HttpHeaders headers, String apiKey) {
         if (apiKey != null) {
-            set.accept("Authorization", "Bearer " + apiKey);
+            headers.setBearerAuth(apiKey);
         }
     }
 }

@@ -12,9 +12,9 @@ import dev.sluice.gateway.llm.ToolDefinition;
 import dev.sluice.gateway.provider.UpstreamCall;
 
 /**
- * Writes a neutral request as a Chat Completions request body: streamed when the caller streams, else one whole
- * reply, which costs the gateway one parse instead of one per token. A stream always asks for usage so quotas
- * settle to the real token count; a whole reply always carries it ({@code stream_options} is refused there).
+ * Writes a neutral request as a Chat Completions request body. The gateway always streams from the
+ * upstream, also for callers that did not ask to stream, and always asks for usage so quotas settle to
+ * the real token count.
  */
 final class OpenAiRequestEncoder {
 
@@ -47,8 +47,8 @@ final class OpenAiRequestEncoder {
                 request.responseFormat() == null ? null
                         : new OpenAiRequestWire.ResponseFormat(request.responseFormat().type(), request.responseFormat().jsonSchema()),
                 request.user(),
-                call.streamed(),
-                call.streamed() ? INCLUDE_USAGE : null);
+                true,
+                INCLUDE_USAGE);
     }
 
     private static OpenAiRequestWire.Message message(ChatMessage message) {

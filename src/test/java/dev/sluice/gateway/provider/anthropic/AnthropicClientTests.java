@@ -28,8 +28,6 @@ class AnthropicClientTests extends SocketContract {
                         List.of(new TextDelta("Hello"), new TextDelta("! Grüß dich 👋"), new Finish(FinishReason.STOP),
                                 new Usage(25, 12)),
                         4), // message_start, content_block_start and ping come before the first token
-                new Recording("/provider/anthropic/message.json",
-                        List.of(new TextDelta("Hello! Grüß dich 👋"), new Finish(FinishReason.STOP), new Usage(25, 12)), 1),
                 AnthropicClientTests::errorBody);
     }
 
@@ -46,19 +44,6 @@ class AnthropicClientTests extends SocketContract {
         JsonNode body = JSON.readTree(request.body());
         assertThat(body.path("model").stringValue()).isEqualTo("claude-sonnet-4-5");
         assertThat(body.path("stream").booleanValue()).isTrue();
-    }
-
-    @Test
-    void aCallerThatDoesNotStreamGetsOneMessageFromTheSameEndpoint() {
-        fake.enqueue(Reply.body(EventStreams.fixture("/provider/anthropic/tool-use-message.json")));
-
-        ChatReply reply = ChatReply.collect(client.stream(wholeCall())).block(TIMEOUT);
-
-        Received request = fake.received().get(0);
-        assertThat(request.uri()).isEqualTo("/v1/messages");
-        assertThat(JSON.readTree(request.body()).path("stream").booleanValue()).isFalse();
-        assertThat(reply.toolCalls()).extracting(ToolCall::name).containsExactly("get_weather", "get_time");
-        assertThat(reply.finishReason()).isEqualTo(FinishReason.TOOL_CALLS);
     }
 
     @Test

@@ -143,46 +143,6 @@ class AnthropicEventReaderTests {
         EventStreams.assertCutsChangeNothing("/provider/anthropic/" + name, () -> new AnthropicEventReader(JSON));
     }
 
-    @Test
-    void aWholeMessageBecomesItsTextThenTheFinishThenTheUsage() {
-        whole("message.json")
-                .as(StepVerifier::create)
-                .as("a reply that was not streamed: one message, the same neutral chunks")
-                .expectNext(new TextDelta("Hello! Grüß dich 👋"), new Finish(FinishReason.STOP), new Usage(25, 12))
-                .verifyComplete();
-    }
-
-    @Test
-    void aWholeMessagesToolUseBlocksBecomeOneCallEachWithTheirInputAsArguments() {
-        whole("tool-use-message.json")
-                .as(StepVerifier::create)
-                .expectNext(new TextDelta("I'll check both."),
-                        new ToolCallDelta(0, "toolu_01A09q90qw90lq917835lq9", "get_weather", "{\"city\":\"Paris\",\"unit\":\"celsius\"}"),
-                        new ToolCallDelta(1, "toolu_01B18r01rx01mr028946mr0", "get_time", "{\"tz\":\"Europe/Paris\"}"),
-                        new Finish(FinishReason.TOOL_CALLS))
-                .as("cached prompt tokens count as prompt tokens")
-                .expectNext(new Usage(510, 91))
-                .verifyComplete();
-    }
-
-    @Test
-    void aWholeMessageWithoutStopReasonOrAnErrorBodyIsBroken() {
-        EventStreams.decodeWhole("{\"type\":\"message\",\"content\":[{\"type\":\"text\",\"text\":\"Hi\"}],\"stop_reason\":null}"
-                        .getBytes(StandardCharsets.UTF_8), () -> new AnthropicEventReader(JSON))
-                .as(StepVerifier::create)
-                .expectErrorMessage("upstream sent a reply that never finished")
-                .verify();
-        EventStreams.decodeWhole("{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}"
-                        .getBytes(StandardCharsets.UTF_8), () -> new AnthropicEventReader(JSON))
-                .as(StepVerifier::create)
-                .expectErrorMessage("upstream error: Overloaded")
-                .verify();
-    }
-
-    private static Flux<ChatChunk> whole(String name) {
-        return EventStreams.decodeWhole(EventStreams.fixture("/provider/anthropic/" + name), () -> new AnthropicEventReader(JSON));
-    }
-
     private static Flux<ChatChunk> fixture(String name) {
         return EventStreams.decode(EventStreams.fixture("/provider/anthropic/" + name), () -> new AnthropicEventReader(JSON));
     }

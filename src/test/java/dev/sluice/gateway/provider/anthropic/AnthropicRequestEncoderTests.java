@@ -45,15 +45,7 @@ class AnthropicRequestEncoderTests {
         assertThat(written.path("max_tokens").intValue()).as("required by Anthropic")
                 .isEqualTo(AnthropicRequestEncoder.DEFAULT_MAX_TOKENS);
         assertThat(written.path("messages").toString()).isEqualTo("[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Hi\"}]}]");
-        assertThat(written.path("stream").booleanValue()).as("the caller streams, so does the upstream").isTrue();
-    }
-
-    @Test
-    void aCallerThatDoesNotStreamAsksForOneWholeMessage() {
-        JsonNode written = written(call(ChatRequest.of("smart", List.of(ChatMessage.of(Role.USER, "Hi"))).withStream(false)));
-
-        assertThat(written.path("stream").isBoolean()).isTrue();
-        assertThat(written.path("stream").booleanValue()).isFalse();
+        assertThat(written.path("stream").booleanValue()).as("the gateway always streams upstream").isTrue();
     }
 
     @Test

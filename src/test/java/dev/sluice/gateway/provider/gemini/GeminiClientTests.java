@@ -31,9 +31,6 @@ class GeminiClientTests extends SocketContract {
                         List.of(new TextDelta("The capital"), new TextDelta(" of France is Paris. Très "),
                                 new TextDelta("belle 🗼"), new Finish(FinishReason.STOP), new Usage(9, 35)),
                         1), // each event is a whole response
-                new Recording("/provider/gemini/generate-content.json",
-                        List.of(new TextDelta("The capital of France is Paris. Très belle 🗼"), new Finish(FinishReason.STOP),
-                                new Usage(9, 35)), 1),
                 GeminiClientTests::errorBody);
     }
 
@@ -49,15 +46,6 @@ class GeminiClientTests extends SocketContract {
                 .as("never in the URL, where proxies log it").doesNotContainKey("authorization");
         assertThat(request.uri()).doesNotContain(KEY);
         assertThat(JSON.readTree(request.body()).at("/contents/0/parts/0/text").stringValue()).isEqualTo("Say hello");
-    }
-
-    @Test
-    void aCallerThatDoesNotStreamGetsOneResponseFromGenerateContent() {
-        fake.enqueue(Reply.body(EventStreams.fixture("/provider/gemini/generate-content.json")));
-
-        client.stream(wholeCall()).then().block(TIMEOUT);
-
-        assertThat(fake.received().get(0).uri()).isEqualTo("/v1/models/gemini-2.5-flash:generateContent");
     }
 
     @Test

@@ -139,16 +139,6 @@ class GeminiEventReaderTests {
         EventStreams.assertCutsChangeNothing("/provider/gemini/" + name, () -> new GeminiEventReader(JSON));
     }
 
-    @Test
-    void aWholeGenerateContentResponseReadsLikeOneEvent() {
-        EventStreams.decodeWhole(EventStreams.fixture("/provider/gemini/generate-content.json"), () -> new GeminiEventReader(JSON))
-                .as(StepVerifier::create)
-                .as("generateContent answers one GenerateContentResponse, the shape of each streamed event")
-                .expectNext(new TextDelta("The capital of France is Paris. Très belle 🗼"), new Finish(FinishReason.STOP),
-                        new Usage(9, 35))
-                .verifyComplete();
-    }
-
     private static Flux<ChatChunk> fixture(String name) {
         return EventStreams.decode(EventStreams.fixture("/provider/gemini/" + name), () -> new GeminiEventReader(JSON));
     }

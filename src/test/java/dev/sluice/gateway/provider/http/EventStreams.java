@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.function.Supplier;
 
 import dev.sluice.gateway.llm.ChatChunk;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DefaultDataBufferFactory;
 import reactor.core.publisher.Flux;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,21 +39,10 @@ public final class EventStreams {
 
     /** The wire as the network might deliver it: {@code piece} bytes per read. */
     public static Flux<ChatChunk> decode(byte[] wire, int piece, Supplier<? extends EventReader> readers) {
-        Flux<ByteBuf> body = Flux.range(0, (wire.length + piece - 1) / piece)
-                .map(i -> Unpooled.wrappedBuffer(Arrays.copyOfRange(wire, i * piece, Math.min(wire.length, (i + 1) * piece))));
+        Flux<DataBuffer> body = Flux.range(0, (wire.length + piece - 1) / piece)
+                .map(i -> DefaultDataBufferFactory.sharedInstance.wrap(
+                        Arrays.copyOfRange(wire, i * piece, Math.min(wire.length, (i + 1) * piece))));
         return EventStreamDecoder.decode(body, readers);
-    }
-
-    /** A whole reply body (a call that was not streamed), {@code piece} bytes per read. */
-    public static Flux<ChatChunk> decodeWhole(byte[] body, int piece, Supplier<? extends EventReader> readers) {
-        Flux<ByteBuf> reads = Flux.range(0, (body.length + piece - 1) / piece)
-                .map(i -> Unpooled.wrappedBuffer(Arrays.copyOfRange(body, i * piece, Math.min(body.length, (i + 1) * piece))));
-        return ReplyBodyDecoder.decode(reads, 0, readers);
-    }
-
-    /** A whole reply body in one read. */
-    public static Flux<ChatChunk> decodeWhole(byte[] body, Supplier<? extends EventReader> readers) {
-        return decodeWhole(body, Math.max(1, body.length), readers);
     }
 
     /** What a subscriber sees, errors by type and message, so runs can be compared. */

@@ -13,7 +13,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -28,8 +27,7 @@ import reactor.netty.resources.LoopResources;
 
 /**
  * A fake upstream on a real socket that speaks whatever wire protocol its replies are recorded in: each
- * POST, to any path, takes the next queued {@link Reply} and replays it, one flushed write per event, or a whole
- * JSON body at once.
+ * POST, to any path, takes the next queued {@link Reply} and replays it, one flushed write per event.
  * Records what it was sent; counts replies written to their end and replies the client went away from.
  */
 public final class FakeEventServer implements AutoCloseable {
@@ -129,9 +127,6 @@ public final class FakeEventServer implements AutoCloseable {
                     .sendString(Mono.just(reply.errorBody))
                     .then();
         }
-        if (reply.body != null) {
-            return sendBody(reply, response, counted);
-        }
         int count = reply.cutAfter < 0 ? reply.events.size() : reply.cutAfter;
         Flux<byte[]> events = Flux.fromIterable(reply.events.subList(0, count));
         if (!reply.every.isZero()) {
@@ -161,37 +156,6 @@ public final class FakeEventServer implements AutoCloseable {
                 .onErrorResume(e -> Mono.empty());
     }
 
-    /** A whole body after the reply's pause; its Content-Length says all of it even when it is cut. */
-    private Mono<Void> sendBody(Reply reply, HttpServerResponse response, AtomicBoolean counted) {
-        if (reply.cutAfter == 0 && !reply.drop) {
-            // Stalled before the reply: the client's cancel or timeout is all that ends it.
-            return Mono.<Void>never().doOnCancel(() -> count(counted, cancelled));
-        }
-        int length = reply.cutAfter < 0 ? reply.body.length : Math.min(reply.cutAfter, reply.body.length);
-        Flux<ByteBuf> written = Flux.just(Unpooled.wrappedBuffer(reply.body, 0, length));
-        if (reply.cutAfter >= 0 && !reply.drop) {
-            written = written.concatWith(Flux.never());
-        }
-        Flux<ByteBuf> bytes = written;
-        Mono<Void> sent = Mono.delay(reply.every)
-                .then(Mono.defer(() -> response.status(200)
-                        .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                        .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(reply.body.length))
-                        .send(bytes, buffer -> true)
-                        .then()));
-        if (reply.drop) {
-            sent = sent.then(Mono.fromRunnable(() -> {
-                counted.set(true);
-                response.withConnection(connection -> connection.channel().close());
-            }));
-        }
-        return sent
-                .doOnSuccess(done -> count(counted, completed))
-                .doOnCancel(() -> count(counted, cancelled))
-                .doOnError(e -> count(counted, cancelled))
-                .onErrorResume(e -> Mono.empty());
-    }
-
     private static void count(AtomicBoolean counted, AtomicInteger counter) {
         if (counted.compareAndSet(false, true)) {
             counter.incrementAndGet();
@@ -203,18 +167,16 @@ public final class FakeEventServer implements AutoCloseable {
 
         private final int status;
         private final String errorBody;
-        private final byte[] body;
         private final List<byte[]> events;
         private final Duration every;
         private final int cutAfter;
         private final boolean drop;
         private final Map<String, String> headers;
 
-        private Reply(int status, String errorBody, byte[] body, List<byte[]> events, Duration every, int cutAfter,
-                boolean drop, Map<String, String> headers) {
+        private Reply(int status, String errorBody, List<byte[]> events, Duration every, int cutAfter, boolean drop,
+                Map<String, String> headers) {
             this.status = status;
             this.errorBody = errorBody;
-            this.body = body;
             this.events = events;
             this.every = every;
             this.cutAfter = cutAfter;
@@ -224,41 +186,33 @@ public final class FakeEventServer implements AutoCloseable {
 
         /** 200 with these recorded server-sent events, each written on its own. */
         public static Reply events(byte[] sse) {
-            return new Reply(200, null, null, split(sse), Duration.ZERO, -1, false, Map.of());
-        }
-
-        /**
-         * 200 with this whole JSON body, written at once: a reply that was not streamed. {@link #every} delays it,
-         * {@link #dropAfter} and {@link #stallAfter} count bytes of it instead of events.
-         */
-        public static Reply body(byte[] json) {
-            return new Reply(200, null, json, List.of(), Duration.ZERO, -1, false, Map.of());
+            return new Reply(200, null, split(sse), Duration.ZERO, -1, false, Map.of());
         }
 
         /** This status at once, with this JSON body. */
         public static Reply status(int status, String jsonBody) {
-            return new Reply(status, jsonBody, null, List.of(), Duration.ZERO, -1, false, Map.of());
+            return new Reply(status, jsonBody, List.of(), Duration.ZERO, -1, false, Map.of());
         }
 
         /** Each event after this pause (the first one too). */
         public Reply every(Duration pause) {
-            return new Reply(status, errorBody, body, events, pause, cutAfter, drop, headers);
+            return new Reply(status, errorBody, events, pause, cutAfter, drop, headers);
         }
 
         /** The first {@code count} events, then the connection is closed mid-body. */
         public Reply dropAfter(int count) {
-            return new Reply(status, errorBody, body, events, every, count, true, headers);
+            return new Reply(status, errorBody, events, every, count, true, headers);
         }
 
         /** The first {@code count} events, then silence with the connection open. */
         public Reply stallAfter(int count) {
-            return new Reply(status, errorBody, body, events, every, count, false, headers);
+            return new Reply(status, errorBody, events, every, count, false, headers);
         }
 
         public Reply header(String name, String value) {
             Map<String, String> more = new LinkedHashMap<>(headers);
             more.put(name, value);
-            return new Reply(status, errorBody, body, events, every, cutAfter, drop, Map.copyOf(more));
+            return new Reply(status, errorBody, events, every, cutAfter, drop, Map.copyOf(more));
         }
 
         /** Cuts after each blank line, LF or CRLF, so that each event is one write. */

@@ -16,7 +16,6 @@ import dev.sluice.gateway.provider.UpstreamCall;
 import dev.sluice.gateway.provider.UpstreamException.AuthRejected;
 import dev.sluice.gateway.provider.UpstreamException.RateLimited;
 import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
-import dev.sluice.gateway.provider.UpstreamException.TimedOut;
 import dev.sluice.gateway.provider.UpstreamException.Unavailable;
 import dev.sluice.gateway.provider.http.FakeEventServer.Reply;
 import org.junit.jupiter.api.AfterEach;
@@ -31,10 +30,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * What every wire protocol's client must do against a fake upstream on a real socket: stream a recorded
- * reply, or read a recorded whole reply for a caller that does not stream, type rate limits and refused keys
- * (never echoing the key), break on a dropped connection after the tokens that came, and close the connection
- * when the caller cancels. A protocol's test class extends this with its protocol, recordings and error shape, and
- * adds what is its own.
+ * reply, type rate limits and refused keys (never echoing the key), break on a dropped connection after
+ * the tokens that came, and close the connection when the caller cancels. A protocol's test class
+ * extends this with its protocol, recording and error shape, and adds what is its own.
  */
 public abstract class SocketContract {
 
@@ -43,12 +41,11 @@ public abstract class SocketContract {
     protected static final String KEY = "sk-contract-secret-1234";
 
     protected FakeEventServer fake;
-    protected HttpProviderClient client;
+    protected EventStreamClient client;
 
     private final Function<URI, WireProtocol> protocols;
     private final String model;
     private final Recording text;
-    private final Recording whole;
     private final BiFunction<Integer, String, String> errorBodies;
 
     /**
@@ -65,15 +62,13 @@ public abstract class SocketContract {
      * @param protocols the protocol under test, for its API at a base URL
      * @param model the protocol's own name for a model
      * @param text a recorded text reply
-     * @param whole a recorded whole reply, the body of a call that was not streamed (its events count unused)
      * @param errorBodies the protocol's error body for a status and message
      */
-    protected SocketContract(Function<URI, WireProtocol> protocols, String model, Recording text, Recording whole,
+    protected SocketContract(Function<URI, WireProtocol> protocols, String model, Recording text,
             BiFunction<Integer, String, String> errorBodies) {
         this.protocols = protocols;
         this.model = model;
         this.text = text;
-        this.whole = whole;
         this.errorBodies = errorBodies;
     }
 
@@ -81,7 +76,7 @@ public abstract class SocketContract {
     void start() {
         // A fake per test: a connection cancelled late by one test cannot count in the next.
         fake = FakeEventServer.start();
-        client = client(Duration.ofSeconds(10), Duration.ofSeconds(300));
+        client = new EventStreamClient("fake", properties(), JSON, protocols.apply(URI.create(fake.baseUrl() + "/v1")));
     }
 
     @AfterEach
@@ -176,89 +171,14 @@ public abstract class SocketContract {
         await().atMost(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(fake.cancelledStreams()).isEqualTo(1));
     }
 
-    @Test
-    void aWholeReplyForACallerThatDoesNotStreamArrivesAsItsChunks() {
-        fake.enqueue(Reply.body(EventStreams.fixture(whole.path())));
-
-        client.stream(wholeCall())
-                .as(StepVerifier::create)
-                .expectNextSequence(whole.chunks())
-                .verifyComplete();
-        assertThat(fake.received().get(0).headers()).containsEntry("accept", "application/json");
-    }
-
-    @Test
-    void aStreamedCallAsksForAnEventStream() {
-        fake.enqueue(Reply.events(EventStreams.fixture(text.path())));
-
-        client.stream(call()).then().block(TIMEOUT);
-
-        assertThat(fake.received().get(0).headers()).containsEntry("accept", "text/event-stream")
-                .containsEntry("content-type", "application/json");
-    }
-
-    @Test
-    void aWholeReplyCutShortIsBrokenAndYieldsNoChunk() {
-        byte[] body = EventStreams.fixture(whole.path());
-        fake.enqueue(Reply.body(body).dropAfter(body.length / 2));
-
-        client.stream(wholeCall())
-                .as(StepVerifier::create)
-                .expectErrorSatisfies(error -> assertThat(error).as("half a reply must never look like a reply")
-                        .isInstanceOf(StreamBroken.class))
-                .verify(TIMEOUT);
-    }
-
-    @Test
-    void aWholeReplyIsNotHeldToTheIdleTimeoutButToTheTotalOne() {
-        client.dispose();
-        client = client(Duration.ofMillis(200), Duration.ofMillis(1500));
-        fake.enqueue(Reply.body(EventStreams.fixture(whole.path())).every(Duration.ofMillis(600)),
-                Reply.body(EventStreams.fixture(whole.path())).stallAfter(0));
-
-        client.stream(wholeCall())
-                .as(StepVerifier::create)
-                .as("silent for three idle timeouts while the upstream writes the whole reply")
-                .expectNextSequence(whole.chunks())
-                .verifyComplete();
-        client.stream(wholeCall())
-                .as(StepVerifier::create)
-                .expectErrorSatisfies(error -> {
-                    assertThat(error).isInstanceOf(TimedOut.class);
-                    assertThat(((TimedOut) error).phase()).isEqualTo(TimedOut.Phase.TOTAL);
-                })
-                .verify(TIMEOUT);
-        await().atMost(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(fake.cancelledStreams())
-                .as("the silent connection is closed").isEqualTo(1));
-    }
-
-    @Test
-    void cancellingWhileWaitingForAWholeReplyClosesTheConnection() {
-        fake.enqueue(Reply.body(EventStreams.fixture(whole.path())).stallAfter(0));
-
-        Disposable subscription = client.stream(wholeCall()).subscribe();
-        await().atMost(TIMEOUT).until(() -> fake.requests() == 1);
-        subscription.dispose();
-
-        await().atMost(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(fake.cancelledStreams())
-                .as("no orphan generation keeps burning tokens").isEqualTo(1));
-    }
-
     protected UpstreamCall call() {
         return new UpstreamCall(model, ChatRequest.of("alias", List.of(ChatMessage.of(Role.USER, "Say hello"))), KEY);
     }
 
-    /** A call whose caller waits for the whole reply. */
-    protected UpstreamCall wholeCall() {
-        return new UpstreamCall(model, call().request().withStream(false), KEY);
-    }
-
     /** Every call to the fake on one small pool; the client itself does not look at the type. */
-    private HttpProviderClient client(Duration idle, Duration total) {
-        ProviderProperties properties = new ProviderProperties(ProviderType.OPENAI, null, List.of(KEY), List.of("*"), 10,
-                10, Duration.ofSeconds(2), null, null, new ProviderProperties.Timeouts(Duration.ofSeconds(2),
-                        Duration.ofSeconds(15).compareTo(idle) > 0 ? idle : Duration.ofSeconds(15), idle, total),
-                Duration.ofMillis(40));
-        return new HttpProviderClient("fake", properties, JSON, protocols.apply(URI.create(fake.baseUrl() + "/v1")));
+    private static ProviderProperties properties() {
+        return new ProviderProperties(ProviderType.OPENAI, null, List.of(KEY), List.of("*"), 10, 10, Duration.ofSeconds(2),
+                null, null, new ProviderProperties.Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(15),
+                        Duration.ofSeconds(10), Duration.ofSeconds(300)), Duration.ofMillis(40));
     }
 }

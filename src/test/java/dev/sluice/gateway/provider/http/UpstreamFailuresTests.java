@@ -2,6 +2,7 @@ package dev.sluice.gateway.provider.http;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
@@ -17,12 +18,13 @@ import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
 import dev.sluice.gateway.provider.UpstreamException.TimedOut;
 import dev.sluice.gateway.provider.UpstreamException.Unavailable;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.timeout.ReadTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
+import org.springframework.web.reactive.function.client.WebClientRequestException;
 import reactor.netty.http.client.PrematureCloseException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -84,7 +86,7 @@ class UpstreamFailuresTests {
 
     @Test
     void aRateLimitWithoutRetryAfterHasNoDuration() {
-        UpstreamException failure = failures.fromStatus(429, new DefaultHttpHeaders(), "", null);
+        UpstreamException failure = failures.fromStatus(429, new HttpHeaders(), "", null);
 
         assertThat(((RateLimited) failure).retryAfter()).as("routing picks its own cooldown").isNull();
         assertThat(failure).hasMessage("HTTP 429");
@@ -92,7 +94,7 @@ class UpstreamFailuresTests {
 
     @Test
     void a401IsARefusedKey() {
-        UpstreamException failure = failures.fromStatus(401, new DefaultHttpHeaders(), "{\"error\":{\"message\":\"nope\"}}", null);
+        UpstreamException failure = failures.fromStatus(401, new HttpHeaders(), "{\"error\":{\"message\":\"nope\"}}", null);
 
         assertThat(failure).isInstanceOf(AuthRejected.class);
         assertThat(((AuthRejected) failure).status()).isEqualTo(401);
@@ -103,13 +105,13 @@ class UpstreamFailuresTests {
             "{\"error\":{\"message\":\"Incorrect API key provided\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}",
             "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid x-api-key\"}}"})
     void aVendorsExplicitInvalidKeyErrorIsARefusedKeyWhateverItsStatus(String body) {
-        assertThat(failures.fromStatus(400, new DefaultHttpHeaders(), body, null)).as("OpenAI's code, Anthropic's type")
+        assertThat(failures.fromStatus(400, new HttpHeaders(), body, null)).as("OpenAI's code, Anthropic's type")
                 .isInstanceOf(AuthRejected.class);
     }
 
     @Test
     void a403IsTheRequestsRefusalNotTheKeys() {
-        UpstreamException failure = failures.fromStatus(403, new DefaultHttpHeaders(),
+        UpstreamException failure = failures.fromStatus(403, new HttpHeaders(),
                 "{\"error\":{\"message\":\"Input flagged by moderation\",\"code\":403,\"metadata\":{\"reasons\":[\"harassment\"]}}}",
                 null);
 
@@ -119,16 +121,16 @@ class UpstreamFailuresTests {
 
     @Test
     void a402IsTheAccountsAndLeavesTheCallerOutOfIt() {
-        assertThat(failures.fromStatus(402, new DefaultHttpHeaders(), "{\"error\":{\"message\":\"Insufficient credits\"}}", null))
+        assertThat(failures.fromStatus(402, new HttpHeaders(), "{\"error\":{\"message\":\"Insufficient credits\"}}", null))
                 .as("out of credit: another target may serve, and the request is not the caller's fault")
                 .isInstanceOf(Unavailable.class);
     }
 
     @Test
     void a429IsForTheModelCalledUnlessItSaysTheAccountIsOutOfQuota() {
-        UpstreamException perModel = failures.fromStatus(429, new DefaultHttpHeaders(),
+        UpstreamException perModel = failures.fromStatus(429, new HttpHeaders(),
                 "{\"error\":{\"message\":\"Rate limit reached for gpt-4o\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}", null);
-        UpstreamException perKey = failures.fromStatus(429, new DefaultHttpHeaders(),
+        UpstreamException perKey = failures.fromStatus(429, new HttpHeaders(),
                 "{\"error\":{\"message\":\"You exceeded your current quota\",\"type\":\"insufficient_quota\",\"code\":\"insufficient_quota\"}}", null);
 
         assertThat(((RateLimited) perModel).everyModel()).as("OpenAI's limits are per model").isFalse();
@@ -138,7 +140,7 @@ class UpstreamFailuresTests {
     @ParameterizedTest
     @ValueSource(ints = {400, 404, 413, 422})
     void otherClientErrorsAreRejectedWithTheUpstreamsReason(int status) {
-        UpstreamException failure = failures.fromStatus(status, new DefaultHttpHeaders(),
+        UpstreamException failure = failures.fromStatus(status, new HttpHeaders(),
                 "{\"error\":{\"message\":\"max_tokens is too large\",\"type\":\"invalid_request_error\"}}", null);
 
         assertThat(failure).isInstanceOf(Rejected.class).hasMessage("HTTP " + status + ": max_tokens is too large");
@@ -148,13 +150,13 @@ class UpstreamFailuresTests {
     @ParameterizedTest
     @ValueSource(ints = {500, 502, 503, 529, 302})
     void serverErrorsAndAnythingElseAreUnavailable(int status) {
-        assertThat(failures.fromStatus(status, new DefaultHttpHeaders(), "", null)).isInstanceOf(Unavailable.class)
+        assertThat(failures.fromStatus(status, new HttpHeaders(), "", null)).isInstanceOf(Unavailable.class)
                 .hasMessage("HTTP " + status);
     }
 
     @Test
     void anEchoedApiKeyIsScrubbedFromTheMessage() {
-        UpstreamException failure = failures.fromStatus(401, new DefaultHttpHeaders(),
+        UpstreamException failure = failures.fromStatus(401, new HttpHeaders(),
                 "{\"error\":{\"message\":\"Incorrect API key provided: sk-live-123. You can find your API key at ...\"}}",
                 "sk-live-123");
 
@@ -178,22 +180,24 @@ class UpstreamFailuresTests {
     }
 
     @Test
-    void aRefusedConnectionIsUnavailableHoweverItIsWrapped() {
-        Throwable refused = new IllegalStateException("request failed", new ConnectException("Connection refused: /127.0.0.1:9"));
+    void aRefusedConnectionWrappedByWebClientIsUnavailable() {
+        Throwable refused = new WebClientRequestException(new ConnectException("Connection refused: /127.0.0.1:9"),
+                HttpMethod.POST, URI.create("http://127.0.0.1:9/v1/chat/completions"), new HttpHeaders());
 
-        assertThat(failures.beforeReply(refused, true)).isInstanceOf(Unavailable.class)
+        assertThat(failures.beforeReply(refused)).isInstanceOf(Unavailable.class)
                 .hasMessageContaining("Connection refused");
     }
 
     @Test
     void anUnknownHostIsUnavailable() {
-        assertThat(failures.beforeReply(new UnknownHostException("api.nowhere.invalid"), true)).isInstanceOf(Unavailable.class);
+        assertThat(failures.beforeReply(new UnknownHostException("api.nowhere.invalid"))).isInstanceOf(Unavailable.class);
     }
 
     @Test
     void aConnectTimeoutIsTimedOutConnectingWithTheConfiguredLimit() {
-        UpstreamException failure = failures.beforeReply(
-                new ConnectTimeoutException("connection timed out after 2000 ms"), true);
+        UpstreamException failure = failures.beforeReply(new WebClientRequestException(
+                new ConnectTimeoutException("connection timed out after 2000 ms"), HttpMethod.POST,
+                URI.create("http://10.0.0.1/v1"), new HttpHeaders()));
 
         assertThat(failure).isInstanceOf(TimedOut.class).hasMessage("no connection within 2000 ms");
         assertThat(((TimedOut) failure).phase()).isEqualTo(TimedOut.Phase.CONNECT);
@@ -201,34 +205,22 @@ class UpstreamFailuresTests {
 
     @Test
     void aReadTimeoutIsTimedOutIdleWithTheConfiguredLimit() {
-        UpstreamException failure = failures.duringReply(ReadTimeoutException.INSTANCE, true);
+        UpstreamException failure = failures.duringReply(ReadTimeoutException.INSTANCE);
 
         assertThat(failure).isInstanceOf(TimedOut.class).hasMessage("no data between chunks within 30000 ms");
         assertThat(((TimedOut) failure).phase()).isEqualTo(TimedOut.Phase.IDLE);
     }
 
     @Test
-    void aReadTimeoutWaitingForAWholeReplyIsTheTotalTimeout() {
-        for (UpstreamException failure : new UpstreamException[] {failures.beforeReply(ReadTimeoutException.INSTANCE, false),
-                failures.duringReply(ReadTimeoutException.INSTANCE, false)}) {
-            assertThat(failure).as("a whole reply is silent until complete; its socket waits as long as the total timeout")
-                    .isInstanceOf(TimedOut.class).hasMessage("no end of reply within 300000 ms");
-            assertThat(((TimedOut) failure).phase()).isEqualTo(TimedOut.Phase.TOTAL);
-        }
-    }
-
-    @Test
     void aPrematureCloseBreaksAStreamButOnlyMakesTheUpstreamUnavailableBeforeTheReply() {
-        assertThat(failures.duringReply(PrematureCloseException.TEST_EXCEPTION, true)).isInstanceOf(StreamBroken.class);
-        assertThat(failures.duringReply(PrematureCloseException.TEST_EXCEPTION, false)).as("a whole reply cut short")
-                .isInstanceOf(StreamBroken.class);
-        assertThat(failures.beforeReply(PrematureCloseException.TEST_EXCEPTION, true))
+        assertThat(failures.duringReply(PrematureCloseException.TEST_EXCEPTION)).isInstanceOf(StreamBroken.class);
+        assertThat(failures.beforeReply(PrematureCloseException.TEST_EXCEPTION))
                 .as("nothing was streamed yet, so the call can be tried elsewhere").isInstanceOf(Unavailable.class);
     }
 
     @Test
     void aConnectionResetMidReplyBreaksTheStream() {
-        assertThat(failures.duringReply(new IOException("Connection reset by peer"), true)).isInstanceOf(StreamBroken.class)
+        assertThat(failures.duringReply(new IOException("Connection reset by peer"))).isInstanceOf(StreamBroken.class)
                 .hasMessage("Connection reset by peer");
     }
 
@@ -236,19 +228,19 @@ class UpstreamFailuresTests {
     void anUpstreamExceptionAlreadyTypedIsKept() {
         StreamBroken broken = new StreamBroken("upstream error: overloaded");
 
-        assertThat(failures.beforeReply(new RuntimeException(broken), true)).isSameAs(broken);
+        assertThat(failures.beforeReply(new RuntimeException(broken))).isSameAs(broken);
     }
 
     @Test
     void anythingElseIsUnavailableBeforeTheReplyAndBrokenDuringIt() {
-        assertThat(failures.beforeReply(new IllegalStateException("Pending acquire queue has reached its maximum size of 0"), true))
+        assertThat(failures.beforeReply(new IllegalStateException("Pending acquire queue has reached its maximum size of 0")))
                 .isInstanceOf(Unavailable.class).hasMessageContaining("Pending acquire queue");
-        assertThat(failures.duringReply(new IllegalStateException("odd"), true)).isInstanceOf(StreamBroken.class);
+        assertThat(failures.duringReply(new IllegalStateException("odd"))).isInstanceOf(StreamBroken.class);
     }
 
     @Test
     void anthropicsErrorBodyGivesItsMessage() {
-        UpstreamException failure = failures.fromStatus(400, new DefaultHttpHeaders(),
+        UpstreamException failure = failures.fromStatus(400, new HttpHeaders(),
                 "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"max_tokens: Field required\"},"
                         + "\"request_id\":\"req_011CSHoEeqs5C35K2UUqR7Fy\"}", null);
 
@@ -257,7 +249,7 @@ class UpstreamFailuresTests {
 
     @Test
     void anthropicOverloadedIsUnavailable() {
-        UpstreamException failure = failures.fromStatus(529, new DefaultHttpHeaders(),
+        UpstreamException failure = failures.fromStatus(529, new HttpHeaders(),
                 "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}", null);
 
         assertThat(failure).as("529 is Anthropic's 'too busy': another target may serve")
@@ -266,7 +258,7 @@ class UpstreamFailuresTests {
 
     @Test
     void googlesRetryDelayInTheBodyStandsInForAMissingRetryAfter() {
-        UpstreamException failure = failures.fromStatus(429, new DefaultHttpHeaders(), GOOGLE_QUOTA_EXCEEDED, null);
+        UpstreamException failure = failures.fromStatus(429, new HttpHeaders(), GOOGLE_QUOTA_EXCEEDED, null);
 
         assertThat(failure).isInstanceOf(RateLimited.class)
                 .hasMessageStartingWith("HTTP 429: You exceeded your current quota");
@@ -282,7 +274,7 @@ class UpstreamFailuresTests {
 
     @Test
     void googlesInvalidKeyIsAuthRejectedThoughItComesAs400() {
-        UpstreamException failure = failures.fromStatus(400, new DefaultHttpHeaders(), """
+        UpstreamException failure = failures.fromStatus(400, new HttpHeaders(), """
                 {"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",
                   "status": "INVALID_ARGUMENT", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
                   "reason": "API_KEY_INVALID", "domain": "googleapis.com", "metadata": {"service": "generativelanguage.googleapis.com"}}]}}""",
@@ -310,7 +302,7 @@ class UpstreamFailuresTests {
     }
 
     private static HttpHeaders headers(String name, String value) {
-        HttpHeaders headers = new DefaultHttpHeaders();
+        HttpHeaders headers = new HttpHeaders();
         headers.add(name, value);
         return headers;
     }

@@ -1,8 +1,6 @@
 package dev.sluice.gateway.provider.openai;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.List;
 
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatChunk.Finish;
@@ -198,74 +196,6 @@ class CompletionChunkReaderTests {
                 .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(StreamBroken.class)
                         .hasMessage("upstream error: model is loading"))
                 .verify();
-    }
-
-    @Test
-    void aWholeReplyBecomesItsTextInOneDeltaThenTheFinishThenTheUsage() {
-        whole("completion.json")
-                .as(StepVerifier::create)
-                .as("a reply that was not streamed: one body, the same neutral chunks")
-                .expectNext(new TextDelta("Grüß dich 👋 2 + 2 = 4."), new Finish(FinishReason.STOP), new Usage(14, 11))
-                .verifyComplete();
-    }
-
-    @Test
-    void aWholeReplysToolCallsComeOneDeltaEachNumberedByPosition() {
-        whole("tool-call-completion.json")
-                .as(StepVerifier::create)
-                .expectNext(new ToolCallDelta(0, "call_kT3vQ1", "get_weather", "{\"city\": \"Paris\"}"),
-                        new ToolCallDelta(1, "call_Zp8mW4", "get_time", "{\"tz\": \"Europe/Paris\"}"),
-                        new Finish(FinishReason.TOOL_CALLS), new Usage(81, 47))
-                .verifyComplete();
-    }
-
-    @Test
-    void aWholeReplyCutShortIsBrokenAndYieldsNothing() {
-        byte[] body = EventStreams.fixture("/provider/openai/completion.json");
-
-        EventStreams.decodeWhole(Arrays.copyOf(body, body.length / 2), () -> new CompletionChunkReader(JSON))
-                .as(StepVerifier::create)
-                .as("half a body is not half a reply: nothing reached the caller, so routing may still retry")
-                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(StreamBroken.class)
-                        .hasMessageContaining("not valid JSON"))
-                .verify();
-    }
-
-    @Test
-    void aWholeReplyWithoutFinishReasonOrWithAnErrorIsBroken() {
-        wholeOf("{\"choices\":[{\"index\":0,\"message\":{\"content\":\"Hi\"},\"finish_reason\":null}]}")
-                .as(StepVerifier::create)
-                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(StreamBroken.class)
-                        .hasMessage("upstream sent a reply that never finished"))
-                .verify();
-        wholeOf("{\"error\":{\"message\":\"The model is overloaded\",\"type\":\"server_error\"}}")
-                .as(StepVerifier::create)
-                .as("an error body with a 200 status")
-                .expectErrorMessage("upstream error: The model is overloaded")
-                .verify();
-        wholeOf("")
-                .as(StepVerifier::create)
-                .expectErrorMessage("upstream sent an empty reply")
-                .verify();
-    }
-
-    @Test
-    void howeverTheNetworkCutsAWholeReplyItsChunksAreTheSame() {
-        byte[] body = EventStreams.fixture("/provider/openai/completion.json");
-        List<String> whole = EventStreams.signals(EventStreams.decodeWhole(body, () -> new CompletionChunkReader(JSON)));
-
-        for (int piece = 1; piece <= 97; piece++) {
-            assertThat(EventStreams.signals(EventStreams.decodeWhole(body, piece, () -> new CompletionChunkReader(JSON))))
-                    .as("read %d bytes at a time", piece).isEqualTo(whole);
-        }
-    }
-
-    private static Flux<ChatChunk> whole(String name) {
-        return EventStreams.decodeWhole(EventStreams.fixture("/provider/openai/" + name), () -> new CompletionChunkReader(JSON));
-    }
-
-    private static Flux<ChatChunk> wholeOf(String body) {
-        return EventStreams.decodeWhole(body.getBytes(StandardCharsets.UTF_8), () -> new CompletionChunkReader(JSON));
     }
 
     private static Flux<ChatChunk> fixture(String name) {

@@ -26,7 +26,7 @@ import dev.sluice.gateway.provider.UpstreamException.Rejected;
 import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
 import dev.sluice.gateway.provider.UpstreamException.TimedOut;
 import dev.sluice.gateway.provider.UpstreamException.Unavailable;
-import dev.sluice.gateway.provider.http.HttpProviderClient;
+import dev.sluice.gateway.provider.http.EventStreamClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,7 +45,7 @@ class OpenAiProviderClientTests {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private FakeUpstream fake;
-    private HttpProviderClient client;
+    private EventStreamClient client;
 
     @BeforeEach
     void start() {
@@ -79,79 +79,9 @@ class OpenAiProviderClientTests {
         assertThat(fake.apiKeys()).containsExactly("sk-test");
         JsonNode body = JSON.readTree(fake.requestBodies().get(0));
         assertThat(body.path("model").stringValue()).isEqualTo("fake-model");
-        assertThat(body.path("stream").booleanValue()).as("the caller streams, so does the upstream").isTrue();
+        assertThat(body.path("stream").booleanValue()).as("always streamed upstream").isTrue();
         assertThat(body.path("stream_options").path("include_usage").booleanValue()).isTrue();
         assertThat(body.path("messages").get(0).path("content").stringValue()).isEqualTo("Say hello");
-    }
-
-    @Test
-    void aCallerThatDoesNotStreamGetsTheWholeReplyAsItsTextAFinishAndTheUsage() {
-        fake.enqueue(Script.text("Hello", " world"));
-
-        client.stream(wholeCall("sk-test"))
-                .as(StepVerifier::create)
-                .as("one chat.completion body, one parse: the text in one delta")
-                .expectNext(new TextDelta("Hello world"), new Finish(FinishReason.STOP))
-                .assertNext(usage -> assertThat(((Usage) usage).completionTokens()).isEqualTo(2))
-                .expectComplete()
-                .verify(TIMEOUT);
-        JsonNode body = JSON.readTree(fake.requestBodies().get(0));
-        assertThat(body.path("stream").booleanValue()).isFalse();
-        assertThat(fake.apiKeys()).containsExactly("sk-test");
-    }
-
-    @Test
-    void aWholeReplysToolCallIsOneCall() {
-        fake.enqueue(Script.toolCall("get_weather", "{\"city\":\"Paris\"}"));
-
-        ChatReply reply = ChatReply.collect(client.stream(wholeCall("sk-test"))).block(TIMEOUT);
-
-        assertThat(reply.toolCalls()).containsExactly(new ToolCall("call_fake", "get_weather", "{\"city\":\"Paris\"}"));
-        assertThat(reply.finishReason()).isEqualTo(FinishReason.TOOL_CALLS);
-    }
-
-    @Test
-    void anErrorBodyWithAnOkStatusIsABrokenReply() {
-        fake.enqueue(Script.tokens(5).midStreamError(1, "The model is overloaded"));
-
-        client.stream(wholeCall("sk-test"))
-                .as(StepVerifier::create)
-                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(StreamBroken.class)
-                        .hasMessageContaining("The model is overloaded"))
-                .verify(TIMEOUT);
-    }
-
-    @Test
-    void aConnectionClosedBeforeTheWholeReplyMakesTheUpstreamUnavailable() {
-        fake.enqueue(Script.tokens(5).dropAfter(2));
-
-        client.stream(wholeCall("sk-test"))
-                .as(StepVerifier::create)
-                .expectErrorSatisfies(error -> assertThat(error).as("nothing was read: another try may serve it")
-                        .isInstanceOf(Unavailable.class))
-                .verify(TIMEOUT);
-    }
-
-    @Test
-    void aRateLimitOnAWholeReplyCarriesTheUpstreamsRetryAfterToo() {
-        fake.enqueue(Script.status(429).retryAfter(Duration.ofSeconds(3)));
-
-        client.stream(wholeCall("sk-test"))
-                .as(StepVerifier::create)
-                .expectErrorSatisfies(error -> assertThat(((RateLimited) error).retryAfter()).isEqualTo(Duration.ofSeconds(3)))
-                .verify(TIMEOUT);
-    }
-
-    @Test
-    void cancellingWhileWaitingForAWholeReplyClosesTheConnectionAtOnce() {
-        fake.enqueue(Script.tokens(3).firstTokenAfter(Duration.ofSeconds(5)));
-
-        Disposable subscription = client.stream(wholeCall("sk-test")).subscribe();
-        await().atMost(TIMEOUT).until(() -> fake.requests() == 1);
-        subscription.dispose();
-
-        await().atMost(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(fake.cancelledStreams())
-                .as("no orphan generation keeps burning tokens").isEqualTo(1));
     }
 
     @Test
@@ -370,20 +300,16 @@ class OpenAiProviderClientTests {
         assertThat(fake.completedStreams()).as("one connection, used one call after the other").isEqualTo(2);
     }
 
-    private static HttpProviderClient client(String baseUrl, Duration idle, int maxConcurrency, int maxQueue,
+    private static EventStreamClient client(String baseUrl, Duration idle, int maxConcurrency, int maxQueue,
             Duration maxQueueWait) {
         ProviderProperties properties = new ProviderProperties(ProviderType.OPENAI, URI.create(baseUrl), List.of("sk-test"),
                 List.of("*"), maxConcurrency, maxQueue, maxQueueWait, null, null,
                 new ProviderProperties.Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(15), idle, Duration.ofSeconds(300)),
                 Duration.ofMillis(40));
-        return new HttpProviderClient("fake", properties, JSON, OpenAiProtocol.of(properties.baseUrl(), JSON));
+        return new EventStreamClient("fake", properties, JSON, OpenAiProtocol.of(properties.baseUrl(), JSON));
     }
 
     private static UpstreamCall call(String apiKey) {
         return new UpstreamCall("fake-model", ChatRequest.of("fast", List.of(ChatMessage.of(Role.USER, "Say hello"))), apiKey);
-    }
-
-    private static UpstreamCall wholeCall(String apiKey) {
-        return new UpstreamCall("fake-model", call(apiKey).request().withStream(false), apiKey);
     }
 }

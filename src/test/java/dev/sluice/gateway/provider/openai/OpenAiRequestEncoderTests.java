@@ -55,21 +55,9 @@ class OpenAiRequestEncoderTests {
         assertThat(written.path("model").stringValue()).as("the provider's own model name, not the alias")
                 .isEqualTo("llama-3.1-8b-instant");
         assertThat(written.path("messages").toString()).isEqualTo("[{\"role\":\"user\",\"content\":\"Hi\"}]");
-        assertThat(written.path("stream").booleanValue()).as("the caller streams, so does the upstream").isTrue();
+        assertThat(written.path("stream").booleanValue()).as("the gateway always streams upstream").isTrue();
         assertThat(written.path("stream_options").path("include_usage").booleanValue())
                 .as("usage is needed to settle quotas").isTrue();
-    }
-
-    @Test
-    void aCallerThatDoesNotStreamAsksForOneWholeReplyWithoutStreamOptions() {
-        ChatRequest request = ChatRequest.of("fast", List.of(ChatMessage.of(Role.USER, "Hi"))).withStream(false);
-
-        JsonNode written = JSON.readTree(encode(new UpstreamCall("m", request, null)));
-
-        assertThat(written.path("stream").isBoolean()).as("said explicitly: some servers stream by default").isTrue();
-        assertThat(written.path("stream").booleanValue()).isFalse();
-        assertThat(written.has("stream_options")).as("OpenAI refuses stream_options without stream; a whole reply"
-                + " always carries its usage").isFalse();
     }
 
     @Test
