@@ -12,8 +12,8 @@ import org.springframework.r2dbc.core.DatabaseClient;
 class QuotaConfiguration {
 
     @Bean
-    QuotaLedger quotaLedger(DatabaseClient database, QuotaProperties properties, MeterRegistry registry) {
-        return new QuotaLedger(new QuotaRows(database, properties, registry), properties, Clock.systemUTC());
+    QuotaLedger quotaLedger(DatabaseClient database, QuotaProperties properties) {
+        return new QuotaLedger(database, properties);
     }
 
     /** Drained on shutdown, before the connection pool closes, so that finished requests are charged. */

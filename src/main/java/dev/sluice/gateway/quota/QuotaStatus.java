@@ -24,15 +24,10 @@ public record QuotaStatus(boolean enabled, Dimension requests, Dimension tokens)
     }
 
     /**
-     * One quota, as the replica answering sees it: exact for its own blocks; another replica's block counts at what it
-     * holds until that replica writes it back (within {@code sluice.quotas.leases.idle} of its last use, and every
-     * {@code leases.term} while in use). So requests' {@code used} may run ahead of the real count by the requests
-     * other replicas hold unused, and tokens' recent usage on other replicas shows under {@code reserved} until it is
-     * written; {@code remaining} is what this replica can still let through.
+     * One quota.
      *
-     * @param used spent today (requests: let through, and held unused in other replicas' blocks)
-     * @param reserved held for requests still streaming and by other replicas' blocks (tokens only), settled to the real
-     *        usage when they are written back
+     * @param used spent today
+     * @param reserved held for requests still streaming (tokens only), settled to their real usage when they end
      * @param limit the day's limit for this user
      * @param remaining what is left: the limit less what is used and reserved
      * @param resetsAt the next 00:00 UTC, ISO-8601

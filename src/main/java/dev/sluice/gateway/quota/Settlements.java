@@ -2,163 +2,204 @@ package dev.sluice.gateway.quota;
 
 import java.time.Duration;
 import java.time.LocalDate;
+import java.util.List;
+import java.util.Queue;
 import java.util.UUID;
+import java.util.concurrent.Phaser;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
-import reactor.core.Disposable;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessException;
 import reactor.core.publisher.Flux;
-import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
+import reactor.core.publisher.Mono;
+import reactor.util.concurrent.Queues;
 
 /**
- * Settles finished requests' real usage off the request path. A request that ends credits its lease in memory
- * ({@link #settle}); a sweep (every half {@code leases.idle} or {@code leases.term}, whichever is shorter, and at
- * least every second) then writes each lease back in one statement when it is due: not drawn on for {@code leases.idle} (its free part is given back, so that other replicas can use it),
- * not written for {@code leases.term} while in use, revoked by an admin's change of the user's limits, or of a day
- * that is over. A lease holding nothing is dropped. A write that could not reach the database leaves everything in
- * its lease, tried again at later sweeps with exponential backoff ({@code settlement-backoff} doubling up to
- * {@code settlement-max-backoff}) for as long as the database stays away, so that an outage loses no usage. Metered:
- * {@code sluice.quota.settlements.pending} (ended requests whose usage is not written yet), {@code .retries},
- * {@code .failed} (refused for good). Shutdown gives every lease back, waiting a little.
+ * Writes finished requests' real usage off the request path: the client's stream never waits for it. Each is written
+ * at once; one that could not reach the database waits in a queue that one loop retries, a batch at a time, with
+ * exponential backoff ({@code settlement-backoff} doubling up to {@code settlement-max-backoff}) for as long as the
+ * database stays away, so that an outage leaves no tokens reserved once it is over. Bounded: at most
+ * {@code max-pending-settlements} in flight or waiting, past which new ones are dropped and counted. Metered:
+ * {@code sluice.quota.settlements.pending}, {@code .retries}, {@code .failed} (reason {@code error}: refused for good,
+ * {@code overflow}: dropped). A lost settlement only leaves tokens held until the day's row is left behind at
+ * 00:00 UTC, never past it. Shutdown waits a little for those in flight.
  */
 class Settlements {
 
     private static final Log logger = LogFactory.getLog(Settlements.class);
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(5);
-    private static final Duration DRAIN_STEP = Duration.ofMillis(20);
-    /** The longest between two sweeps, so that a day that ends is given back within it. */
-    private static final Duration MAX_SWEEP = Duration.ofSeconds(1);
+    /** Settlements retried per try of the loop, and how many of them at once. */
+    private static final int BATCH = 64;
+    private static final int CONCURRENCY = 4;
+    /**
+     * Past this a try counts as not having reached the database, so that a connection that hangs cannot hold the
+     * loop for good. Far longer than any queue on a busy row: an UPDATE that ran after all would be settled twice
+     * (see didNotRun).
+     */
+    private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(30);
 
     private final QuotaLedger ledger;
+    private final int maxPending;
     private final Duration firstBackoff;
     private final Duration maxBackoff;
-    private final long idleSweeps;
-    private final long termSweeps;
-    private final Scheduler scheduler;
-    private final Disposable sweeping;
+    /** Written and waiting for a retry; a lock-free queue, bounded by {@link #pending}. */
+    private final AtomicInteger pending = new AtomicInteger();
+    private final Queue<Settlement> waiting = Queues.<Settlement>unboundedMultiproducer().get();
+    /** Held by the one retry loop while it runs or waits for its backoff. */
+    private final AtomicBoolean retrying = new AtomicBoolean();
+    /** The wait before the loop's next try after a failed one. */
+    private volatile Duration backoff;
+    /** One party for the owner, one per settlement in flight: lets shutdown wait until they are written. */
+    private final Phaser inFlight = new Phaser(1);
     private final Counter failed;
+    private final Counter dropped;
     private final Counter retries;
+    private final AtomicBoolean backingUp = new AtomicBoolean();
     private final AtomicBoolean unreachable = new AtomicBoolean();
 
     Settlements(QuotaLedger ledger, QuotaProperties properties, MeterRegistry registry) {
         this.ledger = ledger;
+        this.maxPending = properties.maxPendingSettlements();
         this.firstBackoff = properties.settlementBackoff();
         this.maxBackoff = properties.settlementMaxBackoff();
-        Duration idle = properties.leases().idle();
-        Duration term = properties.leases().term();
-        Duration half = (idle.compareTo(term) < 0 ? idle : term).dividedBy(2);
-        Duration sweep = half.compareTo(MAX_SWEEP) < 0 ? half : MAX_SWEEP;
-        long sweepMillis = Math.max(1, sweep.toMillis());
-        this.idleSweeps = Math.max(1, idle.toMillis() / sweepMillis);
-        this.termSweeps = Math.max(1, term.toMillis() / sweepMillis);
+        this.backoff = firstBackoff;
         this.failed = Counter.builder("sluice.quota.settlements.failed")
                 .description("Settlements of requests' real usage that could not be written")
                 .tag("reason", "error").register(registry);
+        this.dropped = Counter.builder("sluice.quota.settlements.failed")
+                .description("Settlements of requests' real usage that could not be written")
+                .tag("reason", "overflow").register(registry);
         this.retries = Counter.builder("sluice.quota.settlements.retries")
                 .description("Tries again of settlements that could not reach the database").register(registry);
-        Gauge.builder("sluice.quota.settlements.pending", ledger, QuotaLedger::unsettled)
-                .description("Finished requests whose real usage is not written to the database yet").register(registry);
-        Gauge.builder("sluice.quota.leases", ledger, held -> held.leases().size())
-                .description("Users this replica holds a block of quota for").register(registry);
-        this.scheduler = Schedulers.parallel();
-        this.sweeping = Flux.interval(sweep, sweep, scheduler).subscribe(tick -> sweep());
+        Gauge.builder("sluice.quota.settlements.pending", pending, AtomicInteger::get)
+                .description("Settlements being written or waiting for the database").register(registry);
     }
 
-    /** The request drawn from the user's lease for {@code day} ended: it used {@code actual} of the {@code estimate} held. */
+    /** Fires off the settlement of one reservation and returns at once. */
     void settle(UUID user, LocalDate day, long estimate, long actual) {
-        ledger.finish(user, day, estimate, actual);
-    }
-
-    /** Ended requests whose real usage is not written yet. */
-    int pending() {
-        return ledger.unsettled();
-    }
-
-    /** Gives every lease back (briefly waiting for them), so that a graceful shutdown leaves nothing held. */
-    void drain() {
-        sweeping.dispose();
-        long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            boolean holding = false;
-            for (Lease lease : ledger.leases()) {
-                Lease.State state = lease.state();
-                if (state.holdsSomething() || state.writing()) {
-                    holding = true;
-                    ledger.giveBack(lease).onErrorComplete().subscribe();
-                }
+        if (pending.incrementAndGet() > maxPending) {
+            pending.decrementAndGet();
+            dropped.increment();
+            if (backingUp.compareAndSet(false, true)) {
+                logger.warn("Quota settlements are backing up past " + maxPending + "; dropping some (sluice.quota.settlements.failed)");
             }
-            if (!holding) {
-                return;
-            }
-            // On the thread that closes the application, never an event loop.
-            LockSupport.parkNanos(DRAIN_STEP.toNanos());
-        }
-        logger.warn(pending() + " quota settlements were still pending at shutdown");
-    }
-
-    /** One look at every lease: written back when due, dropped when it holds nothing and is idle. */
-    private void sweep() {
-        LocalDate today = ledger.today();
-        long now = scheduler.now(TimeUnit.MILLISECONDS);
-        for (Lease lease : ledger.leases()) {
-            lease.untouchedSweeps = lease.touchedSinceLastAsked() ? 0 : lease.untouchedSweeps + 1;
-            lease.usedUp = null;
-            lease.writtenSweepsAgo++;
-            Lease.State state = lease.state();
-            if (state.closed()) {
-                ledger.forget(lease);
-                continue;
-            }
-            if (state.writing()) {
-                continue;
-            }
-            boolean idle = lease.untouchedSweeps >= idleSweeps;
-            // Past its term, a lease with requests still running is written even with nothing to settle: that keeps it
-            // alive on the row (see QuotaRows.Row#usage).
-            boolean due = (state.holdsSomething() && (idle || state.revoked() || !lease.day.equals(today)))
-                    || (lease.writtenSweepsAgo >= termSweeps && (state.holdsSomething() || state.inFlight() > 0));
-            if (due && now >= lease.retryAt) {
-                if (lease.backoff > 0) {
-                    retries.increment();
-                }
-                ledger.giveBack(lease).subscribe(done -> { }, failure -> failed(lease, failure), () -> landed(lease));
-            }
-            else if (idle && lease.tryClose()) {
-                ledger.forget(lease);
-            }
-        }
-    }
-
-    private void landed(Lease lease) {
-        if (lease.backoff > 0) {
-            lease.backoff = 0;
-            lease.retryAt = 0;
-            if (unreachable.compareAndSet(true, false)) {
-                logger.info("Quota settlements reach the database again");
-            }
-        }
-    }
-
-    private void failed(Lease lease, Throwable failure) {
-        if (!QuotaLedger.unanswered(failure)) {
-            failed.increment();
-            logger.warn("A quota settlement was refused by the database; what it held stays held until the lease expires: "
-                    + failure);
             return;
         }
-        if (unreachable.compareAndSet(false, true)) {
-            logger.warn("Quota settlements cannot reach the database (" + failure + "); they are retried until they"
-                    + " land (sluice.quota.settlements.pending)");
+        inFlight.register();
+        write(new Settlement(user, day, estimate, actual)).subscribe(this::retryLater);
+    }
+
+    /** Settlements in flight or waiting now. */
+    int pending() {
+        return pending.get();
+    }
+
+    /** Waits (briefly) for the settlements in flight, so that a graceful shutdown leaves no tokens held. */
+    void drain() {
+        try {
+            inFlight.awaitAdvanceInterruptibly(inFlight.arrive(), DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         }
-        long wait = lease.backoff == 0 ? firstBackoff.toMillis() : Math.min(maxBackoff.toMillis(), lease.backoff * 2);
-        lease.backoff = wait;
-        lease.retryAt = scheduler.now(TimeUnit.MILLISECONDS) + wait;
+        catch (TimeoutException timedOut) {
+            logger.warn(pending() + " quota settlements were still pending at shutdown");
+        }
+        catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** One try: empty when it landed or failed for good, the settlement itself when it is to be tried again. */
+    private Mono<Settlement> write(Settlement settlement) {
+        return ledger.settle(settlement.user(), settlement.day(), settlement.estimate(), settlement.actual())
+                .timeout(WRITE_TIMEOUT)
+                .then(Mono.fromRunnable(this::done))
+                .then(Mono.<Settlement>empty())
+                .onErrorResume(Settlements::didNotRun, failure -> {
+                    if (unreachable.compareAndSet(false, true)) {
+                        logger.warn("Quota settlements cannot reach the database (" + failure + "); they are retried"
+                                + " until they land (sluice.quota.settlements.pending)");
+                    }
+                    return Mono.just(settlement);
+                })
+                .onErrorResume(failure -> {
+                    failed.increment();
+                    logger.warn("A quota settlement was refused by the database; its tokens stay held until the next reset: " + failure);
+                    done();
+                    return Mono.empty();
+                });
+    }
+
+    private void retryLater(Settlement settlement) {
+        waiting.offer(settlement);
+        retryAfter(backoff);
+    }
+
+    /** Starts the retry loop after {@code delay}, unless it runs already or nothing waits. */
+    private void retryAfter(Duration delay) {
+        if (!waiting.isEmpty() && retrying.compareAndSet(false, true)) {
+            Mono.delay(delay).flatMap(tick -> retryBatch()).subscribe(this::retried);
+        }
+    }
+
+    /** Tries a batch of the waiting settlements; those that still did not reach the database come back. */
+    private Mono<List<Settlement>> retryBatch() {
+        return Flux.<Settlement>generate(sink -> {
+                    Settlement next = waiting.poll();
+                    if (next == null) {
+                        sink.complete();
+                    }
+                    else {
+                        sink.next(next);
+                    }
+                })
+                .take(BATCH)
+                .doOnNext(settlement -> retries.increment())
+                .flatMap(this::write, CONCURRENCY)
+                .collectList();
+    }
+
+    /** After a batch: the next one at once when it all landed, else after a backoff twice as long as the last. */
+    private void retried(List<Settlement> again) {
+        Duration delay = Duration.ZERO;
+        if (again.isEmpty()) {
+            backoff = firstBackoff;
+        }
+        else {
+            waiting.addAll(again);
+            Duration doubled = backoff.multipliedBy(2);
+            backoff = doubled.compareTo(maxBackoff) > 0 ? maxBackoff : doubled;
+            delay = backoff;
+        }
+        retrying.set(false);
+        if (waiting.isEmpty() && unreachable.compareAndSet(true, false)) {
+            logger.info("Quota settlements reach the database again; every waiting one has landed");
+        }
+        retryAfter(delay);
+    }
+
+    private void done() {
+        pending.decrementAndGet();
+        inFlight.arriveAndDeregister();
+        backingUp.set(false);
+    }
+
+    /**
+     * Retried: no connection to be had, or a transient refusal, where the UPDATE almost surely did not run. Anything
+     * else is not, since an UPDATE that ran must not run twice; in the rare case a lost connection hid one that did,
+     * the floor at zero in the statement keeps it from handing out headroom, and the user is charged twice.
+     */
+    private static boolean didNotRun(Throwable failure) {
+        return failure instanceof DataAccessResourceFailureException || failure instanceof TransientDataAccessException
+                || failure instanceof TimeoutException;
+    }
+
+    private record Settlement(UUID user, LocalDate day, long estimate, long actual) {
     }
 }

@@ -17,7 +17,6 @@ import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.DataAccessResourceFailureException;
 import reactor.core.publisher.Flux;
@@ -42,7 +41,6 @@ class DailyQuotaTests {
             new QuotaProperties.OutageAllowance(2, 1_000));
     private static final Instant NOW = Instant.parse("2030-06-01T23:59:30Z");
     private static final LocalDate TODAY = LocalDate.of(2030, 6, 1);
-    private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
     /** 40 characters: 10 prompt tokens, so 110 tokens are held while it streams. */
     private static final ChatRequest REQUEST = ChatRequest.of("fake", List.of(ChatMessage.of(Role.USER, "x".repeat(40))));
 
@@ -50,26 +48,20 @@ class DailyQuotaTests {
     private final Sinks.Empty<Void> reservationGate = Sinks.empty();
     private boolean gated;
     private boolean databaseDown;
-    private final QuotaRows rows = new QuotaRows(H2.client, LIMITS, meters) {
+    private final QuotaLedger ledger = new QuotaLedger(H2.client, LIMITS) {
         @Override
-        Mono<Boolean> take(UUID user, LocalDate day, Change change) {
+        Mono<Boolean> reserve(UUID user, LocalDate day, long estimate) {
             if (databaseDown) {
                 return Mono.error(new DataAccessResourceFailureException("connection refused"));
             }
             // Lets a test hold the reservation's answer back, to hang up while it is on its way.
-            return gated ? reservationGate.asMono().then(super.take(user, day, change)) : super.take(user, day, change);
+            return gated ? reservationGate.asMono().then(super.reserve(user, day, estimate)) : super.reserve(user, day, estimate);
         }
     };
-    private final QuotaLedger ledger = new QuotaLedger(rows, LIMITS, CLOCK);
     private final Settlements settlements = new Settlements(ledger, LIMITS, meters);
     /** What the quota let go upstream, with the reply cap it set. */
     private final List<ChatRequest> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final DailyQuota quota = new DailyQuota(ledger, settlements, LIMITS, CLOCK, meters);
-
-    @AfterEach
-    void stopSweeping() {
-        settlements.drain();
-    }
+    private final DailyQuota quota = new DailyQuota(ledger, settlements, LIMITS, Clock.fixed(NOW, ZoneOffset.UTC), meters);
 
     @Test
     void aRequestPastTheRequestQuotaIs429UntilMidnightAndNeverReachesTheUpstream() {
@@ -345,17 +337,16 @@ class DailyQuotaTests {
     void withQuotasSwitchedOffNothingIsReservedNorChargedAndTheStatusSaysSo() {
         UUID user = H2.newUser();
         AtomicInteger reservations = new AtomicInteger();
-        QuotaRows counting = new QuotaRows(H2.client, LIMITS, meters) {
+        QuotaLedger counting = new QuotaLedger(H2.client, LIMITS) {
             @Override
-            Mono<Boolean> take(UUID user, LocalDate day, Change change) {
+            Mono<Boolean> reserve(UUID user, LocalDate day, long estimate) {
                 reservations.incrementAndGet();
-                return super.take(user, day, change);
+                return super.reserve(user, day, estimate);
             }
         };
         QuotaProperties off = TestQuotas.limits(3, 2_000, 100, false);
-        QuotaLedger uncounted = new QuotaLedger(counting, off, CLOCK);
-        Settlements unsettled = new Settlements(uncounted, off, meters);
-        DailyQuota unmetered = new DailyQuota(uncounted, unsettled, off, CLOCK, meters);
+        DailyQuota unmetered = new DailyQuota(counting, new Settlements(counting, off, meters), off,
+                Clock.fixed(NOW, ZoneOffset.UTC), meters);
 
         // Twice the day's 3 requests, each with a reply that reports usage: none is refused.
         Flux.range(0, 6)
@@ -365,7 +356,6 @@ class DailyQuotaTests {
                 .expectNextCount(18)
                 .verifyComplete();
 
-        unsettled.drain();
         assertThat(reservations).as("the database is never asked").hasValue(0);
         assertThat(usage(user)).as("nothing counted, nothing held")
                 .isEqualTo(new QuotaLedger.DailyUsage(0, 0, 0, 3, 2_000));

@@ -2,7 +2,6 @@ package dev.sluice.gateway.quota;
 
 import java.util.UUID;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,12 +19,11 @@ class QuotaLedgerOnPostgresIT extends QuotaLedgerContract {
     void asynchronousCommitStaysWithTheQuotasOwnStatements() {
         // One connection, so that the next statement runs on the very session the quota's ran on.
         QuotaDatabase single = QuotaDatabase.postgres(1);
-        QuotaRows rows = new QuotaRows(single.client, DEFAULTS, new SimpleMeterRegistry());
+        QuotaLedger ledger = new QuotaLedger(single.client, DEFAULTS);
         UUID user = single.newUser();
-        rows.openDay(user, DAY).block(TIMEOUT);
 
-        assertThat(rows.take(user, DAY, new QuotaRows.Change(1, 0, 10, 0, 0, 1, 0)).block(TIMEOUT)).isTrue();
-        rows.giveBack(user, DAY, 0, 10, 5, 0).block(TIMEOUT);
+        assertThat(ledger.reserve(user, DAY, 10).block(TIMEOUT)).isTrue();
+        ledger.settle(user, DAY, 10, 5).block(TIMEOUT);
 
         String setting = single.client.sql("SHOW synchronous_commit").map(row -> row.get(0, String.class)).one().block(TIMEOUT);
         assertThat(setting).as("other writes on the connection still wait for the disk").isEqualTo("on");

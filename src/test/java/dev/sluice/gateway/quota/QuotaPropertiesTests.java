@@ -39,13 +39,6 @@ class QuotaPropertiesTests {
     }
 
     @Test
-    void withoutSettingsAReplicaTakesBlocksOfUpTo64RequestsAndAnEighthOfWhatIsLeftGivenBackAfterASecondIdle() {
-        context.run(started -> assertThat(started.getBean(QuotaProperties.class).leases())
-                .isEqualTo(new QuotaProperties.Leases(64, 8, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(5),
-                        50_000)));
-    }
-
-    @Test
     void aReplyAllowanceOfZeroIsRefusedSinceItIsSentUpstreamAsMaxTokens() {
         context.withPropertyValues("sluice.quotas.reply-allowance=0").run(started -> assertThat(started)
                 .getFailure().rootCause().hasMessageContaining("replyAllowance"));
