@@ -5,6 +5,7 @@ import java.time.LocalDate;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.sluice.gateway.testing.GlobalVirtualTime;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.DataAccessResourceFailureException;
@@ -16,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** Settlements that cannot reach the database wait and are retried, with backoff, until they land; on H2. */
+@GlobalVirtualTime
 class SettlementsTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(10);

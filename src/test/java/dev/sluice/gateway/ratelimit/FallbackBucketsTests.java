@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
+import dev.sluice.gateway.testing.GlobalVirtualTime;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -19,6 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * it is back. When it is only busy, a decision it is late with is a refusal, never a local admission.
  */
 @ExtendWith(OutputCaptureExtension.class)
+@GlobalVirtualTime
 class FallbackBucketsTests {
 
     private static final String DEGRADED = "Rate limits are per replica until Redis answers again";

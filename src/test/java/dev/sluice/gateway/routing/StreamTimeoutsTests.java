@@ -6,12 +6,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.UpstreamException.TimedOut;
+import dev.sluice.gateway.testing.GlobalVirtualTime;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.test.StepVerifier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@GlobalVirtualTime
 class StreamTimeoutsTests {
 
     private static final ProviderProperties.Timeouts TIMEOUTS = new ProviderProperties.Timeouts(

@@ -9,6 +9,7 @@ import java.util.TreeMap;
 
 import dev.sluice.bench.FakeUpstream;
 import dev.sluice.gateway.provider.key.KeyPool;
+import dev.sluice.gateway.testing.GlobalVirtualTime;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
@@ -21,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** The probe schedule on Reactor's timer (virtual time), the check of refused keys, and the monitor's lifecycle. */
+@GlobalVirtualTime
 class ProviderStatusMonitorTests {
 
     private static final Instant START = Instant.parse("2025-03-01T12:00:00Z");

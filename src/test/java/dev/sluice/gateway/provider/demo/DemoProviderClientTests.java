@@ -10,11 +10,13 @@ import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.FinishReason;
 import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.provider.UpstreamCall;
+import dev.sluice.gateway.testing.GlobalVirtualTime;
 import org.junit.jupiter.api.Test;
 import reactor.test.StepVerifier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@GlobalVirtualTime
 class DemoProviderClientTests {
 
     private final DemoProviderClient demo = new DemoProviderClient(Duration.ofMillis(40));
