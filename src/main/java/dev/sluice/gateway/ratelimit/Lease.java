@@ -4,17 +4,22 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.github.bucket4j.TimeMeter;
 
 /**
  * One key's tokens on this replica, taken from its shared budget ahead of need, so that most requests are decided
  * here, on their own thread, without a round trip to Redis; and none is admitted that the shared budget did not
- * grant, so replicas never over-admit together. What a lease can do is make one replica refuse while another holds
- * tokens it has not spent yet; so a replica holds at most {@link #maxBlock} = 1 % of the limit ahead of need (what
- * the shared budget refills in 0.6 s), and gives back what it holds once the key is idle for a sweep.
+ * grant. A held token is spent within {@link #SPEND_WITHIN_NANOS} of the call that took it, or given back: tokens the
+ * budget refilled while others were held are what lets replicas admit more than the limit in a window together, and
+ * 0.6 s of refill is 1 % of a per-minute limit, however many replicas hold tokens. What a lease can also do is make
+ * one replica refuse while another holds tokens it has not spent yet; so a replica holds at most {@link #maxBlock} =
+ * 1 % of the limit ahead of need, and gives back what it holds once the key is idle for a sweep.
  * <p>
  * How much to hold grows with use, like a TCP window: a key's first request takes one token and nothing ahead;
- * each later call to Redis doubles what it takes ahead, up to {@link #maxBlock}. When half of it is spent, the next
- * block is asked for in the background. A request finding no token waits for the call in flight, if any, else starts
+ * each later call to Redis doubles what it takes ahead, up to {@link #maxBlock}; tokens left to expire halve it. When
+ * half of it is spent, the next block is asked for in the background. A request finding no token waits for the call in flight, if any, else starts
  * one for itself and everyone waiting then: one call per key at a time on each replica, however many requests.
  * Below 100 requests a minute nothing is held ahead and every decision is Redis's, as exact as without leases.
  */
@@ -22,6 +27,9 @@ final class Lease implements SweptMap.Slot {
 
     /** Requests of one key that may wait for Redis on one replica; beyond, a request is refused as if Redis were busy. */
     static final int MAX_WAITING = 4096;
+
+    /** How long a held token may wait to be spent: 1 % of a minute, the refill a per-minute limit may overshoot by. */
+    static final long SPEND_WITHIN_NANOS = TimeUnit.MILLISECONDS.toNanos(600);
 
     /** One key's budget in Redis. Its answers may arrive on any thread; they must not block. */
     interface Budget {
@@ -47,26 +55,31 @@ final class Lease implements SweptMap.Slot {
     private final long limit;
     private final long maxBlock;
     private final Budget budget;
+    private final TimeMeter time;
 
     // Guarded by this. Taken on the requests' event loops, answered on Redis's, retired by the sweep.
     private final ArrayDeque<CompletableFuture<RateLimitDecision>> waiting = new ArrayDeque<>(2);
-    /** Tokens granted to this replica and not spent yet. */
+    /** Tokens granted to this replica and not spent yet, oldest first, by the call that took them. */
+    private final ArrayDeque<Batch> batches = new ArrayDeque<>(2);
+    /** Their sum. */
     private long held;
     /** How many tokens to hold ahead of need; grows with each call, up to {@link #maxBlock}. */
     private long block;
     /** A call to Redis is in flight (one at a time), for {@link #asked} tokens. */
     private boolean asking;
     private long asked;
+    private long askedAt;
     /** The shared budget's tokens left at its last answer, for the {@code X-RateLimit-Remaining} of held tokens. */
     private long remainingShared;
     private boolean used = true;
     private boolean retired;
 
-    Lease(LimitScope scope, long limit, Budget budget) {
+    Lease(LimitScope scope, long limit, Budget budget, TimeMeter time) {
         this.scope = scope;
         this.limit = limit;
         this.maxBlock = maxBlock(limit);
         this.budget = budget;
+        this.time = time;
         this.remainingShared = limit;
     }
 
@@ -79,14 +92,20 @@ final class Lease implements SweptMap.Slot {
     RateLimitDecision spendHeld() {
         RateLimitDecision decision;
         long ask;
+        long giveBack;
         synchronized (this) {
+            giveBack = dropExpired();
             if (held == 0) {
-                return null;
+                decision = null;
+                ask = 0;
             }
-            used = true;
-            decision = spend();
-            ask = topUp();
+            else {
+                used = true;
+                decision = spend();
+                ask = topUp();
+            }
         }
+        giveBack(giveBack);
         ask(ask);
         return decision;
     }
@@ -98,17 +117,20 @@ final class Lease implements SweptMap.Slot {
     CompletableFuture<RateLimitDecision> take() {
         CompletableFuture<RateLimitDecision> decision;
         long ask;
+        long giveBack;
         synchronized (this) {
             if (retired) {
                 return null;
             }
             used = true;
+            giveBack = dropExpired();
             if (held > 0) {
                 decision = CompletableFuture.completedFuture(spend());
                 ask = topUp();
             }
             else if (waiting.size() >= MAX_WAITING) {
-                return CompletableFuture.failedFuture(RedisUnavailableException.TOO_MANY_WAITING);
+                decision = CompletableFuture.failedFuture(RedisUnavailableException.TOO_MANY_WAITING);
+                ask = 0;
             }
             else {
                 decision = new CompletableFuture<>();
@@ -116,6 +138,7 @@ final class Lease implements SweptMap.Slot {
                 ask = asking ? 0 : startAsking(waiting.size());
             }
         }
+        giveBack(giveBack);
         ask(ask);
         return decision;
     }
@@ -128,7 +151,11 @@ final class Lease implements SweptMap.Slot {
         long giveBack = 0;
         synchronized (this) {
             asking = false;
-            held += grant.granted();
+            giveBack = dropExpired();
+            if (grant.granted() > 0) {
+                batches.add(new Batch(grant.granted(), askedAt + SPEND_WITHIN_NANOS));
+                held += grant.granted();
+            }
             remainingShared = grant.remaining();
             CompletableFuture<RateLimitDecision> next;
             while (held > 0 && (next = waiting.poll()) != null) {
@@ -151,8 +178,7 @@ final class Lease implements SweptMap.Slot {
                 }
             }
             else if (retired) {
-                giveBack = held;
-                held = 0;
+                giveBack += takeAllHeld();
             }
             // No top-up here: only spending a held token asks for more, so a key used once holds nothing.
         }
@@ -186,21 +212,46 @@ final class Lease implements SweptMap.Slot {
                 return false;
             }
             retired = true; // what a call still in flight brings is given back when it lands
-            giveBack = held;
-            held = 0;
+            giveBack = takeAllHeld();
         }
         giveBack(giveBack);
         return true;
     }
 
     private RateLimitDecision spend() {
+        Batch oldest = batches.peek();
+        if (--oldest.tokens == 0) {
+            batches.poll();
+        }
         held--;
         return RateLimitDecision.allowed(scope, limit, remainingShared + held);
+    }
+
+    /** Takes out the held tokens that waited too long, to be given back; each such batch halves the block. */
+    private long dropExpired() {
+        long expired = 0;
+        Batch oldest;
+        long now = time.currentTimeNanos();
+        while ((oldest = batches.peek()) != null && now - oldest.spendBy > 0) {
+            batches.poll();
+            expired += oldest.tokens;
+            block /= 2;
+        }
+        held -= expired;
+        return expired;
+    }
+
+    private long takeAllHeld() {
+        long all = held;
+        batches.clear();
+        held = 0;
+        return all;
     }
 
     /** A call for {@code needed} tokens and a block ahead of need. */
     private long startAsking(long needed) {
         asking = true;
+        askedAt = time.currentTimeNanos();
         asked = needed + block;
         block = Math.min(maxBlock, Math.max(1, 2 * block));
         return asked;
@@ -212,6 +263,7 @@ final class Lease implements SweptMap.Slot {
             return 0;
         }
         asking = true;
+        askedAt = time.currentTimeNanos();
         asked = block - held;
         block = Math.min(maxBlock, 2 * block);
         return asked;
@@ -231,5 +283,17 @@ final class Lease implements SweptMap.Slot {
 
     synchronized long held() {
         return held;
+    }
+
+    /** Tokens one call brought, to be spent by {@link #spendBy} (nanos on {@link #time}); counted down as spent. */
+    private static final class Batch {
+
+        long tokens;
+        final long spendBy;
+
+        Batch(long tokens, long spendBy) {
+            this.tokens = tokens;
+            this.spendBy = spendBy;
+        }
     }
 }

@@ -5,6 +5,7 @@ import java.util.concurrent.CompletionException;
 
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.BucketState;
+import io.github.bucket4j.TimeMeter;
 import io.github.bucket4j.VerboseResult;
 import io.github.bucket4j.distributed.AsyncBucketProxy;
 import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
@@ -85,7 +86,8 @@ final class RedisBuckets implements SharedBuckets {
             this.scope = scope;
             this.limit = limit;
             this.configuration = BucketConfiguration.builder().addLimit(Buckets.perMinute(limit)).build();
-            this.leases = new SweptMap<>(client -> new Lease(scope, limit, new SharedBudget(key(scope, limit, client), configuration)),
+            this.leases = new SweptMap<>(client -> new Lease(scope, limit,
+                    new SharedBudget(key(scope, limit, client), configuration), TimeMeter.SYSTEM_NANOTIME),
                     LocalBuckets.MAX_KEYS_PER_SCOPE, Schedulers.parallel());
         }
     }

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.ratelimit;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -16,10 +17,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 class LeaseTests {
 
     private final FakeBudget budget = new FakeBudget();
+    private final ManualClock clock = new ManualClock();
 
     @Test
     void aKeysFirstRequestTakesOneTokenAndNothingAhead() {
-        Lease lease = new Lease(LimitScope.PER_USER, 10_000, budget);
+        Lease lease = new Lease(LimitScope.PER_USER, 10_000, budget, clock);
 
         assertThat(lease.spendHeld()).as("nothing held yet").isNull();
         CompletableFuture<RateLimitDecision> decision = lease.take();
@@ -34,7 +36,7 @@ class LeaseTests {
 
     @Test
     void withUseItHoldsMoreAheadUpToOnePercentOfTheLimitSoThatFewRequestsWaitForRedis() {
-        Lease lease = new Lease(LimitScope.PER_USER, 10_000, budget);
+        Lease lease = new Lease(LimitScope.PER_USER, 10_000, budget, clock);
         budget.answerAtOnce(10_000);
         int decidedAtOnce = 0;
         long mostHeld = 0;
@@ -60,8 +62,31 @@ class LeaseTests {
     }
 
     @Test
+    void aHeldTokenNotSpentWithinSixHundredMillisecondsIsGivenBackAndTheBlockShrinks() {
+        Lease lease = new Lease(LimitScope.PER_USER, 10_000, budget, clock);
+        budget.answerAtOnce(10_000);
+        for (int i = 0; i < 50; i++) {
+            if (lease.spendHeld() == null) {
+                lease.take().join();
+            }
+        }
+        long held = lease.held();
+        assertThat(held).isPositive();
+        int asksBefore = budget.asks.size();
+
+        clock.advance(Duration.ofMillis(601));
+
+        assertThat(lease.spendHeld()).as("the budget refilled meanwhile: spending it now could overshoot the limit")
+                .isNull();
+        assertThat(budget.givenBack).as("what was held went back to the shared budget").isEqualTo(held);
+        assertThat(lease.take().join().allowed()).isTrue();
+        assertThat(budget.asks.get(asksBefore)).as("a smaller block ahead, sized to what this replica spends in time")
+                .isLessThan(held);
+    }
+
+    @Test
     void requestsArrivingWhileACallIsInFlightWaitForItAndShareTheNext() {
-        Lease lease = new Lease(LimitScope.PER_USER, 10_000, budget);
+        Lease lease = new Lease(LimitScope.PER_USER, 10_000, budget, clock);
         List<CompletableFuture<RateLimitDecision>> waiting = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             waiting.add(lease.take());
@@ -79,7 +104,7 @@ class LeaseTests {
 
     @Test
     void whenTheSharedBudgetRunsDryEveryoneWaitingIsRefusedUntilItsNextToken() {
-        Lease lease = new Lease(LimitScope.PER_USER, 30, budget);
+        Lease lease = new Lease(LimitScope.PER_USER, 30, budget, clock);
         List<CompletableFuture<RateLimitDecision>> waiting = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             waiting.add(lease.take());
@@ -97,7 +122,7 @@ class LeaseTests {
 
     @Test
     void belowAHundredAMinuteItAsksForExactlyTheRequestsWaitingAndHoldsNothing() {
-        Lease lease = new Lease(LimitScope.PER_USER, 60, budget);
+        Lease lease = new Lease(LimitScope.PER_USER, 60, budget, clock);
         budget.answerAtOnce(60);
 
         for (int i = 0; i < 30; i++) {
@@ -110,7 +135,7 @@ class LeaseTests {
 
     @Test
     void aRequestThatGaveUpLeavesItsTokenToTheNext() {
-        Lease lease = new Lease(LimitScope.PER_USER, 30, budget);
+        Lease lease = new Lease(LimitScope.PER_USER, 30, budget, clock);
         CompletableFuture<RateLimitDecision> timedOut = lease.take();
         timedOut.cancel(false);
 
@@ -123,7 +148,7 @@ class LeaseTests {
 
     @Test
     void aFailedCallFailsEveryoneWaitingAndTheNextRequestTriesAgain() {
-        Lease lease = new Lease(LimitScope.PER_USER, 30, budget);
+        Lease lease = new Lease(LimitScope.PER_USER, 30, budget, clock);
         CompletableFuture<RateLimitDecision> first = lease.take();
         CompletableFuture<RateLimitDecision> second = lease.take();
 
@@ -137,7 +162,7 @@ class LeaseTests {
 
     @Test
     void tooManyRequestsWaitingForOneKeyAreTurnedAwayAsBusy() {
-        Lease lease = new Lease(LimitScope.PER_IP, 30, budget);
+        Lease lease = new Lease(LimitScope.PER_IP, 30, budget, clock);
         for (int i = 0; i < Lease.MAX_WAITING; i++) {
             lease.take();
         }
@@ -148,7 +173,7 @@ class LeaseTests {
 
     @Test
     void anIdleLeaseGivesBackWhatItHoldsAndIsRetired() {
-        Lease lease = new Lease(LimitScope.PER_USER, 10_000, budget);
+        Lease lease = new Lease(LimitScope.PER_USER, 10_000, budget, clock);
         budget.answerAtOnce(10_000);
         for (int i = 0; i < 10; i++) {
             if (lease.spendHeld() == null) {
@@ -167,7 +192,7 @@ class LeaseTests {
 
     @Test
     void aLeaseRetiredWhileACallIsInFlightGivesBackWhatThatCallBrings() {
-        Lease lease = new Lease(LimitScope.PER_USER, 10_000, budget);
+        Lease lease = new Lease(LimitScope.PER_USER, 10_000, budget, clock);
         budget.answerAtOnce(10_000);
         lease.take().join();
         lease.take().join(); // asked 2: one spent, one held
