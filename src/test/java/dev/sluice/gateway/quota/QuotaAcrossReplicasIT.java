@@ -105,7 +105,10 @@ class QuotaAcrossReplicasIT {
                 "--sluice.quotas.reservation-timeout=60s",
                 // Only the daily quota may refuse requests here.
                 "--sluice.limits.per-ip.requests-per-minute=100000",
-                "--sluice.limits.per-user.requests-per-minute=100000"));
+                "--sluice.limits.per-user.requests-per-minute=100000",
+                // 40 in flight alternate between the replicas but end in any order: one replica may have more
+                // than the default 20 streams of this user at once.
+                "--sluice.limits.per-user.max-concurrent-streams=100"));
         for (Map.Entry<String, Object> property : services.springProperties().entrySet()) {
             args.add("--" + property.getKey() + "=" + property.getValue());
         }
