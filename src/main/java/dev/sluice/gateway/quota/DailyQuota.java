@@ -37,16 +37,16 @@ public class DailyQuota {
     private static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(5);
 
     private final QuotaLedger ledger;
-    private final Settlements settlements;
+    private final QuotaBlocks blocks;
     private final QuotaProperties properties;
     private final Clock clock;
     private final StoreOutage outage;
     private final Counter requestRejections;
     private final Counter tokenRejections;
 
-    DailyQuota(QuotaLedger ledger, Settlements settlements, QuotaProperties properties, Clock clock, MeterRegistry registry) {
+    DailyQuota(QuotaLedger ledger, QuotaBlocks blocks, QuotaProperties properties, Clock clock, MeterRegistry registry) {
         this.ledger = ledger;
-        this.settlements = settlements;
+        this.blocks = blocks;
         this.properties = properties;
         this.clock = clock;
         this.outage = new StoreOutage(properties.outageAllowance(), clock, registry);
@@ -67,18 +67,24 @@ public class DailyQuota {
         long promptTokens = TokenEstimate.input(request);
         long replyCap = request.maxTokens() == null ? properties.replyAllowance() : Math.max(1, request.maxTokens());
         return Flux.using(
-                () -> Reservation.open(ledger, user, today(), promptTokens, replyCap, cost),
+                () -> Reservation.open(blocks, user, today(), promptTokens, replyCap, cost),
                 reservation -> reservation.granted(properties.reservationTimeout())
                         // recovered() before the fallback: an answer from the database ends an outage, the fallback's does not.
-                        .doOnNext(grant -> outage.recovered())
+                        .doOnNext(admission -> outage.recovered())
                         .switchIfEmpty(Mono.error(DailyQuota::noSuchAccount))
+                        .<Long>handle((admission, sink) -> {
+                            if (admission.ticket() != null) {
+                                sink.next(admission.ticket().replyTokens());
+                            }
+                            else {
+                                sink.error(refused(admission.refusedBy(), reservation));
+                            }
+                        })
                         .onErrorResume(DailyQuota::storeUnreachable,
                                 failure -> Mono.fromCallable(() -> withoutStore(promptTokens, replyCap, failure)))
                         .onErrorMap(DataAccessException.class, failure -> noSuchAccount())
-                        .flatMapMany(grant -> grant.granted()
-                                ? reply.apply(request.withMaxTokens(Math.toIntExact(grant.replyTokens())))
-                                : Flux.error(refused(grant.refusedBy(), reservation))),
-                reservation -> reservation.end(settlements));
+                        .flatMapMany(replyTokens -> reply.apply(request.withMaxTokens(Math.toIntExact(replyTokens)))),
+                Reservation::end);
     }
 
     /** The user's usage and limits today; empty when there is no such user. Quotas off: {@link QuotaStatus#DISABLED}. */
@@ -87,7 +93,22 @@ public class DailyQuota {
             return Mono.just(QuotaStatus.DISABLED);
         }
         LocalDate day = today();
-        return ledger.usage(user, day).map(usage -> QuotaStatus.of(usage, resetsAt(day)));
+        return ledger.usage(user, day).map(usage -> QuotaStatus.of(spent(usage, blocks.held(user, day)), resetsAt(day)));
+    }
+
+    /**
+     * The database's counts less what this replica holds in blocks and has not spent, plus what its requests used
+     * that the blocks settle later. Other replicas' blocks still count as spent until they go back (idle or term).
+     */
+    private static QuotaLedger.DailyUsage spent(QuotaLedger.DailyUsage usage, QuotaBlocks.Held held) {
+        return new QuotaLedger.DailyUsage(usage.requests() - held.unusedRequests(), usage.tokens() + held.charged(),
+                usage.reservedTokens() - held.blockTokens() + held.reservedInFlight(), usage.requestLimit(),
+                usage.tokenLimit());
+    }
+
+    /** An admin gave the user other limits: the blocks this replica took under the old ones go back. */
+    public void limitsChanged(UUID user) {
+        blocks.forget(user);
     }
 
     LocalDate today() {
@@ -127,13 +148,13 @@ public class DailyQuota {
     }
 
     /** The request on the outage allowance, or a 503 past it: quotas fail closed. */
-    private QuotaLedger.Grant withoutStore(long promptTokens, long replyCap, Throwable failure) {
+    private long withoutStore(long promptTokens, long replyCap, Throwable failure) {
         long cap = outage.admit(promptTokens, replyCap, failure);
         if (cap < 1) {
             throw new GatewayException(ErrorCode.STORE_UNAVAILABLE, "Quota store unavailable: daily quotas cannot be checked "
                     + "right now, try again shortly", null, STORE_RETRY_AFTER);
         }
-        return QuotaLedger.Grant.of(cap);
+        return cap;
     }
 
     /** Whether the last reservation found the database unable to answer. */

@@ -91,6 +91,7 @@ class QuotaEndpoint {
                 .flatMap(limits -> ledger.setLimits(user, limits.dailyRequests(), limits.dailyTokens())
                         .filter(found -> found)
                         .switchIfEmpty(Mono.error(QuotaEndpoint::noSuchUser))
+                        .doOnNext(found -> quota.limitsChanged(user))
                         .then(ledger.usage(user, quota.today()))
                         .flatMap(usage -> ServerResponse.ok().bodyValue(limitsView(user, limits, usage))));
     }

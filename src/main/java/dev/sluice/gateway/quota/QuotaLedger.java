@@ -9,7 +9,9 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * The {@code quota_usage} table: one row per user and UTC day. Every change is a single conditional UPDATE, so
+ * The {@code quota_usage} table: one row per user and UTC day. Its {@code requests} count the requests let through and
+ * those a replica holds in a block not yet spent ({@link QuotaBlocks}); {@code reserved_tokens} the tokens held by
+ * requests in flight and by blocks. Every change is a single conditional UPDATE, so
  * the database decides, row lock held, whether a request fits; no replica reads a count and writes it back later.
  * Portable SQL: the same statements run on PostgreSQL and on H2 in PostgreSQL mode.
  * <p>
@@ -22,16 +24,19 @@ import reactor.core.publisher.Mono;
 class QuotaLedger {
 
     /**
-     * Counts one request and holds {@code :estimate} tokens, only while both still fit under the user's limits.
-     * PostgreSQL (read committed) and H2 re-check the WHERE clause on the newest row version once they hold the
-     * row's lock, so concurrent reservations queue on the row and each sees the ones before it.
+     * Counts {@code :requests} requests and holds {@code :estimate} tokens, only while both, taken {@code :spread}
+     * times, still fit under the user's limits: 1 for one request, which may take the last of the quota; more for a
+     * block, which may take at most that fraction of what is left. PostgreSQL (read committed) and H2 re-check the
+     * WHERE clause on the newest row version once they hold the row's lock, so concurrent reservations queue on the
+     * row and each sees the ones before it.
      */
     private static final String RESERVE = """
             UPDATE quota_usage
-            SET requests = requests + 1, reserved_tokens = reserved_tokens + :estimate
+            SET requests = requests + :requests, reserved_tokens = reserved_tokens + :estimate
             WHERE user_id = :user AND usage_date = :day
-              AND requests < COALESCE((SELECT daily_requests FROM users WHERE id = :user), :defaultRequests)
-              AND tokens + reserved_tokens + :estimate
+              AND requests + :requests * :spread
+                  <= COALESCE((SELECT daily_requests FROM users WHERE id = :user), :defaultRequests)
+              AND tokens + reserved_tokens + :estimate * :spread
                   <= COALESCE((SELECT daily_tokens FROM users WHERE id = :user), :defaultTokens)""";
 
     /**
@@ -47,12 +52,14 @@ class QuotaLedger {
             ON CONFLICT DO NOTHING""";
 
     /**
-     * Releases a reservation and charges what the request really used. The floor at zero only matters if a retried
-     * settlement ran twice (its first try committed, but the answer was lost): it must not hand out extra headroom.
+     * Releases a reservation, gives back the requests of a block that were not spent, and charges what the requests
+     * really used. The floors at zero only matter if a retried settlement ran twice (its first try committed, but the
+     * answer was lost): it must not hand out extra headroom.
      */
     private static final String SETTLE = """
             UPDATE quota_usage
-            SET reserved_tokens = GREATEST(reserved_tokens - :estimate, 0), tokens = tokens + :actual
+            SET requests = GREATEST(requests - :unused, 0), reserved_tokens = GREATEST(reserved_tokens - :estimate, 0),
+                tokens = tokens + :actual
             WHERE user_id = :user AND usage_date = :day""";
 
     private static final String USAGE = """
@@ -88,11 +95,24 @@ class QuotaLedger {
      * does not fit. One round trip, except for the first request of a day, which opens the day's row first.
      */
     Mono<Boolean> reserve(UUID user, LocalDate day, long estimate) {
-        return tryReserve(user, day, estimate).flatMap(granted -> granted
+        return reserve(user, day, 1, estimate, 1);
+    }
+
+    /**
+     * Takes a block of {@code requests} requests and {@code estimate} tokens for one replica to hand out, only while
+     * it is at most {@code 1 / spread} of what is left of either quota; {@code false} otherwise.
+     */
+    Mono<Boolean> reserveBlock(UUID user, LocalDate day, long requests, long estimate, int spread) {
+        // No day opened on a refusal: the single reservation that follows one does that.
+        return tryReserve(user, day, requests, estimate, spread);
+    }
+
+    private Mono<Boolean> reserve(UUID user, LocalDate day, long requests, long estimate, int spread) {
+        return tryReserve(user, day, requests, estimate, spread).flatMap(granted -> granted
                 ? Mono.just(true)
                 // No row yet, or no room: open the day (a no-op when it is open) and ask once more.
                 : database.sql(OPEN_DAY).bind("user", user).bind("day", day).fetch().rowsUpdated()
-                        .then(tryReserve(user, day, estimate)));
+                        .then(tryReserve(user, day, requests, estimate, spread)));
     }
 
     /**
@@ -115,27 +135,33 @@ class QuotaLedger {
                 return Mono.just(Grant.refused(usage));
             }
             long fits = Math.min(reply, left);
-            return tryReserve(user, day, prompt + fits).flatMap(granted -> granted ? Mono.just(Grant.of(fits))
+            return tryReserve(user, day, 1, prompt + fits, 1).flatMap(granted -> granted ? Mono.just(Grant.of(fits))
                     : whatIsLeft(user, day, prompt, reply, tries - 1));
         });
     }
 
-    private Mono<Boolean> tryReserve(UUID user, LocalDate day, long estimate) {
+    private Mono<Boolean> tryReserve(UUID user, LocalDate day, long requests, long estimate, int spread) {
         return database.sql(reserve)
                 .bind("user", user)
                 .bind("day", day)
+                .bind("requests", requests)
                 .bind("estimate", estimate)
+                .bind("spread", spread)
                 .bind("defaultRequests", defaults.dailyRequests())
                 .bind("defaultTokens", defaults.dailyTokens())
                 .fetch().rowsUpdated()
                 .map(rows -> rows == 1);
     }
 
-    /** Gives back the {@code estimate} a reservation held and charges the {@code actual} tokens instead. */
-    Mono<Void> settle(UUID user, LocalDate day, long estimate, long actual) {
+    /**
+     * Gives back the {@code estimate} a reservation or block held and its {@code unused} requests, and charges the
+     * {@code actual} tokens instead.
+     */
+    Mono<Void> settle(UUID user, LocalDate day, long unused, long estimate, long actual) {
         return database.sql(settle)
                 .bind("user", user)
                 .bind("day", day)
+                .bind("unused", unused)
                 .bind("estimate", estimate)
                 .bind("actual", actual)
                 .fetch().rowsUpdated()

@@ -29,6 +29,7 @@ import org.springframework.validation.annotation.Validated;
  * @param settlementBackoff the wait before a settlement that could not reach the database is tried again; doubled
  *        after each failure
  * @param settlementMaxBackoff the longest wait between tries of settlements that could not reach the database
+ * @param blocks how each replica takes a busy user's quota from the database ahead of need
  */
 @Validated
 @ConfigurationProperties("sluice.quotas")
@@ -44,7 +45,35 @@ public record QuotaProperties(
         @DefaultValue("5s") @NotNull Duration reservationTimeout,
         @DefaultValue @NotNull @Valid OutageAllowance outageAllowance,
         @DefaultValue("100ms") @NotNull Duration settlementBackoff,
-        @DefaultValue("5s") @NotNull Duration settlementMaxBackoff) {
+        @DefaultValue("5s") @NotNull Duration settlementMaxBackoff,
+        @DefaultValue @NotNull @Valid Blocks blocks) {
+
+    /**
+     * A replica takes requests and tokens of a busy user's quota from the database in blocks and hands them out
+     * itself, so that a chat costs no statement of its own; the database still decides every block, so replicas
+     * together never let a user past a limit. A user's first request on a replica is reserved alone; each later
+     * block doubles, up to {@code max-requests}, and none takes more than {@code share} of what is left of either
+     * quota: near a limit, requests are reserved one by one again, exactly as without blocks. What a block did not
+     * spend goes back when the user is idle for {@code idle}, and at the latest after {@code term}; a replica that
+     * dies holding a block leaves it counted until the day ends.
+     *
+     * @param maxRequests the most requests one block holds; 1 reserves every request alone
+     * @param share the largest fraction of what is left of a quota one block may take
+     * @param idle a block unused this long goes back (also how often blocks are looked at)
+     * @param term a block goes back this long after it was taken, used or not, so that the database's counts
+     *        stay close to what was spent
+     */
+    public record Blocks(
+            @DefaultValue("64") @Positive @Max(10_000) int maxRequests,
+            @DefaultValue("0.1") @Positive @Max(1) double share,
+            @DefaultValue("1s") @NotNull Duration idle,
+            @DefaultValue("10s") @NotNull Duration term) {
+
+        /** Blocks may take at most 1/spread of what is left. */
+        int spread() {
+            return (int) Math.ceil(1 / share);
+        }
+    }
 
     /**
      * Chats one replica lets through, uncounted, while the quota database cannot answer (unreachable, or slower than

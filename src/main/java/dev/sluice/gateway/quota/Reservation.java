@@ -10,7 +10,8 @@ import dev.sluice.gateway.llm.TokenEstimate;
 import reactor.core.publisher.Mono;
 
 /**
- * One request's hold on its user's quota, from the reservation to its settlement.
+ * One request's hold on its user's quota, from the reservation to its settlement: a ticket from this replica's block
+ * of the user's quota, decided at once, or the answer of the database ({@link QuotaBlocks}).
  * <p>
  * The reservation's UPDATE runs to the end even if the client hangs up meanwhile, or the wait for it times out:
  * cancelling it half-way would leave us not knowing whether the database counted it. {@link #end} therefore settles
@@ -29,10 +30,10 @@ final class Reservation {
     private final LocalDate day;
     private final long promptTokens;
     private final ReplyCost cost;
-    private final CompletableFuture<QuotaLedger.Grant> grant;
+    private final CompletableFuture<QuotaBlocks.Admission> grant;
 
     private Reservation(UUID user, LocalDate day, long promptTokens, ReplyCost cost,
-            CompletableFuture<QuotaLedger.Grant> grant) {
+            CompletableFuture<QuotaBlocks.Admission> grant) {
         this.user = user;
         this.day = day;
         this.promptTokens = promptTokens;
@@ -44,18 +45,20 @@ final class Reservation {
      * Starts reserving the prompt and up to {@code replyTokens} at once, detached from whoever waits for the answer
      * (see the class comment). {@code cost} says, once the request is over, what its reply cost.
      */
-    static Reservation open(QuotaLedger ledger, UUID user, LocalDate day, long promptTokens, long replyTokens,
+    static Reservation open(QuotaBlocks blocks, UUID user, LocalDate day, long promptTokens, long replyTokens,
             ReplyCost cost) {
-        return new Reservation(user, day, promptTokens, cost,
-                ledger.reserveUpTo(user, day, promptTokens, replyTokens).toFuture());
+        QuotaBlocks.Ticket ticket = blocks.admit(user, day, promptTokens, replyTokens);
+        return new Reservation(user, day, promptTokens, cost, ticket != null
+                ? CompletableFuture.completedFuture(QuotaBlocks.Admission.of(ticket))
+                : blocks.reserve(user, day, promptTokens, replyTokens).toFuture());
     }
 
     /**
      * The database's answer, empty when there is no such user; a {@link java.util.concurrent.TimeoutException} past
      * {@code timeout}. Neither a cancel nor the timeout stops the reservation itself.
      */
-    Mono<QuotaLedger.Grant> granted(Duration timeout) {
-        return Mono.fromFuture(grant, true).timeout(timeout);
+    Mono<QuotaBlocks.Admission> granted(Duration timeout) {
+        return grant.isDone() ? Mono.fromFuture(grant, true) : Mono.fromFuture(grant, true).timeout(timeout);
     }
 
     /** The tokens to charge, by the rules in the class comment. */
@@ -71,11 +74,11 @@ final class Reservation {
         return cost.promptSent() ? promptTokens : 0;
     }
 
-    /** The request is over (completed, failed or cancelled): settle it if, and once, it was granted. */
-    void end(Settlements settlements) {
-        grant.whenComplete((granted, failure) -> {
-            if (granted != null && granted.granted()) {
-                settlements.settle(user, day, promptTokens + granted.replyTokens(), actualTokens());
+    /** The request is over (completed, failed or cancelled): its ticket, if, and once, it got one, is given back. */
+    void end() {
+        grant.whenComplete((admission, failure) -> {
+            if (admission != null && admission.ticket() != null) {
+                admission.ticket().end(actualTokens());
             }
         });
     }

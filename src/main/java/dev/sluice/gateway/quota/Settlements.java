@@ -83,8 +83,8 @@ class Settlements {
                 .description("Settlements being written or waiting for the database").register(registry);
     }
 
-    /** Fires off the settlement of one reservation and returns at once. */
-    void settle(UUID user, LocalDate day, long estimate, long actual) {
+    /** Fires off the settlement of one reservation or block and returns at once. */
+    void settle(UUID user, LocalDate day, long unused, long estimate, long actual) {
         if (pending.incrementAndGet() > maxPending) {
             pending.decrementAndGet();
             dropped.increment();
@@ -94,7 +94,7 @@ class Settlements {
             return;
         }
         inFlight.register();
-        write(new Settlement(user, day, estimate, actual)).subscribe(this::retryLater);
+        write(new Settlement(user, day, unused, estimate, actual)).subscribe(this::retryLater);
     }
 
     /** Settlements in flight or waiting now. */
@@ -117,7 +117,8 @@ class Settlements {
 
     /** One try: empty when it landed or failed for good, the settlement itself when it is to be tried again. */
     private Mono<Settlement> write(Settlement settlement) {
-        return ledger.settle(settlement.user(), settlement.day(), settlement.estimate(), settlement.actual())
+        return ledger.settle(settlement.user(), settlement.day(), settlement.unused(), settlement.estimate(),
+                        settlement.actual())
                 .timeout(WRITE_TIMEOUT)
                 .then(Mono.fromRunnable(this::done))
                 .then(Mono.<Settlement>empty())
@@ -200,6 +201,6 @@ class Settlements {
                 || failure instanceof TimeoutException;
     }
 
-    private record Settlement(UUID user, LocalDate day, long estimate, long actual) {
+    private record Settlement(UUID user, LocalDate day, long unused, long estimate, long actual) {
     }
 }

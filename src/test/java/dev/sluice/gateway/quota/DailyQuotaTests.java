@@ -23,6 +23,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
+import reactor.test.scheduler.VirtualTimeScheduler;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -61,7 +62,10 @@ class DailyQuotaTests {
     private final Settlements settlements = new Settlements(ledger, LIMITS, meters);
     /** What the quota let go upstream, with the reply cap it set. */
     private final List<ChatRequest> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final DailyQuota quota = new DailyQuota(ledger, settlements, LIMITS, Clock.fixed(NOW, ZoneOffset.UTC), meters);
+    /** Sweeps only when a test moves this time on. */
+    private final VirtualTimeScheduler sweeps = VirtualTimeScheduler.create();
+    private final QuotaBlocks blocks = new QuotaBlocks(ledger, settlements, LIMITS.blocks(), sweeps);
+    private final DailyQuota quota = new DailyQuota(ledger, blocks, LIMITS, Clock.fixed(NOW, ZoneOffset.UTC), meters);
 
     @Test
     void aRequestPastTheRequestQuotaIs429UntilMidnightAndNeverReachesTheUpstream() {
@@ -345,7 +349,8 @@ class DailyQuotaTests {
             }
         };
         QuotaProperties off = TestQuotas.limits(3, 2_000, 100, false);
-        DailyQuota unmetered = new DailyQuota(counting, new Settlements(counting, off, meters), off,
+        DailyQuota unmetered = new DailyQuota(counting,
+                new QuotaBlocks(counting, new Settlements(counting, off, meters), off.blocks(), sweeps), off,
                 Clock.fixed(NOW, ZoneOffset.UTC), meters);
 
         // Twice the day's 3 requests, each with a reply that reports usage: none is refused.

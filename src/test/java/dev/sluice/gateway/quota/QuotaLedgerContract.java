@@ -61,7 +61,7 @@ abstract class QuotaLedgerContract {
         ledger.reserve(user, DAY, 300).block(TIMEOUT);
         ledger.reserve(user, DAY, 300).block(TIMEOUT);
 
-        ledger.settle(user, DAY, 300, 120).block(TIMEOUT);
+        ledger.settle(user, DAY, 0, 300, 120).block(TIMEOUT);
 
         QuotaLedger.DailyUsage usage = usage(user, DAY);
         assertThat(usage.tokens()).as("the real usage is charged").isEqualTo(120);
@@ -74,7 +74,7 @@ abstract class QuotaLedgerContract {
         UUID user = database.newUser();
         ledger.reserve(user, DAY, 10).block(TIMEOUT);
 
-        ledger.settle(user, DAY, 10, 995).block(TIMEOUT);
+        ledger.settle(user, DAY, 0, 10, 995).block(TIMEOUT);
 
         assertThat(ledger.reserve(user, DAY, 10).block(TIMEOUT)).as("995 used + 10 > 1,000").isFalse();
     }

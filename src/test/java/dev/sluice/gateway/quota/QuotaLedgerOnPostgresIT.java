@@ -23,7 +23,7 @@ class QuotaLedgerOnPostgresIT extends QuotaLedgerContract {
         UUID user = single.newUser();
 
         assertThat(ledger.reserve(user, DAY, 10).block(TIMEOUT)).isTrue();
-        ledger.settle(user, DAY, 10, 5).block(TIMEOUT);
+        ledger.settle(user, DAY, 0, 10, 5).block(TIMEOUT);
 
         String setting = single.client.sql("SHOW synchronous_commit").map(row -> row.get(0, String.class)).one().block(TIMEOUT);
         assertThat(setting).as("other writes on the connection still wait for the disk").isEqualTo("on");

@@ -30,10 +30,10 @@ class SettlementsTests {
     private volatile RuntimeException failure;
     private final QuotaLedger ledger = new QuotaLedger(H2.client, LIMITS) {
         @Override
-        Mono<Void> settle(UUID user, LocalDate day, long estimate, long actual) {
+        Mono<Void> settle(UUID user, LocalDate day, long unused, long estimate, long actual) {
             tries.incrementAndGet();
             RuntimeException now = failure;
-            return now == null ? super.settle(user, day, estimate, actual) : Mono.error(now);
+            return now == null ? super.settle(user, day, unused, estimate, actual) : Mono.error(now);
         }
     };
     private final Settlements settlements = new Settlements(ledger, LIMITS, meters);
@@ -47,7 +47,7 @@ class SettlementsTests {
         failure = new DataAccessResourceFailureException("connection refused");
 
         for (int i = 0; i < 5; i++) {
-            settlements.settle(user, DAY, 100, 10 + i);
+            settlements.settle(user, DAY, 0, 100, 10 + i);
         }
         // Far more tries than the three retries that used to give up: the outage outlasts any fixed count.
         await().atMost(TIMEOUT).untilAsserted(() -> assertThat(meters.get("sluice.quota.settlements.retries").counter().count())
@@ -69,7 +69,7 @@ class SettlementsTests {
         failure = new DataAccessResourceFailureException("connection refused");
         VirtualTimeScheduler time = VirtualTimeScheduler.getOrSet();
         try {
-            settlements.settle(user, DAY, 100, 10);
+            settlements.settle(user, DAY, 0, 100, 10);
             assertThat(tries).as("written at once").hasValue(1);
 
             // 20 ms, then 40, 80, 160, and 200 (the maximum) from then on.
@@ -94,7 +94,7 @@ class SettlementsTests {
         UUID user = H2.newUser();
         failure = new DataIntegrityViolationException("no such row");
 
-        settlements.settle(user, DAY, 100, 10);
+        settlements.settle(user, DAY, 0, 100, 10);
 
         await().atMost(TIMEOUT).untilAsserted(() -> assertThat(settlements.pending()).isZero());
         assertThat(meters.get("sluice.quota.settlements.failed").tag("reason", "error").counter().count()).isEqualTo(1);

@@ -15,6 +15,7 @@ final class TestQuotas {
     static QuotaProperties limits(int dailyRequests, long dailyTokens, int replyAllowance, boolean enabled,
             QuotaProperties.OutageAllowance outageAllowance) {
         return new QuotaProperties(dailyRequests, dailyTokens, replyAllowance, 1_000, enabled, Duration.ofMillis(500),
-                outageAllowance, Duration.ofMillis(20), Duration.ofMillis(200));
+                outageAllowance, Duration.ofMillis(20), Duration.ofMillis(200),
+                new QuotaProperties.Blocks(64, 0.1, Duration.ofSeconds(1), Duration.ofSeconds(10)));
     }
 }
