@@ -1,6 +1,7 @@
 package dev.sluice.gateway.quota;
 
 import java.time.LocalDate;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -28,8 +29,8 @@ final class QuotaBlocks {
 
     /** Users holding blocks at once; past this, a new user's requests are reserved one by one. */
     static final int MAX_USERS = 100_000;
-    /** How often a request waits for a block that others then fill first, before it is reserved alone. */
-    private static final int TRIES = 3;
+    /** Requests of one user that may wait for a block on one replica; beyond, they are reserved alone. */
+    static final int MAX_WAITING = 4096;
 
     private final QuotaLedger ledger;
     private final Settlements settlements;
@@ -61,11 +62,7 @@ final class QuotaBlocks {
      * refused it; empty when there is no such user. Runs to its end whoever waits for it.
      */
     Mono<Admission> reserve(UUID user, LocalDate day, long prompt, long reply) {
-        return reserve(user, day, prompt, reply, TRIES);
-    }
-
-    private Mono<Admission> reserve(UUID user, LocalDate day, long prompt, long reply, int tries) {
-        if (settings.maxRequests() == 1 || tries == 0) {
+        if (settings.maxRequests() == 1) {
             return alone(user, day, prompt, reply, null);
         }
         Account account = accounts.get(user);
@@ -75,7 +72,7 @@ final class QuotaBlocks {
             }
             account = accounts.computeIfAbsent(user, Account::new);
         }
-        return account.reserve(day, prompt, reply, tries);
+        return account.reserve(day, prompt, reply);
     }
 
     /** One request reserved by itself, and if {@code account} is given, the next block of its user made larger. */
@@ -180,10 +177,11 @@ final class QuotaBlocks {
         /** Closed blocks whose requests are still running, and the open one last. */
         private final List<Block> blocks = new ArrayList<>(2);
         private Block open;
-        /** The call for a block in flight, if any: requests that find no room wait for it. */
-        private CompletableFuture<Void> granting;
-        /** Requests the next block asks for; 1: the next request is reserved alone. */
-        private long nextSize = 1;
+        /** Requests that found no room, in order, waiting for the call for a block in flight. */
+        private final ArrayDeque<Waiter> waiting = new ArrayDeque<>(2);
+        private boolean granting;
+        /** Requests the next block takes ahead of need; 1: the next request is reserved alone. */
+        private long ahead = 1;
         /** Forgotten by the sweep: whoever still holds it takes a fresh one. */
         private boolean retired;
 
@@ -208,67 +206,120 @@ final class QuotaBlocks {
             return ticket;
         }
 
-        Mono<Admission> reserve(LocalDate day, long prompt, long reply, int tries) {
+        /**
+         * A ticket from the open block; else this request waits for the call for a block in flight, or starts one for
+         * itself, everyone waiting and a block ahead of need. The first request of a user, and any while blocks are
+         * refused (near a limit), is reserved alone.
+         */
+        Mono<Admission> reserve(LocalDate day, long prompt, long reply) {
             Ticket ticket = admit(day, prompt, reply);
             if (ticket != null) {
                 return Mono.just(Admission.of(ticket));
             }
-            if (tries <= 0) {
-                return alone(user, day, prompt, reply, null);
-            }
-            CompletableFuture<Void> wait;
-            long size;
+            Waiter waiter;
+            Grant grant = null;
             synchronized (this) {
                 if (retired) {
-                    return QuotaBlocks.this.reserve(user, day, prompt, reply, tries);
+                    return QuotaBlocks.this.reserve(user, day, prompt, reply);
                 }
-                wait = granting;
-                size = nextSize;
-                if (wait == null && size > 1) {
-                    granting = new CompletableFuture<>();
+                if ((ahead <= 1 && !granting) || waiting.size() >= MAX_WAITING) {
+                    return alone(user, day, prompt, reply, this);
+                }
+                waiter = new Waiter(day, prompt, reply);
+                waiting.add(waiter);
+                if (!granting) {
+                    grant = startGrantLocked(day, prompt + reply);
                 }
             }
-            if (wait != null) {
-                return Mono.fromFuture(wait).then(Mono.defer(() -> reserve(day, prompt, reply, tries - 1)));
+            if (grant != null) {
+                ask(grant);
             }
-            if (size <= 1) {
-                return alone(user, day, prompt, reply, this);
-            }
-            long tokens = size * (prompt + reply);
-            return ledger.reserveBlock(user, day, size, tokens, settings.spread())
-                    .doOnError(failure -> granted(null, size))
-                    .flatMap(granted -> {
-                        granted(granted ? new Block(user, day, size, tokens) : null, size);
-                        return granted ? reserve(day, prompt, reply, tries - 1) : alone(user, day, prompt, reply, null);
-                    });
+            return Mono.fromFuture(waiter.admission);
         }
 
-        /** The answer to a call for a block of {@code size}: {@code null} when refused (near a limit) or failed. */
-        private void granted(Block block, long size) {
-            CompletableFuture<Void> waiting;
+        /** A block for everyone waiting on {@code day} and {@code ahead} more requests of {@code estimate} each. */
+        private Grant startGrantLocked(LocalDate day, long estimate) {
+            granting = true;
+            long requests = ahead;
+            long tokens = ahead * estimate;
+            for (Waiter waiter : waiting) {
+                if (waiter.day.equals(day)) {
+                    requests++;
+                    tokens += waiter.estimate();
+                }
+            }
+            return new Grant(day, requests, tokens);
+        }
+
+        private void ask(Grant grant) {
+            ledger.reserveBlock(user, grant.day, grant.requests, grant.tokens, settings.spread())
+                    .subscribe(granted -> answered(grant, granted), this::failed);
+        }
+
+        /**
+         * The database's answer: a block serves the requests waiting, in order, and holds the rest; those it cannot
+         * serve start the next call. Refused (near a limit), every request waiting is reserved alone.
+         */
+        private void answered(Grant grant, boolean granted) {
+            List<Waiter> served = new ArrayList<>();
+            List<Waiter> alone = new ArrayList<>();
             Block closed = null;
+            Grant next = null;
             synchronized (this) {
-                if (block != null) {
+                granting = false;
+                if (granted) {
                     closed = closeOpenLocked();
-                    open = block;
-                    blocks.add(block);
-                    nextSize = Math.min(settings.maxRequests(), 2 * size);
+                    open = new Block(user, grant.day, grant.requests, grant.tokens);
+                    blocks.add(open);
+                    ahead = Math.min(settings.maxRequests(), 2 * Math.max(ahead, 1));
+                    Waiter waiter;
+                    while ((waiter = waiting.peek()) != null && waiter.day.equals(open.day) && open.take(waiter.estimate())) {
+                        waiting.poll();
+                        waiter.ticket = new Ticket(open, waiter.estimate(), waiter.reply);
+                        served.add(waiter);
+                    }
+                    if (!waiting.isEmpty()) {
+                        Waiter first = waiting.peek();
+                        next = startGrantLocked(first.day, first.estimate());
+                    }
                 }
                 else {
-                    nextSize = size / 2;
+                    ahead = 1;
+                    alone.addAll(waiting);
+                    waiting.clear();
                 }
-                waiting = granting;
-                granting = null;
             }
             if (closed != null) {
                 settle(closed);
             }
-            waiting.complete(null);
+            for (Waiter waiter : served) {
+                waiter.admission.complete(Admission.of(waiter.ticket));
+            }
+            for (Waiter waiter : alone) {
+                QuotaBlocks.this.alone(user, waiter.day, waiter.prompt, waiter.reply, null).toFuture()
+                        .whenComplete((admission, failure) -> waiter.finish(admission, failure));
+            }
+            if (next != null) {
+                ask(next);
+            }
+        }
+
+        /** The call failed: every request waiting gets the failure (an outage of the quota store, or no such user). */
+        private void failed(Throwable failure) {
+            List<Waiter> failing;
+            synchronized (this) {
+                granting = false;
+                failing = new ArrayList<>(waiting);
+                waiting.clear();
+            }
+            for (Waiter waiter : failing) {
+                waiter.admission.completeExceptionally(failure);
+            }
         }
 
         synchronized void reservedAlone() {
-            if (nextSize <= 1) {
-                nextSize = 2;
+            if (ahead <= 1) {
+                ahead = 2;
             }
         }
 
@@ -297,7 +348,7 @@ final class QuotaBlocks {
                     closed = closeOpenLocked();
                 }
                 blocks.removeIf(Block::settled);
-                if (open == null && granting == null && blocks.isEmpty()) {
+                if (open == null && !granting && waiting.isEmpty() && blocks.isEmpty()) {
                     retired = true;
                     accounts.remove(user, this);
                 }
@@ -323,6 +374,40 @@ final class QuotaBlocks {
                 }
             }
             return new Held(unused, tokens, inFlight, charged);
+        }
+    }
+
+    /** A call for a block in flight. */
+    private record Grant(LocalDate day, long requests, long tokens) {
+    }
+
+    /** A request waiting for a block. */
+    private static final class Waiter {
+
+        final LocalDate day;
+        final long prompt;
+        final long reply;
+        final CompletableFuture<Admission> admission = new CompletableFuture<>();
+        Ticket ticket;
+
+        Waiter(LocalDate day, long prompt, long reply) {
+            this.day = day;
+            this.prompt = prompt;
+            this.reply = reply;
+        }
+
+        long estimate() {
+            return prompt + reply;
+        }
+
+        /** The answer of its reservation alone; {@code null}: no such user. */
+        void finish(Admission answer, Throwable failure) {
+            if (failure != null) {
+                admission.completeExceptionally(failure);
+            }
+            else {
+                admission.complete(answer);
+            }
         }
     }
 

@@ -5,12 +5,15 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.test.scheduler.VirtualTimeScheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,6 +33,8 @@ class QuotaBlocksTests {
     private static final long REPLY = 100;
 
     private final AtomicInteger statements = new AtomicInteger();
+    /** Holds calls for blocks back while a test lets requests pile up. */
+    private volatile Sinks.Empty<Void> gate;
     private final QuotaLedger ledger = new QuotaLedger(H2.client, LIMITS) {
         @Override
         Mono<Boolean> reserve(UUID user, LocalDate day, long estimate) {
@@ -40,7 +45,8 @@ class QuotaBlocksTests {
         @Override
         Mono<Boolean> reserveBlock(UUID user, LocalDate day, long requests, long estimate, int spread) {
             statements.incrementAndGet();
-            return super.reserveBlock(user, day, requests, estimate, spread);
+            Mono<Boolean> call = super.reserveBlock(user, day, requests, estimate, spread);
+            return gate == null ? call : gate.asMono().then(call);
         }
 
         @Override
@@ -66,6 +72,27 @@ class QuotaBlocksTests {
         await().atMost(TIMEOUT).untilAsserted(() -> assertThat(settlements.pending()).isZero());
         assertThat(usage(user)).as("what the blocks did not spend went back")
                 .isEqualTo(new QuotaLedger.DailyUsage(1_000, 1_000 * (PROMPT + 5), 0, 1_000_000, 1_000_000_000L));
+    }
+
+    @Test
+    void requestsArrivingWhileABlockIsOnItsWayWaitForItAndTheNextBlockServesThemAll() {
+        UUID user = H2.newUser();
+        QuotaBlocks blocks = blocks();
+        ticket(blocks, user).end(PROMPT); // the first is reserved alone
+        gate = Sinks.empty();
+        int before = statements.get();
+
+        List<CompletableFuture<QuotaBlocks.Admission>> burst = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            burst.add(blocks.reserve(user, DAY, PROMPT, REPLY).toFuture());
+        }
+        assertThat(burst).as("all waiting for the one call in flight").noneMatch(CompletableFuture::isDone);
+        gate.tryEmitEmpty();
+
+        assertThat(burst).allSatisfy(admission -> assertThat(admission.get(10, TimeUnit.SECONDS).ticket()).isNotNull());
+        assertThat(statements.get() - before)
+                .as("the call in flight, sized when it started, then one block for everyone who came meanwhile").isEqualTo(2);
+        burst.forEach(admission -> admission.join().ticket().end(PROMPT));
     }
 
     @Test

