@@ -41,24 +41,34 @@ class QuotaAcrossReplicasIT {
 
     @Test
     void manyParallelRequestsForOneUserOverTwoReplicasStopExactlyAtTheDailyLimit() {
-        List<String> urls = List.of(baseUrl(replica()), baseUrl(replica()));
+        burstOverTwoReplicas(DAILY_REQUESTS, ATTEMPTS);
+    }
+
+    /** A limit large enough for the replicas to take blocks of it, then one by one near the end: still exact. */
+    @Test
+    void withBlocksOfTheQuotaOnEachReplicaTheLimitStaysExact() {
+        burstOverTwoReplicas(400, 700);
+    }
+
+    private void burstOverTwoReplicas(int dailyRequests, int attempts) {
+        List<String> urls = List.of(baseUrl(replica(dailyRequests)), baseUrl(replica(dailyRequests)));
         TestAccounts.Account user = TestAccounts.register(urls.get(0));
         urls.forEach(url -> warmUp(url, user));
 
-        List<Integer> statuses = Flux.range(0, ATTEMPTS)
+        List<Integer> statuses = Flux.range(0, attempts)
                 .flatMap(i -> chat(urls.get(i % 2), user), 40)
                 .collectList()
                 .block(TIMEOUT);
 
         assertThat(statuses).as("served or refused by the quota, nothing else").containsOnly(200, 429);
         assertThat(statuses).as("exactly the quota succeeds, on both replicas together")
-                .filteredOn(status -> status == 200).hasSize(DAILY_REQUESTS);
+                .filteredOn(status -> status == 200).hasSize(dailyRequests);
         assertThat(statuses).as("every other request is refused by the quota")
-                .filteredOn(status -> status == 429).hasSize(ATTEMPTS - DAILY_REQUESTS);
-        assertThat(upstream.requests()).as("refused requests never reach the upstream").isEqualTo(DAILY_REQUESTS);
+                .filteredOn(status -> status == 429).hasSize(attempts - dailyRequests);
+        assertThat(upstream.requests()).as("refused requests never reach the upstream").isEqualTo(dailyRequests);
         String quota = WebClient.create(urls.get(1)).get().uri("/api/v1/quota").header(HttpHeaders.AUTHORIZATION, user.bearer())
                 .retrieve().bodyToMono(String.class).block(TIMEOUT);
-        assertThat(quota).as("both replicas read the same count").contains("\"used\":" + DAILY_REQUESTS + ",");
+        assertThat(quota).as("both replicas read the same count").contains("\"used\":" + dailyRequests + ",");
     }
 
     /**
@@ -89,7 +99,7 @@ class QuotaAcrossReplicasIT {
                 }));
     }
 
-    private ConfigurableApplicationContext replica() {
+    private ConfigurableApplicationContext replica(int dailyRequests) {
         List<String> args = new ArrayList<>(List.of(
                 "--server.port=0",
                 "--sluice.providers.quota-replicas.type=openai",
@@ -99,7 +109,7 @@ class QuotaAcrossReplicasIT {
                 "--sluice.aliases.shared.targets=quota-replicas/m",
                 // Both replicas must accept the tokens either one issues.
                 "--sluice.auth.jwt-secret=quota-replicas-test-secret-of-32-bytes-or-more",
-                "--sluice.quotas.daily-requests=" + DAILY_REQUESTS,
+                "--sluice.quotas.daily-requests=" + dailyRequests,
                 // 120 requests queue on one row: on a loaded machine some wait past the default timeout, and would
                 // then take the outage allowance, which is not what this test is about (see QuotaStoreOutageIT).
                 "--sluice.quotas.reservation-timeout=60s",
