@@ -1,6 +1,7 @@
 package dev.sluice.gateway.provider.http;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.BiFunction;
@@ -93,6 +94,34 @@ public abstract class SocketContract {
                 .as(StepVerifier::create)
                 .expectNextSequence(text.chunks())
                 .verifyComplete();
+    }
+
+    @Test
+    void theCallIsOneJsonPostThatAsksForServerSentEvents() {
+        fake.enqueue(Reply.events(EventStreams.fixture(text.path())));
+
+        client.stream(call()).then().block(TIMEOUT);
+
+        FakeEventServer.Received request = fake.received().get(0);
+        assertThat(request.headers()).containsEntry("content-type", "application/json")
+                .containsEntry("accept", "text/event-stream")
+                .as("sent whole, with its length, not chunked")
+                .containsEntry("content-length", String.valueOf(request.body().getBytes(StandardCharsets.UTF_8).length))
+                .doesNotContainKey("transfer-encoding");
+        assertThat(JSON.readTree(request.body()).isObject()).isTrue();
+    }
+
+    @Test
+    void anErrorBodyIsReadOnlyUpToItsLimit() {
+        String message = "x".repeat(4 * UpstreamFailures.MAX_ERROR_BODY_BYTES);
+        fake.enqueue(Reply.status(500, errorBodies.apply(500, message)));
+
+        client.stream(call())
+                .as(StepVerifier::create)
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(Unavailable.class)
+                        .as("cut at the limit, the JSON no longer parses: the text stands for itself")
+                        .hasMessageStartingWith("HTTP 500: {"))
+                .verify(TIMEOUT);
     }
 
     @Test
