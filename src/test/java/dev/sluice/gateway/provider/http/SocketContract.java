@@ -1,5 +1,10 @@
 package dev.sluice.gateway.provider.http;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -27,6 +32,7 @@ import reactor.test.StepVerifier;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -198,6 +204,26 @@ public abstract class SocketContract {
         subscription.dispose();
 
         await().atMost(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(fake.cancelledStreams()).isEqualTo(1));
+    }
+
+    @Test
+    void cancellingBeforeTheReplyHeadersArriveClosesTheConnectionToo() throws IOException {
+        try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            EventStreamClient waiting = new EventStreamClient("silent", properties(), JSON,
+                    protocols.apply(URI.create("http://127.0.0.1:" + silent.getLocalPort() + "/v1")));
+            Disposable subscription = waiting.stream(call()).subscribe(chunk -> { }, error -> { });
+            try (Socket upstream = silent.accept()) {
+                upstream.setSoTimeout((int) Duration.ofSeconds(1).toMillis());
+                InputStream in = upstream.getInputStream();
+                assertThat(in.read(new byte[8192])).as("the request arrived").isPositive();
+                subscription.dispose();
+                assertThatCode(in::readAllBytes).as("closed at once, though the upstream never answered")
+                        .doesNotThrowAnyException();
+            }
+            finally {
+                waiting.dispose();
+            }
+        }
     }
 
     protected UpstreamCall call() {
