@@ -4,7 +4,7 @@ import java.net.URI;
 import java.util.function.BiConsumer;
 
 import dev.sluice.gateway.provider.key.KeyPool;
-import org.springframework.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 
 /**
  * A configured upstream, ready to call.

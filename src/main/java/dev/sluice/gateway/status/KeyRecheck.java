@@ -6,7 +6,7 @@ import java.util.function.BiConsumer;
 
 import dev.sluice.gateway.provider.Provider;
 import dev.sluice.gateway.provider.key.KeyPool;
-import org.springframework.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 
 /**
  * How to find out whether a provider takes its refused keys again: an authenticated {@code GET} of its model

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
-import org.springframework.http.HttpHeaders;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
@@ -46,15 +45,11 @@ final class ProviderProbe {
 
     /** Whether the provider answers its model list with a 2xx to this key; any failure is a no. */
     Mono<Boolean> accepts(KeyRecheck check, String key) {
-        return Mono.defer(() -> {
-            HttpHeaders credentials = new HttpHeaders();
-            check.credentials().accept(credentials, key);
-            return http.headers(headers -> credentials.forEach((name, values) -> headers.set(name, values)))
-                    .get().uri(check.uri()).response()
-                    .map(response -> response.status().code() / 100 == 2)
-                    .timeout(check.timeout())
-                    .onErrorReturn(false);
-        });
+        return Mono.defer(() -> http.headers(headers -> check.credentials().accept(headers, key))
+                .get().uri(check.uri()).response()
+                .map(response -> response.status().code() / 100 == 2)
+                .timeout(check.timeout())
+                .onErrorReturn(false));
     }
 
     private static Duration since(long start) {

@@ -11,6 +11,7 @@ import dev.sluice.bench.FakeUpstream;
 import dev.sluice.gateway.provider.key.KeyPool;
 import dev.sluice.gateway.testing.GlobalVirtualTime;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
@@ -113,7 +114,7 @@ class ProviderStatusMonitorTests {
             String refused = lease.key();
             upstream.refuseKeys(refused);
             KeyRecheck check = new KeyRecheck("groq", keys, ProbeTarget.modelsUri(URI.create(upstream.baseUrl())),
-                    (headers, key) -> headers.setBearerAuth(key), Duration.ofSeconds(5));
+                    (headers, key) -> headers.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + key), Duration.ofSeconds(5));
             ProviderStatusMonitor monitor = monitor(Duration.ofSeconds(30), List.of(), List.of(check), "groq");
 
             monitor.probeRound().blockLast(Duration.ofSeconds(10));

@@ -3,7 +3,7 @@ package dev.sluice.gateway.provider.anthropic;
 import java.net.URI;
 
 import dev.sluice.gateway.provider.http.WireProtocol;
-import org.springframework.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 import tools.jackson.databind.json.JsonMapper;
 
 /** Anthropic's Messages API: {@code POST {base}/messages} with {@code x-api-key}, streamed events back. */

@@ -8,18 +8,19 @@ import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.provider.ProviderClient;
 import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.UpstreamCall;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelOption;
-import org.springframework.core.io.buffer.DataBuffer;
-import org.springframework.core.io.buffer.DataBufferUtils;
-import org.springframework.http.HttpHeaders;
-import org.springframework.http.MediaType;
-import org.springframework.http.client.reactive.ReactorClientHttpConnector;
-import org.springframework.web.reactive.function.client.ClientResponse;
-import org.springframework.web.reactive.function.client.WebClient;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpStatusClass;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.netty.ByteBufFlux;
 import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.client.HttpClientResponse;
 import reactor.netty.resources.ConnectionProvider;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -28,6 +29,7 @@ import tools.jackson.databind.json.JsonMapper;
  * reply as neutral chunks, failures typed by {@link UpstreamFailures}. What differs between wire
  * protocols comes from a {@link WireProtocol}.
  * <p>
+ * Reactor Netty's client, used directly: the body's buffers go straight to the {@link EventStreamDecoder}.
  * One pooled, non-blocking client per provider, built once: at most {@code maxConcurrency} connections,
  * at most {@code maxQueue} calls waiting up to {@code maxQueueWait} for one, the connect timeout on the
  * socket and the idle timeout as the socket's read timeout (no timer per chunk). The first-token and
@@ -42,7 +44,7 @@ public final class EventStreamClient implements ProviderClient, Disposable {
     private static final Duration EVICTION_INTERVAL = Duration.ofSeconds(30);
 
     private final ConnectionProvider connections;
-    private final WebClient webClient;
+    private final HttpClient.RequestSender posts;
     private final WireProtocol protocol;
     private final JsonMapper json;
     private final UpstreamFailures failures;
@@ -59,11 +61,11 @@ public final class EventStreamClient implements ProviderClient, Disposable {
                 .maxLifeTime(MAX_LIFE)
                 .evictInBackground(EVICTION_INTERVAL)
                 .build();
-        HttpClient http = HttpClient.create(connections)
+        this.posts = HttpClient.create(connections)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeouts.connect().toMillis()))
                 // Reactor Netty's response timeout is the longest silence between two reads of a response.
-                .responseTimeout(timeouts.idle());
-        this.webClient = WebClient.builder().clientConnector(new ReactorClientHttpConnector(http)).build();
+                .responseTimeout(timeouts.idle())
+                .post();
         this.protocol = protocol;
         this.json = json;
         this.failures = new UpstreamFailures(json, timeouts, Clock.systemUTC());
@@ -72,38 +74,31 @@ public final class EventStreamClient implements ProviderClient, Disposable {
     @Override
     public Flux<ChatChunk> stream(UpstreamCall call) {
         // Deferred so that a request the protocol cannot encode fails as a signal, at subscription.
-        return Flux.defer(() -> webClient.post()
-                        .uri(protocol.endpoint().apply(call))
-                        .contentType(MediaType.APPLICATION_JSON)
-                        .accept(MediaType.TEXT_EVENT_STREAM)
-                        .headers(headers -> protocol.headers().accept(headers, call.apiKey()))
-                        .bodyValue(json.writeValueAsBytes(protocol.body().apply(call)))
-                        .exchangeToFlux(response -> response.statusCode().is2xxSuccessful()
-                                ? EventStreamDecoder.decode(response.bodyToFlux(DataBuffer.class), protocol.readers())
-                                        .onErrorMap(failures::duringReply)
-                                : rejection(response, call.apiKey()).flux()))
-                .onErrorMap(failures::beforeReply);
+        return Flux.defer(() -> {
+            byte[] body = json.writeValueAsBytes(protocol.body().apply(call));
+            return posts.uri(protocol.endpoint().apply(call))
+                    .send((request, outbound) -> {
+                        HttpHeaders headers = request.requestHeaders()
+                                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                                .set(HttpHeaderNames.ACCEPT, HttpHeaderValues.TEXT_EVENT_STREAM);
+                        protocol.headers().accept(headers, call.apiKey());
+                        // One write with its Content-Length; wrapped anew, as a retried request sends it again.
+                        return outbound.send(Mono.just(Unpooled.wrappedBuffer(body)));
+                    })
+                    .response((response, content) -> response.status().codeClass() == HttpStatusClass.SUCCESS
+                            ? EventStreamDecoder.decode(content, protocol.readers()).onErrorMap(failures::duringReply)
+                            : rejection(response, content, call.apiKey()));
+        }).onErrorMap(failures::beforeReply);
     }
 
     /** Reads the start of an error reply and fails with what it says. */
-    private Mono<ChatChunk> rejection(ClientResponse response, String apiKey) {
-        int status = response.statusCode().value();
-        HttpHeaders headers = response.headers().asHttpHeaders();
-        Flux<DataBuffer> head = DataBufferUtils.takeUntilByteCount(response.bodyToFlux(DataBuffer.class),
-                UpstreamFailures.MAX_ERROR_BODY_BYTES);
-        return DataBufferUtils.join(head)
-                .map(buffer -> {
-                    try {
-                        return buffer.toString(StandardCharsets.UTF_8);
-                    }
-                    finally {
-                        DataBufferUtils.release(buffer);
-                    }
-                })
+    private Mono<ChatChunk> rejection(HttpClientResponse response, ByteBufFlux content, String apiKey) {
+        ErrorBody head = new ErrorBody();
+        return content.takeUntil(head::add)
                 // The status alone still says what happened when the body cannot be read.
                 .onErrorResume(e -> Mono.empty())
-                .defaultIfEmpty("")
-                .flatMap(body -> Mono.error(failures.fromStatus(status, headers, body, apiKey)));
+                .then(Mono.error(() -> failures.fromStatus(response.status().code(), response.responseHeaders(),
+                        head.text(), apiKey)));
     }
 
     @Override
@@ -114,5 +109,27 @@ public final class EventStreamClient implements ProviderClient, Disposable {
     @Override
     public boolean isDisposed() {
         return connections.isDisposed();
+    }
+
+    /**
+     * The first {@link UpstreamFailures#MAX_ERROR_BODY_BYTES} of an error body, copied out of each buffer
+     * as it is handed over; the connection is closed rather than drained past them.
+     */
+    private static final class ErrorBody {
+
+        private final byte[] bytes = new byte[UpstreamFailures.MAX_ERROR_BODY_BYTES];
+        private int length;
+
+        /** Takes what fits of {@code buffer}; whether the limit is reached. */
+        boolean add(ByteBuf buffer) {
+            int count = Math.min(buffer.readableBytes(), bytes.length - length);
+            buffer.readBytes(bytes, length, count);
+            length += count;
+            return length == bytes.length;
+        }
+
+        String text() {
+            return new String(bytes, 0, length, StandardCharsets.UTF_8);
+        }
     }
 }

@@ -7,8 +7,7 @@ import java.util.function.Supplier;
 
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
-import org.springframework.core.io.buffer.DataBuffer;
-import org.springframework.core.io.buffer.DataBufferUtils;
+import io.netty.buffer.ByteBuf;
 import reactor.core.publisher.Flux;
 
 /**
@@ -48,13 +47,14 @@ public final class EventStreamDecoder {
     }
 
     /**
-     * The chunks of one response body, read by a fresh reader from {@code readers}. Each buffer is decoded
-     * and released as it arrives, so no network memory waits in a queue. However the stream breaks (an
-     * error event, bad JSON, the connection lost), it fails only after the chunks decoded before the break;
-     * a body that ends before the reply finished fails with {@link StreamBroken}. Transport failures come
-     * out as they are, for the caller to type.
+     * The chunks of one response body, read by a fresh reader from {@code readers}. Each buffer is read in
+     * the call that hands it over and never kept: the buffers stay their publisher's, as Reactor Netty's
+     * do (it releases each one as soon as {@code onNext} returns), so no network memory waits in a queue.
+     * However the stream breaks (an error event, bad JSON, the connection lost), it fails only after the
+     * chunks decoded before the break; a body that ends before the reply finished fails with
+     * {@link StreamBroken}. Transport failures come out as they are, for the caller to type.
      */
-    public static Flux<ChatChunk> decode(Flux<DataBuffer> body, Supplier<? extends EventReader> readers) {
+    public static Flux<ChatChunk> decode(Flux<ByteBuf> body, Supplier<? extends EventReader> readers) {
         return Flux.defer(() -> {
             EventStreamDecoder decoder = new EventStreamDecoder(readers.get());
             return body.<List<ChatChunk>>handle((buffer, sink) -> {
@@ -77,33 +77,15 @@ public final class EventStreamDecoder {
         });
     }
 
-    /** Decodes one network read and releases it. */
-    List<ChatChunk> decode(DataBuffer buffer) {
-        if (broken != null) {
-            DataBufferUtils.release(buffer);
-            return List.of();
-        }
-        int start = length;
-        try {
-            int count = buffer.readableByteCount();
-            ensureRoom(count);
-            buffer.read(bytes, length, count);
-            length += count;
-        }
-        finally {
-            DataBufferUtils.release(buffer);
-        }
-        return decodeLines(start);
-    }
-
-    /** Decodes bytes as if they had come in one network read. */
-    List<ChatChunk> decode(byte[] data, int offset, int count) {
+    /** Decodes one network read: copies its readable bytes once, and leaves the buffer to its owner. */
+    List<ChatChunk> decode(ByteBuf buffer) {
         if (broken != null) {
             return List.of();
         }
         int start = length;
+        int count = buffer.readableBytes();
         ensureRoom(count);
-        System.arraycopy(data, offset, bytes, length, count);
+        buffer.readBytes(bytes, length, count);
         length += count;
         return decodeLines(start);
     }

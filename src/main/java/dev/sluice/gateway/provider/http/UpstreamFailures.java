@@ -16,8 +16,9 @@ import dev.sluice.gateway.provider.UpstreamException;
 import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
 import dev.sluice.gateway.provider.UpstreamException.TimedOut;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.timeout.ReadTimeoutException;
-import org.springframework.http.HttpHeaders;
 import reactor.netty.http.client.PrematureCloseException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -108,7 +109,7 @@ public final class UpstreamFailures {
     }
 
     private UpstreamException fromTransport(Throwable failure, boolean streaming) {
-        // WebClient wraps transport errors (WebClientRequestException...); the cause says what happened.
+        // A transport error may come wrapped (Reactor wraps checked exceptions); the first cause known here decides.
         Throwable cause = failure;
         for (int depth = 0; cause != null && depth < 16; depth++, cause = cause.getCause()) {
             if (cause instanceof UpstreamException upstream) {
@@ -146,11 +147,11 @@ public final class UpstreamFailures {
      * seconds or as an HTTP date; {@code null} when absent or unreadable.
      */
     Duration retryAfter(HttpHeaders headers) {
-        Duration millis = amount(headers.getFirst(RETRY_AFTER_MS), 1);
+        Duration millis = amount(headers.get(RETRY_AFTER_MS), 1);
         if (millis != null) {
             return millis;
         }
-        String value = headers.getFirst(HttpHeaders.RETRY_AFTER);
+        String value = headers.get(HttpHeaderNames.RETRY_AFTER);
         if (value == null) {
             return null;
         }

@@ -7,7 +7,7 @@ import java.util.function.Supplier;
 
 import dev.sluice.gateway.provider.UpstreamCall;
 import dev.sluice.gateway.provider.UpstreamException;
-import org.springframework.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 
 /**
  * What one wire protocol (OpenAI Chat Completions, Anthropic Messages, Gemini) adds to the streaming
@@ -15,7 +15,7 @@ import org.springframework.http.HttpHeaders;
  *
  * @param endpoint where to POST a call
  * @param headers adds the credentials (the call's API key, may be {@code null}) and whatever else the
- *        protocol requires to a request's headers
+ *        protocol requires to a request's headers (Reactor Netty's, which every HTTP call here is made with)
  * @param body the request body of a call, an object to write as JSON; throws
  *        {@link UpstreamException.Rejected} when the request cannot be put in the protocol's terms
  * @param readers a fresh reader for each reply

@@ -3,7 +3,8 @@ package dev.sluice.gateway.provider.openai;
 import java.net.URI;
 
 import dev.sluice.gateway.provider.http.WireProtocol;
-import org.springframework.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -25,7 +26,7 @@ public final class OpenAiProtocol {
     /** Local servers such as Ollama take no key. */
     private static void bearer(HttpHeaders headers, String apiKey) {
         if (apiKey != null) {
-            headers.setBearerAuth(apiKey);
+            headers.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + apiKey);
         }
     }
 }

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatChunk.Finish;
 import dev.sluice.gateway.llm.ChatChunk.TextDelta;
 import dev.sluice.gateway.llm.ChatChunk.Usage;
@@ -12,15 +13,12 @@ import dev.sluice.gateway.llm.FinishReason;
 import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import org.junit.jupiter.api.Test;
-import org.springframework.core.io.buffer.DataBuffer;
-import org.springframework.core.io.buffer.DefaultDataBufferFactory;
-import org.springframework.core.io.buffer.NettyDataBufferFactory;
 import reactor.core.publisher.Flux;
 import reactor.test.StepVerifier;
 
 import static dev.sluice.gateway.provider.http.EventStreams.decode;
+import static dev.sluice.gateway.provider.http.EventStreams.reads;
 import static dev.sluice.gateway.provider.http.EventStreams.signals;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -82,7 +80,7 @@ class EventStreamDecoderTests {
         EventStreamDecoder decoder = new EventStreamDecoder(new TextReader());
         byte[] data = bytes("data: " + "x".repeat(EventStreamDecoder.MAX_LINE_BYTES));
 
-        decoder.decode(data, 0, data.length);
+        decoder.decode(Unpooled.wrappedBuffer(data));
 
         decoder.end()
                 .as(StepVerifier::create)
@@ -93,8 +91,7 @@ class EventStreamDecoderTests {
 
     @Test
     void aConnectionLostMidStreamFailsOnlyAfterTheChunksAlreadyDecoded() {
-        Flux<DataBuffer> body = Flux.concat(
-                Flux.just(DefaultDataBufferFactory.sharedInstance.wrap(bytes("data: tok0\n\ndata: tok1\n\n"))),
+        Flux<ByteBuf> body = Flux.concat(reads(bytes("data: tok0\n\ndata: tok1\n\n"), 1024, buffer -> { }),
                 Flux.error(new IOException("Connection reset by peer")));
 
         EventStreamDecoder.decode(body, TextReader::new)
@@ -108,47 +105,53 @@ class EventStreamDecoderTests {
     }
 
     @Test
-    void everyNetworkBufferIsReleasedOnceRead() {
-        List<ByteBuf> buffers = new ArrayList<>();
+    void eachNetworkBufferIsReadInItsCallbackAndLeftToTheTransport() {
+        List<GivenBack> buffers = new ArrayList<>();
 
-        EventStreamDecoder.decode(netty(bytes(WIRE), 8, buffers), TextReader::new)
+        lent(WIRE, 8, buffers)
                 .as(StepVerifier::create).expectNextCount(4).verifyComplete();
 
-        assertThat(buffers).as("pooled network memory must not leak").allMatch(buffer -> buffer.refCnt() == 0);
+        assertThat(buffers).as("every byte read while the buffer was lent, none kept or freed by the decoder")
+                .isNotEmpty().allSatisfy(GivenBack::assertUntouched);
     }
 
     @Test
-    void noBufferHandedOverIsLeftUnreleasedWhenTheCallerCancels() {
-        List<ByteBuf> buffers = new ArrayList<>();
+    void aCallerThatCancelsLeavesNoBufferHeld() {
+        List<GivenBack> buffers = new ArrayList<>();
 
-        EventStreamDecoder.decode(netty(bytes(WIRE), 8, buffers), TextReader::new)
+        lent(WIRE, 8, buffers)
                 .as(publisher -> StepVerifier.create(publisher, 1))
                 .expectNextCount(1)
                 .thenCancel()
                 .verify();
 
         assertThat(buffers).as("a caller that stops reading holds no network memory")
-                .isNotEmpty().allMatch(buffer -> buffer.refCnt() == 0);
+                .isNotEmpty().allSatisfy(GivenBack::assertUntouched);
     }
 
     @Test
-    void theBufferThatBreaksTheStreamIsReleased() {
-        List<ByteBuf> buffers = new ArrayList<>();
+    void theBufferThatBreaksTheStreamIsGivenBackToo() {
+        List<GivenBack> buffers = new ArrayList<>();
 
-        EventStreamDecoder.decode(netty(bytes("data: !oops\n\n"), 1024, buffers), TextReader::new)
+        lent("data: !oops\n\n", 1024, buffers)
                 .as(StepVerifier::create).expectError(StreamBroken.class).verify();
 
-        assertThat(buffers).allMatch(buffer -> buffer.refCnt() == 0);
+        assertThat(buffers).hasSize(1).allSatisfy(GivenBack::assertUntouched);
     }
 
-    /** The wire as Reactor Netty delivers it: direct buffers, pushed on demand; records each buffer handed over. */
-    private static Flux<DataBuffer> netty(byte[] wire, int piece, List<ByteBuf> handedOver) {
-        NettyDataBufferFactory factory = new NettyDataBufferFactory(UnpooledByteBufAllocator.DEFAULT);
-        return Flux.range(0, (wire.length + piece - 1) / piece)
-                .map(i -> Unpooled.directBuffer().writeBytes(wire, i * piece, Math.min(piece, wire.length - i * piece)))
-                .doOnNext(handedOver::add)
-                .<DataBuffer>map(factory::wrap)
-                .hide();
+    /** Decodes the wire as the transport lends it, {@code piece} bytes a read, noting each buffer it gets back. */
+    private static Flux<ChatChunk> lent(String wire, int piece, List<GivenBack> givenBack) {
+        return EventStreamDecoder.decode(reads(bytes(wire), piece,
+                buffer -> givenBack.add(new GivenBack(buffer.refCnt(), buffer.readableBytes()))), TextReader::new);
+    }
+
+    /** A buffer as the transport got it back, about to release it. */
+    private record GivenBack(int refCnt, int unread) {
+
+        void assertUntouched() {
+            assertThat(refCnt).as("neither retained nor released by the decoder").isEqualTo(1);
+            assertThat(unread).as("read once, in the callback that lent it").isZero();
+        }
     }
 
     private static byte[] bytes(String text) {

@@ -2,14 +2,15 @@ package dev.sluice.gateway.provider.http;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import dev.sluice.gateway.llm.ChatChunk;
-import org.springframework.core.io.buffer.DataBuffer;
-import org.springframework.core.io.buffer.DefaultDataBufferFactory;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -39,10 +40,24 @@ public final class EventStreams {
 
     /** The wire as the network might deliver it: {@code piece} bytes per read. */
     public static Flux<ChatChunk> decode(byte[] wire, int piece, Supplier<? extends EventReader> readers) {
-        Flux<DataBuffer> body = Flux.range(0, (wire.length + piece - 1) / piece)
-                .map(i -> DefaultDataBufferFactory.sharedInstance.wrap(
-                        Arrays.copyOfRange(wire, i * piece, Math.min(wire.length, (i + 1) * piece))));
-        return EventStreamDecoder.decode(body, readers);
+        return EventStreamDecoder.decode(reads(wire, piece, buffer -> { }), readers);
+    }
+
+    /**
+     * The wire as Reactor Netty delivers it: {@code piece} bytes per read, in direct buffers that stay the
+     * transport's, each released as soon as the subscriber's {@code onNext} returns (or the read is
+     * cancelled). {@code givenBack} sees each buffer just before that release.
+     */
+    public static Flux<ByteBuf> reads(byte[] wire, int piece, Consumer<ByteBuf> givenBack) {
+        return Flux.range(0, (wire.length + piece - 1) / piece)
+                .concatMap(i -> {
+                    ByteBuf read = Unpooled.directBuffer(piece)
+                            .writeBytes(wire, i * piece, Math.min(piece, wire.length - i * piece));
+                    return Mono.just(read).doFinally(signal -> {
+                        givenBack.accept(read);
+                        read.release();
+                    });
+                }, 0);
     }
 
     /** What a subscriber sees, errors by type and message, so runs can be compared. */

@@ -1,6 +1,12 @@
 package dev.sluice.gateway.provider.http;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.BiFunction;
@@ -26,6 +32,7 @@ import reactor.test.StepVerifier;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -93,6 +100,34 @@ public abstract class SocketContract {
                 .as(StepVerifier::create)
                 .expectNextSequence(text.chunks())
                 .verifyComplete();
+    }
+
+    @Test
+    void theCallIsOneJsonPostThatAsksForServerSentEvents() {
+        fake.enqueue(Reply.events(EventStreams.fixture(text.path())));
+
+        client.stream(call()).then().block(TIMEOUT);
+
+        FakeEventServer.Received request = fake.received().get(0);
+        assertThat(request.headers()).containsEntry("content-type", "application/json")
+                .containsEntry("accept", "text/event-stream")
+                .as("sent whole, with its length, not chunked")
+                .containsEntry("content-length", String.valueOf(request.body().getBytes(StandardCharsets.UTF_8).length))
+                .doesNotContainKey("transfer-encoding");
+        assertThat(JSON.readTree(request.body()).isObject()).isTrue();
+    }
+
+    @Test
+    void anErrorBodyIsReadOnlyUpToItsLimit() {
+        String message = "x".repeat(4 * UpstreamFailures.MAX_ERROR_BODY_BYTES);
+        fake.enqueue(Reply.status(500, errorBodies.apply(500, message)));
+
+        client.stream(call())
+                .as(StepVerifier::create)
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(Unavailable.class)
+                        .as("cut at the limit, the JSON no longer parses: the text stands for itself")
+                        .hasMessageStartingWith("HTTP 500: {"))
+                .verify(TIMEOUT);
     }
 
     @Test
@@ -169,6 +204,26 @@ public abstract class SocketContract {
         subscription.dispose();
 
         await().atMost(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(fake.cancelledStreams()).isEqualTo(1));
+    }
+
+    @Test
+    void cancellingBeforeTheReplyHeadersArriveClosesTheConnectionToo() throws IOException {
+        try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            EventStreamClient waiting = new EventStreamClient("silent", properties(), JSON,
+                    protocols.apply(URI.create("http://127.0.0.1:" + silent.getLocalPort() + "/v1")));
+            Disposable subscription = waiting.stream(call()).subscribe(chunk -> { }, error -> { });
+            try (Socket upstream = silent.accept()) {
+                upstream.setSoTimeout((int) Duration.ofSeconds(1).toMillis());
+                InputStream in = upstream.getInputStream();
+                assertThat(in.read(new byte[8192])).as("the request arrived").isPositive();
+                subscription.dispose();
+                assertThatCode(in::readAllBytes).as("closed at once, though the upstream never answered")
+                        .doesNotThrowAnyException();
+            }
+            finally {
+                waiting.dispose();
+            }
+        }
     }
 
     protected UpstreamCall call() {

@@ -2,7 +2,6 @@ package dev.sluice.gateway.provider.http;
 
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
@@ -18,13 +17,13 @@ import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
 import dev.sluice.gateway.provider.UpstreamException.TimedOut;
 import dev.sluice.gateway.provider.UpstreamException.Unavailable;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.timeout.ReadTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.springframework.http.HttpHeaders;
-import org.springframework.http.HttpMethod;
-import org.springframework.web.reactive.function.client.WebClientRequestException;
 import reactor.netty.http.client.PrematureCloseException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -86,7 +85,7 @@ class UpstreamFailuresTests {
 
     @Test
     void aRateLimitWithoutRetryAfterHasNoDuration() {
-        UpstreamException failure = failures.fromStatus(429, new HttpHeaders(), "", null);
+        UpstreamException failure = failures.fromStatus(429, EmptyHttpHeaders.INSTANCE, "", null);
 
         assertThat(((RateLimited) failure).retryAfter()).as("routing picks its own cooldown").isNull();
         assertThat(failure).hasMessage("HTTP 429");
@@ -94,7 +93,7 @@ class UpstreamFailuresTests {
 
     @Test
     void a401IsARefusedKey() {
-        UpstreamException failure = failures.fromStatus(401, new HttpHeaders(), "{\"error\":{\"message\":\"nope\"}}", null);
+        UpstreamException failure = failures.fromStatus(401, EmptyHttpHeaders.INSTANCE, "{\"error\":{\"message\":\"nope\"}}", null);
 
         assertThat(failure).isInstanceOf(AuthRejected.class);
         assertThat(((AuthRejected) failure).status()).isEqualTo(401);
@@ -105,13 +104,13 @@ class UpstreamFailuresTests {
             "{\"error\":{\"message\":\"Incorrect API key provided\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}",
             "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid x-api-key\"}}"})
     void aVendorsExplicitInvalidKeyErrorIsARefusedKeyWhateverItsStatus(String body) {
-        assertThat(failures.fromStatus(400, new HttpHeaders(), body, null)).as("OpenAI's code, Anthropic's type")
+        assertThat(failures.fromStatus(400, EmptyHttpHeaders.INSTANCE, body, null)).as("OpenAI's code, Anthropic's type")
                 .isInstanceOf(AuthRejected.class);
     }
 
     @Test
     void a403IsTheRequestsRefusalNotTheKeys() {
-        UpstreamException failure = failures.fromStatus(403, new HttpHeaders(),
+        UpstreamException failure = failures.fromStatus(403, EmptyHttpHeaders.INSTANCE,
                 "{\"error\":{\"message\":\"Input flagged by moderation\",\"code\":403,\"metadata\":{\"reasons\":[\"harassment\"]}}}",
                 null);
 
@@ -121,16 +120,16 @@ class UpstreamFailuresTests {
 
     @Test
     void a402IsTheAccountsAndLeavesTheCallerOutOfIt() {
-        assertThat(failures.fromStatus(402, new HttpHeaders(), "{\"error\":{\"message\":\"Insufficient credits\"}}", null))
+        assertThat(failures.fromStatus(402, EmptyHttpHeaders.INSTANCE, "{\"error\":{\"message\":\"Insufficient credits\"}}", null))
                 .as("out of credit: another target may serve, and the request is not the caller's fault")
                 .isInstanceOf(Unavailable.class);
     }
 
     @Test
     void a429IsForTheModelCalledUnlessItSaysTheAccountIsOutOfQuota() {
-        UpstreamException perModel = failures.fromStatus(429, new HttpHeaders(),
+        UpstreamException perModel = failures.fromStatus(429, EmptyHttpHeaders.INSTANCE,
                 "{\"error\":{\"message\":\"Rate limit reached for gpt-4o\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}", null);
-        UpstreamException perKey = failures.fromStatus(429, new HttpHeaders(),
+        UpstreamException perKey = failures.fromStatus(429, EmptyHttpHeaders.INSTANCE,
                 "{\"error\":{\"message\":\"You exceeded your current quota\",\"type\":\"insufficient_quota\",\"code\":\"insufficient_quota\"}}", null);
 
         assertThat(((RateLimited) perModel).everyModel()).as("OpenAI's limits are per model").isFalse();
@@ -140,7 +139,7 @@ class UpstreamFailuresTests {
     @ParameterizedTest
     @ValueSource(ints = {400, 404, 413, 422})
     void otherClientErrorsAreRejectedWithTheUpstreamsReason(int status) {
-        UpstreamException failure = failures.fromStatus(status, new HttpHeaders(),
+        UpstreamException failure = failures.fromStatus(status, EmptyHttpHeaders.INSTANCE,
                 "{\"error\":{\"message\":\"max_tokens is too large\",\"type\":\"invalid_request_error\"}}", null);
 
         assertThat(failure).isInstanceOf(Rejected.class).hasMessage("HTTP " + status + ": max_tokens is too large");
@@ -150,13 +149,13 @@ class UpstreamFailuresTests {
     @ParameterizedTest
     @ValueSource(ints = {500, 502, 503, 529, 302})
     void serverErrorsAndAnythingElseAreUnavailable(int status) {
-        assertThat(failures.fromStatus(status, new HttpHeaders(), "", null)).isInstanceOf(Unavailable.class)
+        assertThat(failures.fromStatus(status, EmptyHttpHeaders.INSTANCE, "", null)).isInstanceOf(Unavailable.class)
                 .hasMessage("HTTP " + status);
     }
 
     @Test
     void anEchoedApiKeyIsScrubbedFromTheMessage() {
-        UpstreamException failure = failures.fromStatus(401, new HttpHeaders(),
+        UpstreamException failure = failures.fromStatus(401, EmptyHttpHeaders.INSTANCE,
                 "{\"error\":{\"message\":\"Incorrect API key provided: sk-live-123. You can find your API key at ...\"}}",
                 "sk-live-123");
 
@@ -180,12 +179,16 @@ class UpstreamFailuresTests {
     }
 
     @Test
-    void aRefusedConnectionWrappedByWebClientIsUnavailable() {
-        Throwable refused = new WebClientRequestException(new ConnectException("Connection refused: /127.0.0.1:9"),
-                HttpMethod.POST, URI.create("http://127.0.0.1:9/v1/chat/completions"), new HttpHeaders());
+    void aRefusedConnectionIsUnavailable() {
+        assertThat(failures.beforeReply(new ConnectException("Connection refused: /127.0.0.1:9")))
+                .isInstanceOf(Unavailable.class).hasMessageContaining("Connection refused");
+    }
 
-        assertThat(failures.beforeReply(refused)).isInstanceOf(Unavailable.class)
-                .hasMessageContaining("Connection refused");
+    @Test
+    void aWrappedTransportErrorIsTypedByItsCause() {
+        assertThat(failures.beforeReply(new IllegalStateException(new ConnectException("Connection refused: /127.0.0.1:9"))))
+                .as("what happened is the cause, whoever wrapped it").isInstanceOf(Unavailable.class)
+                .hasMessageContaining("cannot connect");
     }
 
     @Test
@@ -195,9 +198,8 @@ class UpstreamFailuresTests {
 
     @Test
     void aConnectTimeoutIsTimedOutConnectingWithTheConfiguredLimit() {
-        UpstreamException failure = failures.beforeReply(new WebClientRequestException(
-                new ConnectTimeoutException("connection timed out after 2000 ms"), HttpMethod.POST,
-                URI.create("http://10.0.0.1/v1"), new HttpHeaders()));
+        UpstreamException failure = failures.beforeReply(
+                new ConnectTimeoutException("connection timed out after 2000 ms: /10.0.0.1:443"));
 
         assertThat(failure).isInstanceOf(TimedOut.class).hasMessage("no connection within 2000 ms");
         assertThat(((TimedOut) failure).phase()).isEqualTo(TimedOut.Phase.CONNECT);
@@ -240,7 +242,7 @@ class UpstreamFailuresTests {
 
     @Test
     void anthropicsErrorBodyGivesItsMessage() {
-        UpstreamException failure = failures.fromStatus(400, new HttpHeaders(),
+        UpstreamException failure = failures.fromStatus(400, EmptyHttpHeaders.INSTANCE,
                 "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"max_tokens: Field required\"},"
                         + "\"request_id\":\"req_011CSHoEeqs5C35K2UUqR7Fy\"}", null);
 
@@ -249,7 +251,7 @@ class UpstreamFailuresTests {
 
     @Test
     void anthropicOverloadedIsUnavailable() {
-        UpstreamException failure = failures.fromStatus(529, new HttpHeaders(),
+        UpstreamException failure = failures.fromStatus(529, EmptyHttpHeaders.INSTANCE,
                 "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}", null);
 
         assertThat(failure).as("529 is Anthropic's 'too busy': another target may serve")
@@ -258,7 +260,7 @@ class UpstreamFailuresTests {
 
     @Test
     void googlesRetryDelayInTheBodyStandsInForAMissingRetryAfter() {
-        UpstreamException failure = failures.fromStatus(429, new HttpHeaders(), GOOGLE_QUOTA_EXCEEDED, null);
+        UpstreamException failure = failures.fromStatus(429, EmptyHttpHeaders.INSTANCE, GOOGLE_QUOTA_EXCEEDED, null);
 
         assertThat(failure).isInstanceOf(RateLimited.class)
                 .hasMessageStartingWith("HTTP 429: You exceeded your current quota");
@@ -274,7 +276,7 @@ class UpstreamFailuresTests {
 
     @Test
     void googlesInvalidKeyIsAuthRejectedThoughItComesAs400() {
-        UpstreamException failure = failures.fromStatus(400, new HttpHeaders(), """
+        UpstreamException failure = failures.fromStatus(400, EmptyHttpHeaders.INSTANCE, """
                 {"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",
                   "status": "INVALID_ARGUMENT", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
                   "reason": "API_KEY_INVALID", "domain": "googleapis.com", "metadata": {"service": "generativelanguage.googleapis.com"}}]}}""",
@@ -302,8 +304,6 @@ class UpstreamFailuresTests {
     }
 
     private static HttpHeaders headers(String name, String value) {
-        HttpHeaders headers = new HttpHeaders();
-        headers.add(name, value);
-        return headers;
+        return new DefaultHttpHeaders().add(name, value);
     }
 }
