@@ -30,6 +30,7 @@ record MessagesRequest(
         JsonNode metadata,
         JsonNode thinking,
         JsonNode contextManagement,
+        JsonNode outputConfig,
         @JsonAnySetter Map<String, JsonNode> others) {
 
     /** {@code content} is a string or an array of content blocks. */

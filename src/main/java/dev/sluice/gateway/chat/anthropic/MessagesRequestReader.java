@@ -22,11 +22,12 @@ import tools.jackson.databind.JsonNode;
  * The system prompt's blocks become system messages; a user turn's text and image blocks become one user message of
  * those parts, and each of its {@code tool_result} blocks a tool message, in their order; an assistant turn's text
  * and {@code tool_use} blocks become one assistant message with its tool calls. What the neutral model cannot carry
- * is refused with a 400 naming it, never dropped: {@code top_k}, extended thinking, server tools, documents, images
- * in tool results, and any field this API does not know. Three things are read as the no-ops they are here:
- * {@code cache_control} (prompt caching is a provider's billing, not the reply), {@code thinking} of type
- * {@code disabled}, and {@code context_management} edits that clear thinking (none reaches a provider). A
- * {@code tool_result} flagged {@code is_error} says so in its text, which every provider reads.
+ * is refused with a 400 naming it, never dropped: {@code top_k}, extended thinking, efforts other than the default,
+ * server tools and deferred ones, documents, images in tool results, and any field this API does not know. Four
+ * things are read as the no-ops they are here: {@code cache_control} (prompt caching is a provider's billing, not the
+ * reply), {@code thinking} of type {@code disabled}, {@code context_management} edits that clear thinking (none
+ * reaches a provider), and {@code output_config.effort} {@code high} (Anthropic's default). A {@code tool_result}
+ * flagged {@code is_error} says so in its text, which every provider reads.
  */
 final class MessagesRequestReader {
 
@@ -66,6 +67,7 @@ final class MessagesRequestReader {
                 + " leave it out");
         thinking(wire.thinking());
         contextManagement(wire.contextManagement());
+        outputConfig(wire.outputConfig());
         List<ChatMessage> messages = new ArrayList<>();
         system(wire.system(), "system", messages);
         messages(wire.messages(), messages);
@@ -90,6 +92,20 @@ final class MessagesRequestReader {
         String type = thinking.path("type").asString("");
         check(type.equals("disabled"), "thinking", "extended thinking ('" + type + "') does not pass through Sluice;"
                 + " leave it out or send {\"type\":\"disabled\"} (Claude Code: MAX_THINKING_TOKENS=0)");
+    }
+
+    /** Only the effort Anthropic applies when none is asked for, {@code high}: other levels change the reply. */
+    private static void outputConfig(JsonNode config) {
+        if (absent(config)) {
+            return;
+        }
+        check(config.isObject(), "output_config", "must be an object");
+        for (String field : config.propertyNames()) {
+            check(field.equals("effort"), "output_config." + field, "is not supported (only effort is)");
+        }
+        JsonNode effort = config.path("effort");
+        check(absent(effort) || "high".equals(effort.asString(null)), "output_config.effort",
+                "only 'high', the default, passes through Sluice (Claude Code: CLAUDE_CODE_EFFORT_LEVEL=high)");
     }
 
     /** Only edits that clear thinking, which never reaches a provider through Sluice: nothing to clear. */
@@ -297,6 +313,8 @@ final class MessagesRequestReader {
     /** A custom tool; Anthropic's server tools (web search, code execution...) have no provider behind Sluice. */
     private static ToolDefinition tool(JsonNode tool, String path) {
         check(tool != null && tool.isObject(), path, "must be an object");
+        check(!tool.has("defer_loading"), path + ".defer_loading", "deferred tools need Anthropic's tool search, which"
+                + " Sluice does not run (Claude Code: ENABLE_TOOL_SEARCH=false)");
         for (String field : tool.propertyNames()) {
             check(TOOL_FIELDS.contains(field), path + "." + field, "is not supported by Sluice's Messages API");
         }

@@ -50,7 +50,8 @@ class MessagesRequestReaderTests {
                                 "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"}}}"), true)),
                 ToolChoice.of(ToolChoice.Mode.AUTO), false, null, "user_abc_account__session_123");
         assertThat(read).as("system blocks as system messages, a turn's tool results split from its text, an error"
-                + " flag said in the text; cache hints, disabled thinking and thinking edits read as the no-ops they are")
+                + " flag said in the text; cache hints, disabled thinking, thinking edits and the default effort read as the"
+                + " no-ops they are")
                 .isEqualTo(expected);
         assertThat(read.messages().get(2).content()).as("what limits and estimates read of a turn of parts")
                 .isEqualTo("What is in this screenshot?\nAnd list the files.");
@@ -97,7 +98,10 @@ class MessagesRequestReaderTests {
             a field this API does not know         | "service_tier":"auto"                                         | service_tier
             context edits that drop messages       | "context_management":{"edits":[{"type":"clear_tool_uses_20250919"}]} | context_management.edits[0].type
             a server tool                          | "tools":[{"type":"web_search_20250305","name":"web_search"}]  | tools[0].type
-            a tool field Sluice cannot pass on     | "tools":[{"name":"ls","input_schema":{"type":"object"},"defer_loading":true}] | tools[0].defer_loading
+            a deferred tool, for a tool search     | "tools":[{"name":"ls","input_schema":{"type":"object"},"defer_loading":true}] | tools[0].defer_loading
+            a tool field Sluice cannot pass on     | "tools":[{"name":"ls","input_schema":{"type":"object"},"allowed_callers":["x"]}] | tools[0].allowed_callers
+            an effort other than the default       | "output_config":{"effort":"low"}                              | output_config.effort
+            a structured output format             | "output_config":{"format":{"type":"json_schema","schema":{}}} | output_config.format
             a temperature over Anthropic's range   | "temperature":1.5                                             | temperature
             an unknown tool choice                 | "tool_choice":{"type":"some"}                                 | tool_choice.type
             metadata beyond user_id                | "metadata":{"user_id":"u","tier":"gold"}                      | metadata.tier
