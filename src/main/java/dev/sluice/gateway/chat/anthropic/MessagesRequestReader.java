@@ -23,11 +23,12 @@ import tools.jackson.databind.JsonNode;
  * those parts, and each of its {@code tool_result} blocks a tool message, in their order; an assistant turn's text
  * and {@code tool_use} blocks become one assistant message with its tool calls. What the neutral model cannot carry
  * is refused with a 400 naming it, never dropped: {@code top_k}, extended thinking, efforts other than the default,
- * server tools and deferred ones, documents, images in tool results, and any field this API does not know. Four
- * things are read as the no-ops they are here: {@code cache_control} (prompt caching is a provider's billing, not the
- * reply), {@code thinking} of type {@code disabled}, {@code context_management} edits that clear thinking (none
- * reaches a provider), and {@code output_config.effort} {@code high} (Anthropic's default). A {@code tool_result}
- * flagged {@code is_error} says so in its text, which every provider reads.
+ * server tools and deferred ones, documents, images in tool results, and any request, tool or metadata field this
+ * API does not know (a content block's other fields, such as {@code citations}, are not read). Four things are read
+ * as the no-ops they are here: {@code cache_control} (prompt caching is a provider's billing, not the reply),
+ * {@code thinking} of type {@code disabled}, {@code context_management} edits that clear thinking (none reaches a
+ * provider), and {@code output_config.effort} {@code high} (Anthropic's default). A {@code tool_result} flagged
+ * {@code is_error} says so in its text, which every provider reads.
  */
 final class MessagesRequestReader {
 
