@@ -59,6 +59,7 @@ public class ApiErrorHandler implements WebExceptionHandler {
 
     private static final Log logger = LogFactory.getLog(ApiErrorHandler.class);
     private static final MediaType PROBLEM_JSON = MediaType.APPLICATION_PROBLEM_JSON;
+    private static final String ANTHROPIC_PATH = "/v1/messages";
     private static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(5);
     private static final Duration STORE_LOG_QUIET = Duration.ofMinutes(1);
     /** When a store failure was last logged, so that an outage is one line a minute rather than one a request. */
@@ -142,7 +143,8 @@ public class ApiErrorHandler implements WebExceptionHandler {
 
     /** Anthropic's Messages API, {@code /v1/messages} and what is under it, which has its own error shape. */
     public static boolean isAnthropicPath(String path) {
-        return path.startsWith("/v1/messages") && (path.length() == 12 || path.charAt(12) == '/');
+        return path.startsWith(ANTHROPIC_PATH)
+                && (path.length() == ANTHROPIC_PATH.length() || path.charAt(ANTHROPIC_PATH.length()) == '/');
     }
 
     /**
