@@ -36,10 +36,10 @@ import org.springframework.security.web.server.util.matcher.ServerWebExchangeMat
 import reactor.core.publisher.Mono;
 
 /**
- * The filter chain: a Bearer access token (JWT) or personal API key on {@code /v1/**} and {@code /api/v1/**},
- * except registering and logging in. With {@code sluice.auth.anonymous} on (the embedded default only), a
- * request without a valid credential runs as the anonymous user, since OpenAI SDKs always send some key;
- * with it off, it gets 401. Admin endpoints need the ADMIN role; personal resources need an account.
+ * The filter chain: a Bearer access token (JWT) or personal API key on {@code /v1/**} and {@code /api/v1/**}
+ * (or the same in {@code x-api-key}, as Anthropic's clients send it), except registering and logging in. With
+ * {@code sluice.auth.anonymous} on (the embedded default only), a request without a valid credential runs as the
+ * anonymous user, since OpenAI SDKs always send some key; with it off, it gets 401. Admin endpoints need the ADMIN role; personal resources need an account.
  * Stateless: no session, no CSRF token, no login page. Two chains: the chat calls, which pay only for the filters
  * they need, and the rest of the API.
  */
@@ -52,6 +52,10 @@ class SecurityConfig {
     private static final String[] OPEN = {"/api/v1/auth/register", "/api/v1/auth/login"};
     /** The chat calls of the three APIs. */
     private static final String[] CHATS = {"/v1/chat/completions", "/v1/messages", "/api/v1/chat"};
+    /** The header Anthropic's SDKs send their key in. */
+    private static final String API_KEY_HEADER = "x-api-key";
+    private static final String CREDENTIALS_REQUIRED =
+            "Credentials are required: send Authorization: Bearer <access token or API key>, or x-api-key: <API key>";
 
     /**
      * The chat calls, which carry nearly all the traffic: authenticated by the same filter as the rest of the API,
@@ -117,17 +121,17 @@ class SecurityConfig {
                 .securityContextRepository(NoOpServerSecurityContextRepository.getInstance())
                 .exceptionHandling(handling -> handling
                         .authenticationEntryPoint((exchange, failure) -> errors.handle(exchange,
-                                unauthorized("Credentials are required: send Authorization: Bearer <access token or API key>")))
+                                unauthorized(CREDENTIALS_REQUIRED)))
                         .accessDeniedHandler((exchange, denied) -> errors.handle(exchange, new GatewayException(
                                 ErrorCode.FORBIDDEN, "This needs an account with more rights than yours"))));
     }
 
-    /** Reads the Bearer credential of the requests {@code protectedPaths} names, and names their caller or refuses. */
+    /** Reads the credential of the requests {@code protectedPaths} names, and names their caller or refuses. */
     private static AuthenticationWebFilter authentication(ServerWebExchangeMatcher protectedPaths, AccessTokens tokens,
             ApiKeys apiKeys, Roles roles, AuthProperties properties, ApiErrorHandler errors) {
         AuthenticationWebFilter authentication = new AuthenticationWebFilter(
                 manager(tokens, apiKeys, roles, properties.anonymous()));
-        authentication.setServerAuthenticationConverter(bearerCredentials());
+        authentication.setServerAuthenticationConverter(credentials());
         authentication.setRequiresAuthenticationMatcher(protectedPaths);
         authentication.setSecurityContextRepository(NoOpServerSecurityContextRepository.getInstance());
         authentication.setAuthenticationFailureHandler((exchange, failure) ->
@@ -135,12 +139,23 @@ class SecurityConfig {
         return authentication;
     }
 
-    /** {@code Authorization: Bearer <credential>}; a request without one is authenticated as "no credential". */
-    private static ServerAuthenticationConverter bearerCredentials() {
+    /**
+     * {@code Authorization: Bearer <credential>}, else {@code x-api-key: <credential>}; a request with neither is
+     * authenticated as "no credential". The second is where Anthropic's SDKs and Claude Code put a key, read on every
+     * path rather than on {@code /v1/messages} only: one rule for every API, and a client that sends it means it.
+     */
+    private static ServerAuthenticationConverter credentials() {
         return exchange -> {
-            String header = exchange.getRequest().getHeaders().getFirst(HttpHeaders.AUTHORIZATION);
-            String credential = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
-                    ? header.substring(7).trim() : "";
+            HttpHeaders headers = exchange.getRequest().getHeaders();
+            String header = headers.getFirst(HttpHeaders.AUTHORIZATION);
+            String credential;
+            if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                credential = header.substring(7).trim();
+            }
+            else {
+                String apiKey = headers.getFirst(API_KEY_HEADER);
+                credential = apiKey == null ? "" : apiKey.trim();
+            }
             return Mono.just(new UsernamePasswordAuthenticationToken(null, credential));
         };
     }
@@ -167,7 +182,7 @@ class SecurityConfig {
             }
             Mono<Caller> orAnonymous = anonymous ? caller.defaultIfEmpty(Caller.ANONYMOUS)
                     : caller.switchIfEmpty(Mono.error(() -> new BadCredentialsException(credential.isEmpty()
-                            ? "Credentials are required: send Authorization: Bearer <access token or API key>"
+                            ? CREDENTIALS_REQUIRED
                             : "The access token or API key is invalid, expired or revoked")));
             return orAnonymous.flatMap(roles::confirm).map(SecurityConfig::authenticated);
         };

@@ -7,14 +7,15 @@ import java.util.HexFormat;
 import java.util.List;
 
 import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ContentPart;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.llm.ToolDefinition;
 
 /**
  * The cache key of a request: SHA-256 over a canonical form of everything that shapes the reply (the model or alias,
- * every message, every sampling parameter, tools, tool choice, response format), prefixed by the scope it is kept
- * in ({@code shared}, or the caller's id). Each field goes in with a tag and a length, so that no two different
+ * every message and its parts, images included, every sampling parameter, tools, tool choice, response format),
+ * prefixed by the scope it is kept in ({@code shared}, or the caller's id). Each field goes in with a tag and a length, so that no two different
  * requests can be written the same way. The OpenAI {@code user} field names the end user for the provider's abuse
  * tracking and does not change the reply, so it is left out.
  */
@@ -34,7 +35,7 @@ final class CacheKey {
 
     static byte[] digest(ChatRequest request) {
         Digest d = new Digest();
-        d.tag('v').integer(1);
+        d.tag('v').integer(2);
         d.tag('m').text(request.model());
         d.tag('M').integer(request.messages().size());
         for (ChatMessage message : request.messages()) {
@@ -42,6 +43,15 @@ final class CacheKey {
             d.integer(message.toolCalls().size());
             for (ToolCall call : message.toolCalls()) {
                 d.text(call.id()).text(call.name()).text(call.arguments());
+            }
+            d.integer(message.parts().size());
+            for (ContentPart part : message.parts()) {
+                if (part instanceof ContentPart.Image image) {
+                    d.tag('i').text(image.mediaType()).text(image.data()).text(image.url());
+                }
+                else if (part instanceof ContentPart.Text text) {
+                    d.tag('x').text(text.text());
+                }
             }
         }
         d.tag('t').number(request.temperature());

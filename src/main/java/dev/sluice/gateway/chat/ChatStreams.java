@@ -23,7 +23,7 @@ import reactor.netty.Connection;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * What both chat APIs share when they answer: event streams and JSON replies written straight into the response's
+ * What the chat APIs share when they answer: event streams and JSON replies written straight into the response's
  * buffers (no codec between), heartbeats, and the routing headers.
  */
 public final class ChatStreams {

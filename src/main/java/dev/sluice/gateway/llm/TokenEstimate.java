@@ -8,10 +8,14 @@ import tools.jackson.databind.JsonNode;
  * The one estimate of tokens before a tokenizer has run: characters over four, rounded up. {@link #input} counts
  * every field a provider reads, since each of them is billed: messages (the system prompt among them) with their
  * names and tool calls, tool definitions with their schemas, the response format's schema and the stop sequences.
+ * An image counts as {@link #IMAGE_TOKENS} whatever its size: providers bill its pixels, which neither its base64
+ * length nor a URL tell.
  */
 public final class TokenEstimate {
 
     private static final int CHARS_PER_TOKEN = 4;
+    /** What Anthropic bills for the largest image it reads unscaled (about 1.15 megapixels at 750 pixels a token). */
+    static final int IMAGE_TOKENS = 1_600;
 
     private TokenEstimate() {
     }
@@ -24,8 +28,14 @@ public final class TokenEstimate {
     /** Tokens the provider reads for this request. */
     public static long input(ChatRequest request) {
         long chars = 0;
+        long images = 0;
         for (ChatMessage message : request.messages()) {
             chars += length(message.content()) + length(message.name()) + length(message.toolCallId());
+            for (ContentPart part : message.parts()) {
+                if (part instanceof ContentPart.Image) {
+                    images++;
+                }
+            }
             for (ToolCall call : message.toolCalls()) {
                 chars += length(call.id()) + length(call.name()) + length(call.arguments());
             }
@@ -37,7 +47,7 @@ public final class TokenEstimate {
             chars += length(request.responseFormat().type()) + length(request.responseFormat().jsonSchema());
         }
         chars += length(request.stop());
-        return ofChars(chars);
+        return ofChars(chars) + images * IMAGE_TOKENS;
     }
 
     private static long length(String text) {

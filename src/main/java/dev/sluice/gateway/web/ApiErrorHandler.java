@@ -42,8 +42,9 @@ import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Writes every failure in the shape its API promises: OpenAI's {@code {"error":{...}}} under {@code /v1},
- * RFC 9457 problem+json everywhere else. Anything a client sent gets a 4xx naming the problem; only a
+ * Writes every failure in the shape its API promises: Anthropic's {@code {"type":"error","error":{...}}} under
+ * {@code /v1/messages}, OpenAI's {@code {"error":{...}}} elsewhere under {@code /v1}, RFC 9457 problem+json
+ * everywhere else. Anything a client sent gets a 4xx naming the problem; only a
  * bug in Sluice gives a 500, and that is logged with its stack trace. A database that does not answer is a 503
  * ({@link ErrorCode#STORE_UNAVAILABLE}), logged once a minute at most.
  * <p>
@@ -58,6 +59,7 @@ public class ApiErrorHandler implements WebExceptionHandler {
 
     private static final Log logger = LogFactory.getLog(ApiErrorHandler.class);
     private static final MediaType PROBLEM_JSON = MediaType.APPLICATION_PROBLEM_JSON;
+    private static final String ANTHROPIC_PATH = "/v1/messages";
     private static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(5);
     private static final Duration STORE_LOG_QUIET = Duration.ofMinutes(1);
     /** When a store failure was last logged, so that an outage is one line a minute rather than one a request. */
@@ -80,8 +82,10 @@ public class ApiErrorHandler implements WebExceptionHandler {
 
     private Mono<Void> write(ServerWebExchange exchange, GatewayException error) {
         ServerHttpResponse response = exchange.getResponse();
-        boolean openAi = isOpenAiPath(exchange.getRequest().getPath().value());
-        Object body = openAi ? openAiBody(error) : problemBody(error, exchange);
+        String path = exchange.getRequest().getPath().value();
+        boolean openAi = isOpenAiPath(path);
+        Object body = isAnthropicPath(path) ? anthropicBody(error, RequestIdFilter.requestId(exchange))
+                : openAi ? openAiBody(error) : problemBody(error, exchange);
         HttpHeaders headers = response.getHeaders();
         headers.remove(HttpHeaders.CACHE_CONTROL);
         headers.remove("X-Accel-Buffering");
@@ -135,6 +139,29 @@ public class ApiErrorHandler implements WebExceptionHandler {
 
     public static boolean isOpenAiPath(String path) {
         return path.startsWith("/v1/");
+    }
+
+    /** Anthropic's Messages API, {@code /v1/messages} and what is under it, which has its own error shape. */
+    public static boolean isAnthropicPath(String path) {
+        return path.startsWith(ANTHROPIC_PATH)
+                && (path.length() == ANTHROPIC_PATH.length() || path.charAt(ANTHROPIC_PATH.length()) == '/');
+    }
+
+    /**
+     * Anthropic's error shape, {@code {"type":"error","error":{"type","message"}}}, with the request id as Anthropic
+     * adds it; {@code requestId} may be {@code null} (an event inside a stream, whose headers carry it).
+     */
+    public static Map<String, Object> anthropicBody(GatewayException error, String requestId) {
+        Map<String, Object> inner = new LinkedHashMap<>();
+        inner.put("type", error.code().anthropicType());
+        inner.put("message", error.getMessage());
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("type", "error");
+        body.put("error", inner);
+        if (requestId != null) {
+            body.put("request_id", requestId);
+        }
+        return body;
     }
 
     public static Map<String, Object> openAiBody(GatewayException error) {

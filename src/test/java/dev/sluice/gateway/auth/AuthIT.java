@@ -127,6 +127,34 @@ class AuthIT extends IntegrationTest {
     }
 
     @Test
+    void anApiKeyInXApiKeyWorksAsItDoesAsBearerOnEveryApiAsAnthropicClientsSendIt() {
+        String token = token(register(uniqueEmail(), "password-x"));
+        String key = body(web.post().uri("/api/v1/keys").header("Authorization", "Bearer " + token)
+                .contentType(MediaType.APPLICATION_JSON).bodyValue(Map.of("name", "claude-code"))
+                .exchange().expectStatus().isCreated()).path("key").asString();
+        String chat = "{\"model\":\"fake\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
+
+        web.post().uri("/v1/messages").header("x-api-key", key).header("anthropic-version", "2023-06-01")
+                .contentType(MediaType.APPLICATION_JSON).bodyValue(chat).exchange()
+                .expectStatus().isOk()
+                .expectBody().jsonPath("$.type").isEqualTo("message");
+        web.get().uri("/v1/models").header("x-api-key", key).exchange().expectStatus().isOk();
+        web.get().uri("/api/v1/keys").header("x-api-key", token).exchange().expectStatus().isOk();
+
+        web.post().uri("/v1/messages").header("x-api-key", key + "x").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(chat).exchange()
+                .expectStatus().isUnauthorized()
+                .expectBody()
+                .jsonPath("$.type").isEqualTo("error")
+                .jsonPath("$.error.type").isEqualTo("authentication_error");
+        web.post().uri("/v1/messages").contentType(MediaType.APPLICATION_JSON).bodyValue(chat).exchange()
+                .expectStatus().isUnauthorized()
+                .expectBody().jsonPath("$.error.message").value(message -> assertThat((String) message)
+                        .as("says where a credential goes").contains("x-api-key"));
+        assertThat(upstream.requests()).as("only the authenticated chat went upstream").isEqualTo(1);
+    }
+
+    @Test
     void anApiKeyIsShownOnceWorksAndStopsWorkingWhenRevoked() {
         String token = token(register(uniqueEmail(), "password-1"));
 

@@ -4,6 +4,7 @@ import java.util.List;
 
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.ContentPart;
 import dev.sluice.gateway.llm.ResponseFormat;
 import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.llm.ToolChoice;
@@ -48,7 +49,12 @@ class CacheKeyTests {
                 new ChatRequest("fast", BASE.messages(), 0.0, null, 100, List.of("\n"), null, null, null, null,
                         ToolChoice.of(ToolChoice.Mode.REQUIRED), null, null, null),
                 new ChatRequest("fast", BASE.messages(), 0.0, null, 100, List.of("\n"), null, null, null, null, null, null,
-                        new ResponseFormat("json_object", null), null));
+                        new ResponseFormat("json_object", null), null),
+                // The same text with an image, or with another one.
+                BASE.withMessages(List.of(ChatMessage.of(Role.SYSTEM, "Be brief."), ChatMessage.of(Role.USER,
+                        List.of(ContentPart.Image.inline("image/png", "iVBORw0KGgo="), new ContentPart.Text("Hi"))))),
+                BASE.withMessages(List.of(ChatMessage.of(Role.SYSTEM, "Be brief."), ChatMessage.of(Role.USER,
+                        List.of(ContentPart.Image.at("https://example.com/cat.png"), new ContentPart.Text("Hi"))))));
 
         String base = CacheKey.of("p:", "s", BASE);
         assertThat(variants).allSatisfy(variant -> assertThat(CacheKey.of("p:", "s", variant)).isNotEqualTo(base));

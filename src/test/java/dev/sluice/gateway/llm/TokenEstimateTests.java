@@ -43,4 +43,15 @@ class TokenEstimateTests {
         assertThat(TokenEstimate.input(full) - TokenEstimate.input(bare)).as("the tool, its schema, the response schema, the stop")
                 .isGreaterThanOrEqualTo((400 + 400 + 4) / 4);
     }
+
+    @Test
+    void anImageCountsAsAFixedNumberOfTokensWhateverItsEncodedSize() {
+        ChatRequest small = ChatRequest.of("m", List.of(ChatMessage.of(Role.USER,
+                List.of(new ContentPart.Text("x".repeat(40)), ContentPart.Image.inline("image/png", "A".repeat(100))))));
+        ChatRequest large = ChatRequest.of("m", List.of(ChatMessage.of(Role.USER,
+                List.of(new ContentPart.Text("x".repeat(40)), ContentPart.Image.inline("image/png", "A".repeat(100_000))))));
+
+        assertThat(TokenEstimate.input(small)).as("the text, and the image's flat rate").isEqualTo(10 + TokenEstimate.IMAGE_TOKENS);
+        assertThat(TokenEstimate.input(large)).as("base64 characters are no tokens").isEqualTo(TokenEstimate.input(small));
+    }
 }

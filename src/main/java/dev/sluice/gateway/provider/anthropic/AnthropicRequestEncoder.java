@@ -5,6 +5,7 @@ import java.util.List;
 
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.ContentPart;
 import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.llm.ToolChoice;
@@ -17,9 +18,10 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Writes a neutral request as a Messages API request body. System messages become the one
- * {@code system} prompt; assistant tool calls are {@code tool_use} blocks; tool results are user turns of
- * {@code tool_result} blocks (see {@link Conversation}). Anthropic has no seed, penalties or JSON mode:
- * those parameters are left out rather than refused, so an alias may fall back across vendors.
+ * {@code system} prompt; a message's parts are text and image blocks; assistant tool calls are {@code tool_use}
+ * blocks; tool results are user turns of {@code tool_result} blocks (see {@link Conversation}). Anthropic has no
+ * seed, penalties or JSON mode: those parameters are left out rather than refused, so an alias may fall back across
+ * vendors.
  */
 final class AnthropicRequestEncoder {
 
@@ -62,7 +64,19 @@ final class AnthropicRequestEncoder {
                     content == null || content.isEmpty() ? null : content));
             return blocks;
         }
-        if (content != null && !content.isBlank()) {
+        if (message.hasParts()) {
+            for (ContentPart part : message.parts()) {
+                if (part instanceof ContentPart.Text text && !text.text().isBlank()) {
+                    blocks.add(AnthropicRequestWire.Block.text(text.text()));
+                }
+                else if (part instanceof ContentPart.Image image) {
+                    blocks.add(AnthropicRequestWire.Block.image(image.isInline()
+                            ? new AnthropicRequestWire.Source("base64", image.mediaType(), image.data(), null)
+                            : new AnthropicRequestWire.Source("url", null, null, image.url())));
+                }
+            }
+        }
+        else if (content != null && !content.isBlank()) {
             blocks.add(AnthropicRequestWire.Block.text(content));
         }
         for (ToolCall call : message.toolCalls()) {

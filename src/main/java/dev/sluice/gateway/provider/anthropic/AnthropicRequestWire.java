@@ -32,22 +32,33 @@ final class AnthropicRequestWire {
     record Message(String role, List<Block> content) {
     }
 
-    /** One content block; which fields are set depends on its type: text, tool_use or tool_result. */
+    /** One content block; which fields are set depends on its type: text, image, tool_use or tool_result. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Block(String type, String text, String id, String name, JsonNode input, String toolUseId, String content) {
+    record Block(String type, String text, Source source, String id, String name, JsonNode input, String toolUseId,
+            String content) {
 
         static Block text(String text) {
-            return new Block("text", text, null, null, null, null, null);
+            return new Block("text", text, null, null, null, null, null, null);
+        }
+
+        static Block image(Source source) {
+            return new Block("image", null, source, null, null, null, null, null);
         }
 
         static Block toolUse(String id, String name, JsonNode input) {
-            return new Block("tool_use", null, id, name, input, null, null);
+            return new Block("tool_use", null, null, id, name, input, null, null);
         }
 
         static Block toolResult(String toolUseId, String content) {
-            return new Block("tool_result", null, null, null, null, toolUseId, content);
+            return new Block("tool_result", null, null, null, null, null, toolUseId, content);
         }
+    }
+
+    /** An image's source: {@code base64} with its media type and data, or {@code url}. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Source(String type, String mediaType, String data, String url) {
     }
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

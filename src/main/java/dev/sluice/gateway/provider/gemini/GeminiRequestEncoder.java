@@ -7,6 +7,7 @@ import java.util.Map;
 
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.ContentPart;
 import dev.sluice.gateway.llm.ResponseFormat;
 import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.llm.ToolCall;
@@ -22,9 +23,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Writes a neutral request as a {@code generateContent} request body. System messages become the
- * {@code systemInstruction}; assistant turns are {@code model} turns whose tool calls are
- * {@code functionCall} parts; tool results are user turns of {@code functionResponse} parts, named after
- * the call they answer (Gemini matches them by name, not id); see {@link Conversation}.
+ * {@code systemInstruction}; a message's parts are text and inline image parts; assistant turns are {@code model}
+ * turns whose tool calls are {@code functionCall} parts; tool results are user turns of {@code functionResponse}
+ * parts, named after the call they answer (Gemini matches them by name, not id); see {@link Conversation}.
  */
 final class GeminiRequestEncoder {
 
@@ -64,19 +65,38 @@ final class GeminiRequestEncoder {
                 throw new UpstreamException.Rejected(400, "the tool message for call '" + message.toolCallId()
                         + "' answers no earlier tool call");
             }
-            parts.add(new GeminiRequestWire.Part(null, null, new GeminiRequestWire.FunctionResponse(function,
+            parts.add(GeminiRequestWire.Part.functionResponse(new GeminiRequestWire.FunctionResponse(function,
                     toolResult(message.content()))));
             return parts;
         }
-        if (message.content() != null && !message.content().isEmpty()) {
+        if (message.hasParts()) {
+            for (ContentPart part : message.parts()) {
+                if (part instanceof ContentPart.Text text && !text.text().isEmpty()) {
+                    parts.add(GeminiRequestWire.Part.text(text.text()));
+                }
+                else if (part instanceof ContentPart.Image image) {
+                    parts.add(inlineImage(image));
+                }
+            }
+        }
+        else if (message.content() != null && !message.content().isEmpty()) {
             parts.add(GeminiRequestWire.Part.text(message.content()));
         }
         for (ToolCall call : message.toolCalls()) {
             functionByCallId.put(call.id(), call.name());
-            parts.add(new GeminiRequestWire.Part(null,
-                    new GeminiRequestWire.FunctionCall(call.name(), ToolArguments.object(json, call)), null));
+            parts.add(GeminiRequestWire.Part.functionCall(
+                    new GeminiRequestWire.FunctionCall(call.name(), ToolArguments.object(json, call))));
         }
         return parts;
+    }
+
+    /** Images go to Gemini inline only: which URLs its {@code fileData} reads depends on the model and the URL. */
+    private static GeminiRequestWire.Part inlineImage(ContentPart.Image image) {
+        if (!image.isInline()) {
+            throw new UpstreamException.Rejected(400, "Gemini takes images inline only; send the image's bytes"
+                    + " (base64) rather than its URL");
+        }
+        return GeminiRequestWire.Part.inline(image.mediaType(), image.data());
     }
 
     /** A function's response must be an object: a JSON object result as it is, anything else wrapped. */

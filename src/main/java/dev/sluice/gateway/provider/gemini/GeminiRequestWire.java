@@ -25,13 +25,29 @@ final class GeminiRequestWire {
     record Content(String role, List<Part> parts) {
     }
 
-    /** One of text, a function call or a function's response. */
+    /** One of text, inline bytes (an image), a function call or a function's response. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Part(String text, FunctionCall functionCall, FunctionResponse functionResponse) {
+    record Part(String text, Blob inlineData, FunctionCall functionCall, FunctionResponse functionResponse) {
 
         static Part text(String text) {
-            return new Part(text, null, null);
+            return new Part(text, null, null, null);
         }
+
+        static Part inline(String mimeType, String data) {
+            return new Part(null, new Blob(mimeType, data), null, null);
+        }
+
+        static Part functionCall(FunctionCall call) {
+            return new Part(null, null, call, null);
+        }
+
+        static Part functionResponse(FunctionResponse response) {
+            return new Part(null, null, null, response);
+        }
+    }
+
+    /** Bytes in base64 with their media type. */
+    record Blob(String mimeType, String data) {
     }
 
     record FunctionCall(String name, JsonNode args) {

@@ -6,6 +6,7 @@ import java.util.Locale;
 
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.ContentPart;
 import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.llm.ToolChoice;
 import dev.sluice.gateway.llm.ToolDefinition;
@@ -14,7 +15,8 @@ import dev.sluice.gateway.provider.UpstreamCall;
 /**
  * Writes a neutral request as a Chat Completions request body. The gateway always streams from the
  * upstream, also for callers that did not ask to stream, and always asks for usage so quotas settle to
- * the real token count.
+ * the real token count. A message of several parts (texts, images) is an array of content parts, inline images as
+ * {@code data:} URLs.
  */
 final class OpenAiRequestEncoder {
 
@@ -56,7 +58,22 @@ final class OpenAiRequestEncoder {
         for (ToolCall call : message.toolCalls()) {
             calls.add(new OpenAiRequestWire.ToolCall(call.id(), "function", new OpenAiRequestWire.FunctionCall(call.name(), call.arguments())));
         }
-        return new OpenAiRequestWire.Message(message.role().wireName(), message.content(), calls, message.toolCallId(), message.name());
+        Object content = message.hasParts() ? parts(message.parts()) : message.content();
+        return new OpenAiRequestWire.Message(message.role().wireName(), content, calls, message.toolCallId(), message.name());
+    }
+
+    private static List<OpenAiRequestWire.Part> parts(List<ContentPart> parts) {
+        List<OpenAiRequestWire.Part> wire = new ArrayList<>(parts.size());
+        for (ContentPart part : parts) {
+            if (part instanceof ContentPart.Text text) {
+                wire.add(OpenAiRequestWire.Part.text(text.text()));
+            }
+            else if (part instanceof ContentPart.Image image) {
+                wire.add(OpenAiRequestWire.Part.image(image.isInline()
+                        ? "data:" + image.mediaType() + ";base64," + image.data() : image.url()));
+            }
+        }
+        return wire;
     }
 
     private static OpenAiRequestWire.Tool tool(ToolDefinition tool) {

@@ -37,15 +37,35 @@ final class OpenAiRequestWire {
             StreamOptions streamOptions) {
     }
 
-    /** {@code content} stays when empty: an empty user message is still a message. */
+    /**
+     * {@code content} is a string, or a list of {@link Part}s; it stays when empty: an empty user message is still a
+     * message.
+     */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Message(
             String role,
-            String content,
+            Object content,
             @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ToolCall> toolCalls,
             String toolCallId,
             String name) {
+    }
+
+    /** A content part: {@code text}, or {@code image_url} (inline bytes as a {@code data:} URL). */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Part(String type, String text, ImageUrl imageUrl) {
+
+        static Part text(String text) {
+            return new Part("text", text, null);
+        }
+
+        static Part image(String url) {
+            return new Part("image_url", null, new ImageUrl(url));
+        }
+    }
+
+    record ImageUrl(String url) {
     }
 
     record ToolCall(String id, String type, FunctionCall function) {

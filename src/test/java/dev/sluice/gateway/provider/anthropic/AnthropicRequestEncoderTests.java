@@ -88,6 +88,18 @@ class AnthropicRequestEncoderTests {
     }
 
     @Test
+    void aMessageOfPartsIsTextAndImageBlocksInOrder() {
+        JsonNode written = written(call(SampleRequests.withImages()));
+
+        assertThat(written.at("/messages/0/content").toString()).as("base64 and URL sources, as the caller ordered them")
+                .isEqualTo("[{\"type\":\"text\",\"text\":\"Compare this\"},"
+                        + "{\"type\":\"image\",\"source\":{\"type\":\"base64\",\"media_type\":\"image/png\",\"data\":\""
+                        + SampleRequests.PNG + "\"}},"
+                        + "{\"type\":\"text\",\"text\":\"with that:\"},"
+                        + "{\"type\":\"image\",\"source\":{\"type\":\"url\",\"url\":\"https://example.com/cat.jpg\"}}]");
+    }
+
+    @Test
     void theApiKeyNeverEntersTheBody() {
         JsonNode body = written(new UpstreamCall("m", ChatRequest.of("smart", List.of(ChatMessage.of(Role.USER, "Hi"))),
                 "sk-ant-very-secret"));

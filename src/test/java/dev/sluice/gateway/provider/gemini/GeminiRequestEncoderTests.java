@@ -4,6 +4,7 @@ import java.util.List;
 
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.ContentPart;
 import dev.sluice.gateway.llm.ResponseFormat;
 import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.llm.ToolChoice;
@@ -84,6 +85,24 @@ class GeminiRequestEncoderTests {
 
         assertThat(written.at("/contents/0/parts/1/functionResponse").toString()).as("a JSON array is no object: wrapped")
                 .isEqualTo("{\"name\":\"get_numbers\",\"response\":{\"result\":\"[1, 2]\"}}");
+    }
+
+    @Test
+    void aMessageOfPartsIsTextAndInlineDataPartsInOrder() {
+        ChatRequest inlineOnly = ChatRequest.of("fast", List.of(ChatMessage.of(Role.USER, List.of(
+                new ContentPart.Text("What is this?"), ContentPart.Image.inline("image/png", SampleRequests.PNG)))));
+
+        JsonNode written = written(call(inlineOnly));
+
+        assertThat(written.at("/contents/0/parts").toString()).isEqualTo("[{\"text\":\"What is this?\"},"
+                + "{\"inlineData\":{\"mimeType\":\"image/png\",\"data\":\"" + SampleRequests.PNG + "\"}}]");
+    }
+
+    @Test
+    void anImageByUrlIsRefused() {
+        assertThatThrownBy(() -> written(call(SampleRequests.withImages())))
+                .as("Sluice sends Gemini images inline only, and says so rather than drop one")
+                .isInstanceOf(Rejected.class).hasMessageContaining("inline");
     }
 
     private JsonNode written(UpstreamCall call) {

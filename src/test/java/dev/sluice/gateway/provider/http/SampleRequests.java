@@ -4,6 +4,7 @@ import java.util.List;
 
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.ContentPart;
 import dev.sluice.gateway.llm.ResponseFormat;
 import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.llm.ToolCall;
@@ -44,5 +45,15 @@ public final class SampleRequests {
                 new ResponseFormat("json_schema", JSON.readTree("{\"name\":\"weather\",\"strict\":true,\"schema\":"
                         + "{\"type\":\"object\",\"properties\":{\"temp_c\":{\"type\":\"number\"}},\"required\":[\"temp_c\"]}}")),
                 "user-7");
+    }
+
+    /** A tiny PNG, base64, as a caller inlines an image. */
+    public static final String PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
+    /** A user turn of text, an inline image, more text and an image by URL, in that order. */
+    public static ChatRequest withImages() {
+        return ChatRequest.of("smart", List.of(ChatMessage.of(Role.USER, List.of(new ContentPart.Text("Compare this"),
+                ContentPart.Image.inline("image/png", PNG), new ContentPart.Text("with that:"),
+                ContentPart.Image.at("https://example.com/cat.jpg")))));
     }
 }

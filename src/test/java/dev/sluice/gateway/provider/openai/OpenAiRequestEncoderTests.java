@@ -12,6 +12,7 @@ import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.llm.ToolChoice;
 import dev.sluice.gateway.llm.ToolDefinition;
 import dev.sluice.gateway.provider.UpstreamCall;
+import dev.sluice.gateway.provider.http.SampleRequests;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -91,6 +92,17 @@ class OpenAiRequestEncoderTests {
         JsonNode written = JSON.readTree(encode(call(request)));
 
         assertThat(written.path("response_format").toString()).isEqualTo("{\"type\":\"json_object\"}");
+    }
+
+    @Test
+    void aMessageOfPartsIsAnArrayOfContentPartsInOrderWithInlineImagesAsDataUrls() {
+        JsonNode written = JSON.readTree(encode(call(SampleRequests.withImages())));
+
+        assertThat(written.at("/messages/0/content").toString()).as("text and images as the caller ordered them")
+                .isEqualTo("[{\"type\":\"text\",\"text\":\"Compare this\"},"
+                        + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64," + SampleRequests.PNG + "\"}},"
+                        + "{\"type\":\"text\",\"text\":\"with that:\"},"
+                        + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://example.com/cat.jpg\"}}]");
     }
 
     @Test
