@@ -9,6 +9,7 @@ import java.util.stream.IntStream;
 import dev.sluice.bench.FakeUpstream;
 import dev.sluice.gateway.provider.ProviderType;
 import dev.sluice.gateway.provider.key.KeyPool;
+import dev.sluice.gateway.testing.GlobalVirtualTime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.http.HttpHeaders;
@@ -17,8 +18,10 @@ import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
-/** A "*" provider's own model list: fetched with a key over a real socket, kept through failures, bounded. */
+/** A "*" provider's own model list: fetched with a key over a real socket, on a schedule, kept through failures, bounded. */
+@GlobalVirtualTime
 class UpstreamModelListsTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
@@ -45,6 +48,20 @@ class UpstreamModelListsTests {
         fake.listModels("llama-3.1-8b", "qwen2.5:7b");
         lists.refresh().block(TIMEOUT);
         assertThat(lists.of("fake")).containsExactly("llama-3.1-8b", "qwen2.5:7b");
+    }
+
+    @Test
+    void theListIsFetchedAtOnceAndThenEveryRefreshInterval() {
+        StepVerifier.withVirtualTime(lists::refreshes)
+                .expectSubscription()
+                .then(() -> await("the fetch at start").atMost(TIMEOUT).until(() -> fake.modelListKeys().size() == 1))
+                .then(() -> fake.listModels("newer"))
+                .thenAwait(Duration.ofMinutes(5))
+                .then(() -> await("the fetch a refresh interval later").atMost(TIMEOUT)
+                        .until(() -> lists.of("fake").equals(List.of("newer"))))
+                .thenCancel()
+                .verify(TIMEOUT);
+        assertThat(fake.modelListKeys()).as("no fetch but the two ticks'").hasSize(2);
     }
 
     @Test
