@@ -37,6 +37,8 @@ import reactor.netty.resources.LoopResources;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A scripted OpenAI-compatible chat server on a real socket, for the gateway's tests and the benchmarks.
@@ -60,6 +62,7 @@ public final class FakeUpstream implements AutoCloseable {
     private static final Predicate<ByteBuf> FLUSH_EACH = b -> true;
     private static final ByteBuf DONE = shared("data: [DONE]\n\n");
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final List<String> DEFAULT_MODELS = List.of("fake-model");
 
     private final LoopResources loops;
     private final DisposableServer server;
@@ -79,6 +82,8 @@ public final class FakeUpstream implements AutoCloseable {
     private final ArrayDeque<String> modelListKeys = new ArrayDeque<>();
     private int requests;
     private final Set<String> refusedKeys = ConcurrentHashMap.newKeySet();
+    private volatile List<String> modelIds = DEFAULT_MODELS;
+    private volatile boolean modelListFails;
 
     private FakeUpstream(int port, Script defaultScript, int threads) {
         this.defaultScript = defaultScript;
@@ -194,10 +199,24 @@ public final class FakeUpstream implements AutoCloseable {
         }
     }
 
-    /** Forgets queued scripts, refused keys, counters and records; the default script stays, and so do open connections. */
+    /** The ids {@code GET /models} lists from now on; {@code fake-model} alone until then and after {@link #reset()}. */
+    public FakeUpstream listModels(String... ids) {
+        this.modelIds = List.of(ids);
+        return this;
+    }
+
+    /** Whether {@code GET /models} answers a 503 from now on (to a key it takes), as a provider having a bad minute. */
+    public FakeUpstream failModelList(boolean fails) {
+        this.modelListFails = fails;
+        return this;
+    }
+
+    /** Forgets queued scripts, refused keys, the model list's changes, counters and records; the default script stays, and so do open connections. */
     public void reset() {
         queue.clear();
         refusedKeys.clear();
+        modelIds = DEFAULT_MODELS;
+        modelListFails = false;
         completed.set(0);
         cancelled.set(0);
         closedConnections.set(0);
@@ -395,9 +414,15 @@ public final class FakeUpstream implements AutoCloseable {
         if (refusedKeys.contains(apiKey)) {
             return refuse(response);
         }
-        return response.header(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                .sendString(Mono.just("{\"object\":\"list\",\"data\":[{\"id\":\"fake-model\",\"object\":\"model\","
-                        + "\"created\":0,\"owned_by\":\"fake\"}]}"));
+        if (modelListFails) {
+            return response.status(HttpResponseStatus.SERVICE_UNAVAILABLE).send();
+        }
+        ObjectNode list = JSON.createObjectNode().put("object", "list");
+        ArrayNode data = list.putArray("data");
+        for (String id : modelIds) {
+            data.addObject().put("id", id).put("object", "model").put("created", 0).put("owned_by", "fake");
+        }
+        return response.header(HttpHeaderNames.CONTENT_TYPE, "application/json").sendString(Mono.just(list.toString()));
     }
 
     private void record(String apiKey, String body) {

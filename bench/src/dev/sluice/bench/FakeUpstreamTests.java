@@ -199,6 +199,22 @@ class FakeUpstreamTests {
         assertThat(models).contains("\"object\":\"list\"").contains("\"id\":\"fake-model\"");
     }
 
+    @Test
+    void listsTheModelsATestSetsAndAnswers503WhileTheListFails() {
+        fake.listModels("m1", "m2");
+        String models = client.get().uri(fake.baseUrl() + "/models").responseContent().aggregate().asString()
+                .block(TIMEOUT);
+        fake.failModelList(true);
+        int failed = client.get().uri(fake.baseUrl() + "/models").response().block(TIMEOUT).status().code();
+
+        assertThat(models).as("the ids set, in order").contains("\"id\":\"m1\"").contains("\"id\":\"m2\"")
+                .doesNotContain("fake-model");
+        assertThat(failed).isEqualTo(503);
+        fake.reset();
+        assertThat(client.get().uri(fake.baseUrl() + "/models").responseContent().aggregate().asString().block(TIMEOUT))
+                .as("reset() brings back the default list").contains("\"id\":\"fake-model\"");
+    }
+
     private static String body(boolean stream, boolean includeUsage) {
         return "{\"model\":\"m1\",\"stream\":" + stream
                 + (includeUsage ? ",\"stream_options\":{\"include_usage\":true}" : "")

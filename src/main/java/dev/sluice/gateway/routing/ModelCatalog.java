@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,7 +22,8 @@ import reactor.core.publisher.Mono;
 /**
  * Every model name a caller may use: the configured aliases and the direct {@code provider/model}
  * names that providers allow, to the callers {@code sluice.routing.direct-models} lets use them. Checked
- * once at startup so that no request can meet a broken route.
+ * once at startup so that no request can meet a broken route. For a {@code "*"} provider the lists also show
+ * the models the provider lists itself ({@link UpstreamModels}); those stay unlisted names for metrics.
  */
 @Component
 public class ModelCatalog {
@@ -34,9 +36,12 @@ public class ModelCatalog {
     /** The direct names providers list by name, as opposed to any name a {@code "*"} lets through. */
     private final Set<String> listedDirect;
     private final RoutingProperties.DirectModels directModels;
+    private final UpstreamModels upstream;
 
-    public ModelCatalog(AliasesProperties properties, ProviderRegistry providers, RoutingProperties routing) {
+    public ModelCatalog(AliasesProperties properties, ProviderRegistry providers, RoutingProperties routing,
+            UpstreamModels upstream) {
         this.providers = providers;
+        this.upstream = upstream;
         Map<String, Route> routes = new LinkedHashMap<>();
         new TreeMap<>(properties.aliases()).forEach((name, alias) -> routes.put(name, build(name, alias)));
         this.aliases = Collections.unmodifiableMap(routes);
@@ -107,16 +112,22 @@ public class ModelCatalog {
                 || (directModels == RoutingProperties.DirectModels.ADMINS && caller.isAdmin());
     }
 
-    /** Aliases first, then the direct models providers list by name ({@code "*"} allows any, but lists none). */
+    /**
+     * Aliases first, then each provider's direct models: those it lists by name, and for {@code "*"} the ones
+     * it last said it serves, each name once.
+     */
     public List<ModelEntry> models() {
         List<ModelEntry> models = new ArrayList<>();
         aliases.values().forEach(route -> models.add(new ModelEntry(route.name(), "sluice", simulated(route))));
         for (Provider provider : providers.all()) {
-            for (String model : provider.properties().models()) {
-                if (!model.equals("*")) {
-                    models.add(new ModelEntry(provider.name() + "/" + model, provider.name(), provider.isSimulator()));
-                }
+            Set<String> names = new LinkedHashSet<>();
+            List<String> configured = provider.properties().models();
+            configured.stream().filter(model -> !model.equals("*")).forEach(names::add);
+            if (configured.contains("*")) {
+                names.addAll(upstream.of(provider.name()));
             }
+            names.forEach(model -> models.add(new ModelEntry(provider.name() + "/" + model, provider.name(),
+                    provider.isSimulator())));
         }
         return models;
     }

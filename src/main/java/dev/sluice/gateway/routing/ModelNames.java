@@ -19,6 +19,11 @@ public final class ModelNames {
     private ModelNames() {
     }
 
+    /** Whether {@link #check} would take the name: an upstream's list is filtered with it. */
+    public static boolean isValid(String model) {
+        return model.length() <= MAX_LENGTH && ALLOWED.matcher(model).matches();
+    }
+
     /** Refuses a name that is too long or holds other characters; {@code null} and blank are the reader's to refuse. */
     public static void check(String model) {
         if (model.length() > MAX_LENGTH) {

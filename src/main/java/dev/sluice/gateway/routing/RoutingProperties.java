@@ -2,6 +2,7 @@ package dev.sluice.gateway.routing;
 
 import java.time.Duration;
 
+import dev.sluice.gateway.config.InvalidConfigurationException;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.PositiveOrZero;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -17,6 +18,8 @@ import org.springframework.validation.annotation.Validated;
  * @param keyCooldown how long a key rests after a 429 that did not say how long (no Retry-After)
  * @param maxRetryAfter longest a key rests after a 429, whatever its Retry-After asks: the rest is shared by every replica
  * @param directModels who may ask for direct {@code provider/model} names: all callers, admins only, or none
+ * @param modelListRefresh how often the model list of each {@code "*"} provider is fetched from its {@code GET /models} for the model lists
+ * @param modelListTimeout longest wait for one such fetch, connecting included; a failed fetch keeps the last list
  */
 @Validated
 @ConfigurationProperties("sluice.routing")
@@ -26,7 +29,18 @@ public record RoutingProperties(
         @DefaultValue("2s") @NotNull Duration maxBackoff,
         @DefaultValue("30s") @NotNull Duration keyCooldown,
         @DefaultValue("60s") @NotNull Duration maxRetryAfter,
-        @DefaultValue("all") @NotNull DirectModels directModels) {
+        @DefaultValue("all") @NotNull DirectModels directModels,
+        @DefaultValue("5m") @NotNull Duration modelListRefresh,
+        @DefaultValue("10s") @NotNull Duration modelListTimeout) {
+
+    public RoutingProperties {
+        if (modelListRefresh != null && (modelListRefresh.isNegative() || modelListRefresh.isZero())) {
+            throw new InvalidConfigurationException("sluice.routing.model-list-refresh", "must be positive");
+        }
+        if (modelListTimeout != null && (modelListTimeout.isNegative() || modelListTimeout.isZero())) {
+            throw new InvalidConfigurationException("sluice.routing.model-list-timeout", "must be positive");
+        }
+    }
 
     /** Who may use direct {@code provider/model} names; aliases are open to every caller. */
     public enum DirectModels { ALL, ADMINS, NONE }

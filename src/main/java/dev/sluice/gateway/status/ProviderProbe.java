@@ -1,5 +1,7 @@
 package dev.sluice.gateway.status;
 
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 
@@ -12,10 +14,11 @@ import reactor.netty.resources.ConnectionProvider;
  * Asks a provider whether it is there, without a key and without spending tokens: an unauthenticated
  * {@code GET {base-url}/models}. Any HTTP answer below 500 (a 401 or 404 included) proves the provider
  * reachable, and its latency is the probe's; a connection error, a timeout or a 5xx is a failed check.
- * The same request with a refused key asks whether the provider takes that key again: a 2xx says it does.
+ * The same request with a refused key asks whether the provider takes that key again: a 2xx says it does,
+ * and with a working key it fetches the model list itself, for the model lists of a {@code "*"} provider.
  * <p>
- * One client for all probes. It reads only the status line and headers: a model list can run to
- * megabytes, so the connection is closed instead of drained. Probes are seconds apart, so nothing is
+ * One client for all probes. A probe reads only the status line and headers: a model list can run to
+ * megabytes, so the connection is closed instead of drained; a fetch of the list reads a bounded body. Probes are seconds apart, so nothing is
  * pooled; each one measures a fresh connection, as a first call after a quiet spell would see it.
  */
 final class ProviderProbe {
@@ -50,6 +53,30 @@ final class ProviderProbe {
                 .map(response -> response.status().code() / 100 == 2)
                 .timeout(check.timeout())
                 .onErrorReturn(false));
+    }
+
+    /**
+     * The body of a 2xx answer to an authenticated {@code GET}; fails on any other status, after the timeout,
+     * or once the body outgrows {@code maxBytes}, which closes the connection rather than read on.
+     */
+    Mono<byte[]> fetch(URI uri, HttpHeaders credentials, Duration timeout, int maxBytes) {
+        return Mono.defer(() -> http.headers(headers -> credentials.forEach((name, values) -> headers.set(name, values)))
+                .get().uri(uri)
+                .response((response, body) -> {
+                    int status = response.status().code();
+                    if (status / 100 != 2) {
+                        return Mono.error(new IllegalStateException("answered " + status));
+                    }
+                    return body.asByteArray().reduce(new ByteArrayOutputStream(), (out, bytes) -> {
+                        if (out.size() + bytes.length > maxBytes) {
+                            throw new IllegalStateException("the answer is over " + maxBytes + " bytes");
+                        }
+                        out.writeBytes(bytes);
+                        return out;
+                    }).map(ByteArrayOutputStream::toByteArray);
+                })
+                .next()
+                .timeout(timeout, Mono.error(() -> new TimeoutException("no answer within " + timeout.toMillis() + " ms"))));
     }
 
     private static Duration since(long start) {

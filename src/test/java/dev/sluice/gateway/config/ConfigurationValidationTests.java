@@ -45,6 +45,11 @@ class ConfigurationValidationTests {
     }
 
     @Test
+    void aModelListRefreshOfZeroIsRefusedRatherThanFetchingInALoop() {
+        assertRefused("sluice.routing.model-list-refresh: must be positive", "sluice.routing.model-list-refresh=0s");
+    }
+
+    @Test
     void anAgentOnAnUnknownAliasIsRefused() {
         assertRefused("sluice.agents.poet.alias: unknown alias 'smart'",
                 "sluice.agents.poet.alias=smart", "sluice.agents.poet.system-prompt=Rhyme.");

@@ -90,7 +90,28 @@ class ModelCatalogTests {
                 new UsernamePasswordAuthenticationToken(caller, null, List.of())));
     }
 
+    @Test
+    void aStarProvidersOwnModelsAreListedAfterItsNamedOnesEachOnceButOnlyToCallersAllowedDirectModels() {
+        ModelCatalog catalog = catalog(DirectModels.ADMINS, provider -> provider.equals("demo")
+                ? List.of("upstream-a", "listed", "upstream-b") : List.of());
+
+        StepVerifier.create(as(ADMIN, catalog.modelsForCaller()))
+                .assertNext(models -> assertThat(models).as("aliases, named models, then the upstream's, without repeats")
+                        .extracting(ModelCatalog.ModelEntry::id)
+                        .containsExactly("fast", "demo/listed", "demo/upstream-a", "demo/upstream-b"))
+                .verifyComplete();
+        StepVerifier.create(as(USER, catalog.modelsForCaller()))
+                .assertNext(models -> assertThat(models).as("a caller without direct models sees none of the upstream's")
+                        .extracting(ModelCatalog.ModelEntry::id).containsExactly("fast"))
+                .verifyComplete();
+        assertThat(catalog.isListed("demo/upstream-a")).as("an upstream's names stay out of metric labels").isFalse();
+    }
+
     private static ModelCatalog catalog(DirectModels directModels) {
+        return catalog(directModels, provider -> List.of());
+    }
+
+    private static ModelCatalog catalog(DirectModels directModels, UpstreamModels upstream) {
         ProviderProperties demo = new ProviderProperties(ProviderType.DEMO, null, List.of(), List.of("listed", "*"), 10, 10,
                 Duration.ofSeconds(1), null, null, new ProviderProperties.Timeouts(Duration.ofSeconds(1),
                         Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1)), Duration.ofMillis(1));
@@ -99,7 +120,7 @@ class ModelCatalogTests {
         AliasesProperties aliases = new AliasesProperties(Map.of("fast",
                 new AliasesProperties.AliasProperties(RouteStrategy.ORDERED, List.of("demo/listed"), null)));
         RoutingProperties routing = new RoutingProperties(1, Duration.ofMillis(200), Duration.ofSeconds(2),
-                Duration.ofSeconds(30), Duration.ofSeconds(60), directModels);
-        return new ModelCatalog(aliases, providers, routing);
+                Duration.ofSeconds(30), Duration.ofSeconds(60), directModels, Duration.ofMinutes(5), Duration.ofSeconds(10));
+        return new ModelCatalog(aliases, providers, routing, upstream);
     }
 }

@@ -6,16 +6,27 @@ import java.util.List;
 
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatMessage;
+import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.FinishReason;
+import dev.sluice.gateway.llm.ResponseFormat;
 import dev.sluice.gateway.llm.Role;
+import dev.sluice.gateway.llm.ToolChoice;
+import dev.sluice.gateway.llm.ToolDefinition;
 import dev.sluice.gateway.provider.ProviderClient;
 import dev.sluice.gateway.provider.UpstreamCall;
+import dev.sluice.gateway.provider.UpstreamException;
 import reactor.core.publisher.Flux;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A local token simulator, so that a newcomer can chat without any key. It streams a canned, plausible
  * reply that quotes the last user message, one word at a time at a fixed pace. It is not a language model,
  * and the model lists say so.
+ * <p>
+ * It honours what a client asks of the reply's shape rather than ignoring it: a {@code tool_choice} that
+ * requires a call (or names a function) gets a call of that tool, with arguments that fit its schema, and a
+ * {@code response_format} of {@code json_object} or {@code json_schema} gets JSON text (fitting the schema).
+ * Tools left to {@code auto} get the usual text, which says what a real model would have been offered.
  */
 public final class DemoProviderClient implements ProviderClient {
 
@@ -29,7 +40,20 @@ public final class DemoProviderClient implements ProviderClient {
 
     @Override
     public Flux<ChatChunk> stream(UpstreamCall call) {
-        List<String> tokens = tokenize(reply(call.request().messages()));
+        ChatRequest request = call.request();
+        ToolChoice choice = request.toolChoice();
+        if (choice != null && choice.mode() == ToolChoice.Mode.FUNCTION
+                && request.tools().stream().noneMatch(offered -> offered.name().equals(choice.function()))) {
+            // The client's mistake, as a provider would see it: a 400 that is not tried elsewhere.
+            return Flux.error(new UpstreamException.Rejected(400, "tool_choice names the function '" + choice.function()
+                    + "', which is not among the request's tools"));
+        }
+        ToolDefinition tool = requiredTool(request);
+        if (tool != null) {
+            return toolCall(request, tool);
+        }
+        List<String> tokens = tokenize(isJson(request.responseFormat()) ? jsonReply(request)
+                : reply(request.messages()) + offeredTools(request));
         Integer maxTokens = call.request().maxTokens();
         int count = maxTokens == null ? tokens.size() : Math.min(maxTokens, tokens.size());
         FinishReason finish = count < tokens.size() ? FinishReason.LENGTH : FinishReason.STOP;
@@ -38,6 +62,58 @@ public final class DemoProviderClient implements ProviderClient {
                 .take(count)
                 .map(i -> new ChatChunk.TextDelta(tokens.get(i.intValue())));
         return text.concatWith(Flux.just(new ChatChunk.Finish(finish), usage));
+    }
+
+    /** The tool the request obliges the model to call, or {@code null} when a text reply will do. */
+    private static ToolDefinition requiredTool(ChatRequest request) {
+        ToolChoice choice = request.toolChoice();
+        if (choice == null || request.tools().isEmpty()) {
+            return null;
+        }
+        if (choice.mode() == ToolChoice.Mode.REQUIRED) {
+            return request.tools().get(0);
+        }
+        if (choice.mode() == ToolChoice.Mode.FUNCTION) {
+            return request.tools().stream().filter(tool -> tool.name().equals(choice.function())).findFirst().orElseThrow();
+        }
+        return null;
+    }
+
+    /** One call of the tool, its arguments a sample of its parameters' schema, after one token's pause. */
+    private Flux<ChatChunk> toolCall(ChatRequest request, ToolDefinition tool) {
+        String arguments = JsonSample.of(tool.parameters()).toString();
+        ChatChunk.Usage usage = new ChatChunk.Usage(estimateTokens(request.messages()), Math.max(1, arguments.length() / 4));
+        return Flux.<ChatChunk>just(new ChatChunk.ToolCallDelta(0, "call_demo_0", tool.name(), arguments),
+                        new ChatChunk.Finish(FinishReason.TOOL_CALLS), usage)
+                .delaySubscription(tokenInterval);
+    }
+
+    private static boolean isJson(ResponseFormat format) {
+        return format != null && ("json_object".equals(format.type()) || "json_schema".equals(format.type()));
+    }
+
+    /**
+     * JSON text for a JSON mode: a sample of the schema for {@code json_schema}, else an object that carries
+     * the usual reply, so a client that parses it finds valid JSON either way.
+     */
+    static String jsonReply(ChatRequest request) {
+        ResponseFormat format = request.responseFormat();
+        if ("json_schema".equals(format.type()) && format.jsonSchema() != null
+                && format.jsonSchema().path("schema").isObject()) {
+            return JsonSample.of(format.jsonSchema().path("schema")).toString();
+        }
+        ObjectNode reply = JsonSample.FACTORY.objectNode();
+        reply.put("reply", reply(request.messages()));
+        return reply.toString();
+    }
+
+    private static String offeredTools(ChatRequest request) {
+        if (request.tools().isEmpty()) {
+            return "";
+        }
+        return " A real model would have been offered these tools: "
+                + String.join(", ", request.tools().stream().map(ToolDefinition::name).toList())
+                + "; set tool_choice to \"required\" or name one to get a simulated call.";
     }
 
     static String reply(List<ChatMessage> messages) {
