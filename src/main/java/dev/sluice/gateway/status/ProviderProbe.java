@@ -4,8 +4,10 @@ import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
@@ -59,8 +61,8 @@ final class ProviderProbe {
      * The body of a 2xx answer to an authenticated {@code GET}; fails on any other status, after the timeout,
      * or once the body outgrows {@code maxBytes}, which closes the connection rather than read on.
      */
-    Mono<byte[]> fetch(URI uri, HttpHeaders credentials, Duration timeout, int maxBytes) {
-        return Mono.defer(() -> http.headers(headers -> credentials.forEach((name, values) -> headers.set(name, values)))
+    Mono<byte[]> fetch(URI uri, Consumer<HttpHeaders> credentials, Duration timeout, int maxBytes) {
+        return Mono.defer(() -> http.headers(credentials)
                 .get().uri(uri)
                 .response((response, body) -> {
                     int status = response.status().code();

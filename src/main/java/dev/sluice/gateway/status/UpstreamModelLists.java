@@ -17,11 +17,11 @@ import dev.sluice.gateway.provider.key.KeyPool;
 import dev.sluice.gateway.routing.ModelNames;
 import dev.sluice.gateway.routing.RoutingProperties;
 import dev.sluice.gateway.routing.UpstreamModels;
+import io.netty.handler.codec.http.HttpHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
-import org.springframework.http.HttpHeaders;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -95,9 +95,8 @@ public class UpstreamModelLists implements UpstreamModels, SmartLifecycle {
             if (lease == null) {
                 return Mono.error(new IllegalStateException("every key is resting or refused"));
             }
-            HttpHeaders credentials = new HttpHeaders();
-            listing.credentials().accept(credentials, lease.key());
-            return probe.fetch(listing.uri(), credentials, listing.timeout(), MAX_BYTES)
+            return probe.fetch(listing.uri(), headers -> listing.credentials().accept(headers, lease.key()),
+                            listing.timeout(), MAX_BYTES)
                     .map(body -> parse(listing.type(), body))
                     .doFinally(signal -> lease.release());
         }).doOnNext(models -> {
