@@ -22,6 +22,7 @@ import dev.sluice.gateway.config.InvalidConfigurationException;
 import dev.sluice.gateway.conversation.HistoryWrite;
 import dev.sluice.gateway.conversation.HistoryWriter;
 import dev.sluice.gateway.provider.ProviderRegistry;
+import dev.sluice.gateway.quota.DailyQuota;
 import dev.sluice.gateway.routing.ModelNames;
 import dev.sluice.gateway.testing.ExternalServices;
 import dev.sluice.gateway.testing.IntegrationTest;
@@ -204,6 +205,9 @@ class SecurityRegressionIT extends IntegrationTest {
         return upstream.requestBodies().stream().map(SseEvents::json).toList();
     }
 
+    @Autowired
+    DailyQuota quota;
+
     @Test
     void theReplyCapSentUpstreamIsTheRequestedMaxTokensElseTheAllowanceAndNeverMoreThanIsLeftToday() {
         QuotaUser user = QuotaUser.register(client());
@@ -212,7 +216,8 @@ class SecurityRegressionIT extends IntegrationTest {
         quotaChat(user, "\"max_completion_tokens\":40,").expectStatus().isOk();
         quotaChat(user, "").expectStatus().isOk();
         long used = user.awaitSettled(web);
-        user.limitTokens(used + 20);
+        user.limitTokens(used + 20, quota);
+        user.awaitSettled(web); // what the block held is back before the next chat asks what is left
         quotaChat(user, "\"max_tokens\":500,").expectStatus().isOk();
 
         assertThat(sentUpstream()).extracting(body -> body.path("max_tokens").asInt())
@@ -224,7 +229,7 @@ class SecurityRegressionIT extends IntegrationTest {
     @Test
     void toolsToolCallArgumentsAndResponseFormatSchemasCountAgainstTheTokenQuota() {
         QuotaUser user = QuotaUser.register(client());
-        user.limitTokens(500);
+        user.limitTokens(500, quota);
         String big = "x".repeat(4_000);
         List<String> bodies = List.of(
                 "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"description\":\"" + big + "\"}}],",
@@ -284,7 +289,7 @@ class SecurityRegressionIT extends IntegrationTest {
     @Test
     void whenNoTokensAreLeftTheCallerGets429WithRetryAfterAndTheRateLimitHeaders() {
         QuotaUser user = QuotaUser.register(client());
-        user.limitTokens(0);
+        user.limitTokens(0, quota);
 
         quotaChat(user, "").expectStatus().isEqualTo(429)
                 .expectHeader().exists(HttpHeaders.RETRY_AFTER)
@@ -323,9 +328,11 @@ class SecurityRegressionIT extends IntegrationTest {
             return "Bearer " + token;
         }
 
-        void limitTokens(long dailyTokens) {
+        /** The new limit, and what the admin endpoint does with it: this replica's blocks of the old one go back. */
+        void limitTokens(long dailyTokens, DailyQuota quota) {
             DATABASE.sql("UPDATE users SET daily_tokens = :tokens WHERE id = :id").bind("tokens", dailyTokens).bind("id", id)
                     .fetch().rowsUpdated().block(Duration.ofSeconds(10));
+            quota.limitsChanged(id);
         }
 
         /** The tokens used today once nothing is held any more. */
