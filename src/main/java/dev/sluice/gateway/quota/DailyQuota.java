@@ -7,6 +7,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import dev.sluice.gateway.llm.ChatChunk;
@@ -43,6 +44,7 @@ public class DailyQuota {
     private final StoreOutage outage;
     private final Counter requestRejections;
     private final Counter tokenRejections;
+    private volatile Consumer<UUID> limitChanges = user -> { };
 
     DailyQuota(QuotaLedger ledger, QuotaBlocks blocks, QuotaProperties properties, Clock clock, MeterRegistry registry) {
         this.ledger = ledger;
@@ -106,8 +108,22 @@ public class DailyQuota {
                 usage.tokenLimit());
     }
 
-    /** An admin gave the user other limits: the blocks this replica took under the old ones go back. */
+    /**
+     * An admin gave the user other limits: the blocks this replica took under the old ones go back, and the other
+     * replicas are told to do the same (with Redis; without, theirs go back within {@code blocks.term}).
+     */
     public void limitsChanged(UUID user) {
+        blocks.forget(user);
+        limitChanges.accept(user);
+    }
+
+    /** Who hears of limits changed here; one listener (the Redis channel to the other replicas). */
+    void onLimitsChanged(Consumer<UUID> listener) {
+        this.limitChanges = listener;
+    }
+
+    /** Another replica changed the user's limits: this replica's blocks go back. */
+    void limitsChangedElsewhere(UUID user) {
         blocks.forget(user);
     }
 

@@ -21,6 +21,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** Two replicas sharing PostgreSQL and Redis let one user through exactly the daily quota, however requests interleave. */
 class QuotaAcrossReplicasIT {
@@ -28,6 +29,7 @@ class QuotaAcrossReplicasIT {
     private static final int DAILY_REQUESTS = 25;
     private static final int ATTEMPTS = 120;
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final String ADMIN = "quota-replicas-admin@admins.example";
 
     private final FakeUpstream upstream = FakeUpstream.start(0, Script.tokens(4).firstTokenAfter(Duration.ofMillis(5)));
     private final ExternalServices services = ExternalServices.get();
@@ -48,6 +50,33 @@ class QuotaAcrossReplicasIT {
     @Test
     void withBlocksOfTheQuotaOnEachReplicaTheLimitStaysExact() {
         burstOverTwoReplicas(400, 700);
+    }
+
+    /** An admin lowers the limit on one replica: the other's blocks, taken under the old one, go back at once. */
+    @Test
+    void aNewLimitSetOnOneReplicaStopsTheOtherAtItToo() {
+        // Blocks that would go back by themselves only long after this test's wait: idle 30 s, term 60 s.
+        String[] slowBlocks = {"--sluice.quotas.blocks.idle=30s", "--sluice.quotas.blocks.term=60s"};
+        List<String> urls = List.of(baseUrl(replica(1_000, slowBlocks)), baseUrl(replica(1_000, slowBlocks)));
+        TestAccounts.Account user = TestAccounts.register(urls.get(0));
+        warmUp(urls.get(1), user);
+        for (int i = 0; i < 20; i++) {
+            assertThat(chat(urls.get(1), user).block(TIMEOUT)).isEqualTo(200);
+        }
+        TestAccounts.Account admin = TestAccounts.registerOrLogin(urls.get(0), ADMIN);
+
+        WebClient.create(urls.get(0)).put().uri("/api/v1/admin/users/" + user.id() + "/quota")
+                .header(HttpHeaders.AUTHORIZATION, admin.bearer()).contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"daily_requests\":25,\"daily_tokens\":500000}").retrieve().toBodilessEntity().block(TIMEOUT);
+
+        // The replica that got the change holds no block: it shows the database's count, which drops to what was
+        // spent once the other replica's block has gone back.
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(WebClient.create(urls.get(0)).get().uri("/api/v1/quota")
+                .header(HttpHeaders.AUTHORIZATION, user.bearer()).retrieve().bodyToMono(String.class).block(TIMEOUT))
+                .contains("\"used\":20,"));
+        List<Integer> statuses = Flux.range(0, 10).concatMap(i -> chat(urls.get(1), user)).collectList().block(TIMEOUT);
+        assertThat(statuses).as("the 5 left under the new limit, then refusals").containsExactly(
+                200, 200, 200, 200, 200, 429, 429, 429, 429, 429);
     }
 
     private void burstOverTwoReplicas(int dailyRequests, int attempts) {
@@ -99,7 +128,7 @@ class QuotaAcrossReplicasIT {
                 }));
     }
 
-    private ConfigurableApplicationContext replica(int dailyRequests) {
+    private ConfigurableApplicationContext replica(int dailyRequests, String... more) {
         List<String> args = new ArrayList<>(List.of(
                 "--server.port=0",
                 "--sluice.providers.quota-replicas.type=openai",
@@ -110,6 +139,8 @@ class QuotaAcrossReplicasIT {
                 // Both replicas must accept the tokens either one issues.
                 "--sluice.auth.jwt-secret=quota-replicas-test-secret-of-32-bytes-or-more",
                 "--sluice.quotas.daily-requests=" + dailyRequests,
+                "--sluice.auth.bootstrap-admin.email=" + ADMIN,
+                "--sluice.auth.bootstrap-admin.password=" + TestAccounts.PASSWORD,
                 // 120 requests queue on one row: on a loaded machine some wait past the default timeout, and would
                 // then take the outage allowance, which is not what this test is about (see QuotaStoreOutageIT).
                 "--sluice.quotas.reservation-timeout=60s",
@@ -119,6 +150,7 @@ class QuotaAcrossReplicasIT {
                 // 40 in flight alternate between the replicas but end in any order: one replica may have more
                 // than the default 20 streams of this user at once.
                 "--sluice.limits.per-user.max-concurrent-streams=100"));
+        args.addAll(List.of(more));
         for (Map.Entry<String, Object> property : services.springProperties().entrySet()) {
             args.add("--" + property.getKey() + "=" + property.getValue());
         }
