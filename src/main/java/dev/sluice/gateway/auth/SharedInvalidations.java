@@ -3,15 +3,10 @@ package dev.sluice.gateway.auth;
 import java.util.UUID;
 
 import dev.sluice.gateway.auth.apikey.ApiKeys;
-import dev.sluice.gateway.redis.RedisSubscriptions;
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
+import dev.sluice.gateway.redis.RedisChannel;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.stereotype.Component;
-import reactor.core.Disposable;
 
 /**
  * Tells every replica, through Redis pub/sub, what each one remembers of credentials and must now forget: an
@@ -21,41 +16,28 @@ import reactor.core.Disposable;
  */
 @Component
 @ConditionalOnProperty("spring.data.redis.url")
-class SharedInvalidations implements SmartLifecycle {
+class SharedInvalidations extends RedisChannel {
 
     static final String CHANNEL = "sluice:auth-invalidations";
-    private static final Log logger = LogFactory.getLog(SharedInvalidations.class);
 
-    private final ReactiveStringRedisTemplate redis;
     private final ApiKeys apiKeys;
     private final Roles roles;
-    private volatile Disposable subscription;
 
     SharedInvalidations(ReactiveStringRedisTemplate redis, ApiKeys apiKeys, Roles roles) {
-        this.redis = redis;
+        super(redis, CHANNEL, "other replicas forget it by expiry");
         this.apiKeys = apiKeys;
         this.roles = roles;
     }
 
     @Override
-    public void start() {
+    protected void publishFrom() {
         apiKeys.onRevoked(id -> publish("key " + id));
         roles.onChange(id -> publish("role " + id));
-        subscription = RedisSubscriptions.resubscribing(() -> redis.listenTo(ChannelTopic.of(CHANNEL))
-                                .map(message -> message.getMessage()),
-                        failure -> logger.warn("Revoked keys and role changes reach other replicas only by expiry while"
-                                + " Redis is unreachable: " + failure.getMessage()))
-                .subscribe(this::apply);
-    }
-
-    private void publish(String message) {
-        redis.convertAndSend(CHANNEL, message)
-                .subscribe(received -> { }, failure -> logger.warn("Could not tell other replicas '" + message
-                        + "'; they forget it by expiry: " + failure.getMessage()));
     }
 
     /** Applies {@code "key <uuid>"} or {@code "role <uuid>"}; anything else is ignored. */
-    private void apply(String message) {
+    @Override
+    protected void received(String message) {
         int space = message.indexOf(' ');
         UUID id;
         try {
@@ -72,19 +54,5 @@ class SharedInvalidations implements SmartLifecycle {
             roles.forget(id);
             apiKeys.forgetAccount(id);
         }
-    }
-
-    @Override
-    public void stop() {
-        Disposable running = subscription;
-        if (running != null) {
-            running.dispose();
-        }
-    }
-
-    @Override
-    public boolean isRunning() {
-        Disposable running = subscription;
-        return running != null && !running.isDisposed();
     }
 }

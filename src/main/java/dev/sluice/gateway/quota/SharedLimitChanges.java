@@ -2,15 +2,10 @@ package dev.sluice.gateway.quota;
 
 import java.util.UUID;
 
-import dev.sluice.gateway.redis.RedisSubscriptions;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.sluice.gateway.redis.RedisChannel;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.stereotype.Component;
-import reactor.core.Disposable;
 
 /**
  * Tells every replica, through Redis pub/sub, that an admin gave a user other limits, so that the blocks each one
@@ -19,38 +14,25 @@ import reactor.core.Disposable;
  */
 @Component
 @ConditionalOnProperty("spring.data.redis.url")
-class SharedLimitChanges implements SmartLifecycle {
+class SharedLimitChanges extends RedisChannel {
 
     static final String CHANNEL = "sluice:quota-limits";
-    private static final Logger log = LoggerFactory.getLogger(SharedLimitChanges.class);
 
-    private final ReactiveStringRedisTemplate redis;
     private final DailyQuota quota;
-    private volatile Disposable subscription;
 
     SharedLimitChanges(ReactiveStringRedisTemplate redis, DailyQuota quota) {
-        this.redis = redis;
+        super(redis, CHANNEL, "other replicas' quota blocks go back within their term");
         this.quota = quota;
     }
 
     @Override
-    public void start() {
-        quota.onLimitsChanged(this::publish);
-        subscription = RedisSubscriptions.resubscribing(() -> redis.listenTo(ChannelTopic.of(CHANNEL))
-                                .map(message -> message.getMessage()),
-                        failure -> log.warn("New quota limits reach other replicas' blocks only within their term while"
-                                + " Redis is unreachable: {}", failure.getMessage()))
-                .subscribe(this::apply);
+    protected void publishFrom() {
+        quota.onLimitsChanged(user -> publish(user.toString()));
     }
 
-    private void publish(UUID user) {
-        redis.convertAndSend(CHANNEL, user.toString())
-                .subscribe(received -> { }, failure -> log.warn("Could not tell other replicas of new limits for {};"
-                        + " their blocks go back within their term: {}", user, failure.getMessage()));
-    }
-
-    /** A user id; anything else is ignored. The replica that published it hears it too, which costs nothing. */
-    private void apply(String message) {
+    /** A user id. */
+    @Override
+    protected void received(String message) {
         UUID user;
         try {
             user = UUID.fromString(message);
@@ -59,19 +41,5 @@ class SharedLimitChanges implements SmartLifecycle {
             return;
         }
         quota.limitsChangedElsewhere(user);
-    }
-
-    @Override
-    public void stop() {
-        Disposable running = subscription;
-        if (running != null) {
-            running.dispose();
-        }
-    }
-
-    @Override
-    public boolean isRunning() {
-        Disposable running = subscription;
-        return running != null && !running.isDisposed();
     }
 }
