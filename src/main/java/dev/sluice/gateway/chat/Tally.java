@@ -76,6 +76,13 @@ public final class Tally implements Router.Listener, CacheListener, ReplyCost, T
             }
             replyChars += length(call.name()) + length(call.argumentsDelta());
         }
+        else if (chunk instanceof ChatChunk.Extra extra) {
+            // Reasoning and other choices are the model's writing too, billed as output.
+            if (firstTokenAt == 0 && extra.hasContent()) {
+                firstTokenAt = System.nanoTime();
+            }
+            replyChars += extra.message().length();
+        }
         else if (chunk instanceof ChatChunk.Finish finish) {
             finishReason = finish.reason();
         }

@@ -25,9 +25,10 @@ import reactor.core.publisher.Mono;
 /**
  * Daily quotas per user, requests and tokens, reset at 00:00 UTC and kept in the database so that every replica
  * enforces the same count. A chat request reserves one request, an estimate of every input field and a reply cap
- * before anything goes upstream; the cap (the request's {@code max_tokens}, else {@code reply-allowance}, and never
- * more than the tokens left today) is what it sends upstream as {@code max_tokens}, so that the reply cannot spend
- * past what was reserved. It settles to the real usage when its stream ends, however it ends.
+ * before anything goes upstream; the cap (the request's {@code max_tokens} or {@code max_completion_tokens} for each
+ * of its {@code n} choices, else {@code reply-allowance}, and never more than the tokens left today) is what it sends
+ * upstream, under the name the caller gave it, so that the reply cannot spend past what was reserved. It settles to
+ * the real usage when its stream ends, however it ends.
  * <p>
  * While the database cannot answer (unreachable, or slower than {@code reservation-timeout}), quotas fail closed
  * beyond a small allowance per replica: see {@link StoreOutage}.
@@ -67,7 +68,9 @@ public class DailyQuota {
             return Flux.defer(() -> reply.apply(request));
         }
         long promptTokens = TokenEstimate.input(request);
-        long replyCap = request.maxTokens() == null ? properties.replyAllowance() : Math.max(1, request.maxTokens());
+        Integer maxTokens = request.reply().maxTokens();
+        int choices = request.reply().choiceCount();
+        long replyCap = (maxTokens == null ? properties.replyAllowance() : Math.max(1, maxTokens)) * (long) choices;
         return Flux.using(
                 () -> Reservation.open(blocks, user, today(), promptTokens, replyCap, cost),
                 reservation -> reservation.granted(properties.reservationTimeout())
@@ -85,7 +88,9 @@ public class DailyQuota {
                         .onErrorResume(DailyQuota::storeUnreachable,
                                 failure -> Mono.fromCallable(() -> withoutStore(promptTokens, replyCap, failure)))
                         .onErrorMap(DataAccessException.class, failure -> noSuchAccount())
-                        .flatMapMany(replyTokens -> reply.apply(request.withMaxTokens(Math.toIntExact(replyTokens)))),
+                        // Each choice may take its share of what was reserved.
+                        .flatMapMany(replyTokens -> reply.apply(request.withMaxTokens(
+                                Math.toIntExact(Math.max(1, replyTokens / choices))))),
                 Reservation::end);
     }
 

@@ -128,7 +128,7 @@ public final class EventStreamDecoder {
             for (int i = scanFrom; i < length; i++) {
                 if (bytes[i] == '\n') {
                     int lineEnd = i > lineStart && bytes[i - 1] == '\r' ? i - 1 : i;
-                    chunksBeforeLine = reply.size();
+                    chunksBeforeLine = reply.mark();
                     line(lineStart, lineEnd);
                     lineStart = i + 1;
                 }
