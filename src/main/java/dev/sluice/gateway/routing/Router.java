@@ -262,9 +262,9 @@ public class Router {
                 });
             }
             if (error instanceof UpstreamException.Unsupported unsupported) {
-                // Never sent: this protocol cannot say what the caller asked; the next target's may.
+                // Never sent, so no call: this protocol cannot say what the caller asked; the next target's may.
                 breaker.releasePermission();
-                guard.meters().attempt(Outcome.REJECTED);
+                guard.meters().skip(Skip.UNSUPPORTED);
                 return Flux.error(unsupported);
             }
             if (error instanceof UpstreamException.Rejected) {
