@@ -230,10 +230,12 @@ final class ChatCompletionEncoder implements EventEncoder {
         });
     }
 
+    /** The fields, verbatim; on every chunk, and nearly always none, so without an iterator. */
     private static void raw(JsonGenerator json, JsonFields fields) {
-        for (JsonFields.Field field : fields.fields()) {
-            json.writeName(field.name());
-            json.writeRawValue(field.json());
+        List<JsonFields.Field> list = fields.fields();
+        for (int i = 0; i < list.size(); i++) {
+            json.writeName(list.get(i).name());
+            json.writeRawValue(list.get(i).json());
         }
     }
 
