@@ -10,22 +10,48 @@ import dev.sluice.gateway.llm.FinishReason;
  * Where an {@link EventReader} puts what a reply says, kept to the chunk contract whatever order the
  * wire uses: deltas go out as they come, only the first finish counts, and the usage is held back for
  * the end of the body so that quotas count it once. One per stream, owned by {@link EventStreamDecoder}.
+ * <p>
+ * Pieces of text that arrive in one network read leave as one {@link ChatChunk.TextDelta}: the client would
+ * get them in the same write anyway, and every stage after the decoder then handles one chunk per read
+ * instead of one per upstream event (a fast upstream sends a whole short reply in one or two reads).
  */
 public final class ChunkSink {
 
     private List<ChatChunk> chunks = new ArrayList<>(2);
+    /** Text of this read not yet made a chunk. */
+    private final StringBuilder text = new StringBuilder();
+    /** Where the last {@link #mark()} left the chunks and the text. */
+    private int markedChunks;
+    private int markedText;
+    /** How much of the chunk at {@code markedChunks} came before the mark, when text was made a chunk since. */
+    private int straddling;
     private boolean finished;
     private ChatChunk.Usage usage;
 
     /** A piece of the answer; empty pieces carry nothing. */
     public void text(String text) {
-        if (text != null && !text.isEmpty()) {
-            chunks.add(new ChatChunk.TextDelta(text));
+        if (text != null) {
+            this.text.append(text);
+        }
+    }
+
+    /** Makes the text held so far a chunk, before a chunk of another kind or at the end of the read. */
+    private void flushText() {
+        if (text.isEmpty()) {
+            return;
+        }
+        chunks.add(new ChatChunk.TextDelta(text.toString()));
+        text.setLength(0);
+        if (markedText > 0) {
+            // That chunk begins with text from before the mark, which a rollback keeps.
+            straddling = markedText;
+            markedText = 0;
         }
     }
 
     /** A fragment of tool call {@code index}: the first carries its id and name, later ones only arguments. */
     public void toolCall(int index, String id, String name, String argumentsDelta) {
+        flushText();
         chunks.add(new ChatChunk.ToolCallDelta(index, id, name, argumentsDelta));
     }
 
@@ -33,6 +59,7 @@ public final class ChunkSink {
     public void finish(FinishReason reason) {
         if (!finished) {
             finished = true;
+            flushText();
             chunks.add(new ChatChunk.Finish(reason));
         }
     }
@@ -50,17 +77,33 @@ public final class ChunkSink {
         return usage;
     }
 
-    int size() {
-        return chunks.size();
+    /** Remembers what is held now, for {@link #rollback()}. */
+    void mark() {
+        markedChunks = chunks.size();
+        markedText = text.length();
+        straddling = 0;
     }
 
-    /** Forgets the chunks added since there were {@code size}: a payload that breaks the stream counts for nothing. */
-    void truncate(int size) {
-        chunks.subList(size, chunks.size()).clear();
+    /** Forgets what was added since the last {@link #mark()}: a payload that breaks the stream counts for nothing. */
+    void rollback() {
+        if (straddling > 0) {
+            String kept = ((ChatChunk.TextDelta) chunks.get(markedChunks)).text().substring(0, straddling);
+            text.setLength(0);
+            text.append(kept);
+        }
+        else {
+            text.setLength(markedText);
+        }
+        chunks.subList(markedChunks, chunks.size()).clear();
+        markedText = text.length();
+        straddling = 0;
     }
 
     /** The chunks added since the last call. */
     List<ChatChunk> take() {
+        markedText = 0;
+        straddling = 0;
+        flushText();
         if (chunks.isEmpty()) {
             return List.of();
         }
