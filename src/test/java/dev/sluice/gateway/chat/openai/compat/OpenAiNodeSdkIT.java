@@ -6,16 +6,21 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
+import dev.sluice.bench.FakeUpstream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The official OpenAI SDK for Node, unchanged, against the embedded default gateway: the script
- * {@code compat/openai-node/check.mjs} lists models, chats, streams with usage and expects a typed 404.
+ * {@code compat/openai-node/check.mjs} lists models, chats, streams with usage and expects a typed 404; it embeds
+ * through the alias {@code embed}, whose fake upstream (a real socket) records what the SDK's requests became.
  * {@code ./mvnw verify} installs its pinned {@code node_modules} before the integration tests. Node.js
  * must be on the PATH; without it this test fails rather than skips, so CI cannot pass by not checking.
  */
@@ -27,8 +32,25 @@ class OpenAiNodeSdkIT {
     private static final Path PROJECT = Path.of("compat", "openai-node");
     private static final Duration LIMIT = Duration.ofSeconds(60);
 
+    /** Serves the alias {@code embed}: embeddings on a provider that speaks OpenAI's protocol. */
+    static final FakeUpstream embeddings = FakeUpstream.start();
+
     @LocalServerPort
     int port;
+
+    @DynamicPropertySource
+    static void embeddingsUpstream(DynamicPropertyRegistry registry) {
+        registry.add("sluice.providers.fake.type", () -> "openai");
+        registry.add("sluice.providers.fake.base-url", embeddings::baseUrl);
+        registry.add("sluice.providers.fake.api-keys", () -> "fake-key");
+        registry.add("sluice.providers.fake.models", () -> "text-embedding-3-small");
+        registry.add("sluice.aliases.embed.targets", () -> "fake/text-embedding-3-small");
+    }
+
+    @AfterAll
+    static void stopEmbeddingsUpstream() {
+        embeddings.close();
+    }
 
     @Test
     void theOfficialNodeSdkListsModelsChatsStreamsAndSeesUnknownModelsAs404(@TempDir Path temp) throws Exception {
@@ -52,6 +74,12 @@ class OpenAiNodeSdkIT {
         assertThat(node.exitValue()).as("check.mjs exits 0 when every expectation holds; it printed:%n%s", log)
                 .isZero();
         assertThat(log).as("the summary line").contains("all checks passed");
+        assertThat(embeddings.requestBodies()).as("what the SDK's embeddings became upstream: its body, exactly, with "
+                + "the target's model; the default base64 and the float and dimensions asked for passed through; the "
+                + "refused empty input never sent").containsExactly(
+                "{\"model\":\"text-embedding-3-small\",\"input\":[\"Hello world\",\"Bonjour\"],\"encoding_format\":\"base64\"}",
+                "{\"model\":\"text-embedding-3-small\",\"input\":\"One\",\"encoding_format\":\"float\",\"dimensions\":2}");
+        assertThat(embeddings.apiKeys()).as("with the provider's key, not the caller's").containsOnly("fake-key");
     }
 
     private static Process start(ProcessBuilder builder) {
