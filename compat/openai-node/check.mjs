@@ -1,9 +1,9 @@
 // Drives Sluice's OpenAI-compatible /v1 API with the official OpenAI SDK for Node, unchanged,
 // the way an application would: list models, one plain completion, one streamed with usage,
-// and an unknown model, against the demo simulator; then what Sluice must pass on as it came
-// (see "Chat Completions, faithfully" below), against the model "fake", a scripted upstream
-// whose replies OpenAiNodeSdkIT queues in the order of those chats, and whose received
-// bodies it checks. Usage: node check.mjs http://127.0.0.1:8080/v1
+// an unknown model, against the demo simulator; what Sluice must pass on as it came (see "Chat
+// Completions, faithfully" below), against the model "fake", a scripted upstream whose replies
+// OpenAiNodeSdkIT queues in the order of those chats, and whose received bodies it checks; and
+// embeddings (see checkEmbeddings). Usage: node check.mjs http://127.0.0.1:8080/v1
 // Prints one line per check and exits non-zero if any expectation fails.
 import OpenAI, { APIError } from "openai";
 import { VERSION } from "openai/version";
@@ -215,6 +215,61 @@ await check("chat with multi-part text", chatWithMultiPartText);
 await check("chat with a json_schema response_format", chatWithAJsonSchema);
 await check("a stream's reasoning_content, logprobs and system_fingerprint", streamWithReasoningAndLogprobs);
 await check("models.list has a \"*\" provider's models", modelListWithAStarProvidersModels);
+
+// --- Embeddings -------------------------------------------------------------------------------------------
+// The alias "embed" routes to the fake upstream of OpenAiNodeSdkIT (which checks what the fake was sent): its
+// vectors are i + 1 + j / 4 for input i and dimension j (3 dimensions unless asked), its prompt_tokens the words.
+async function checkEmbeddings() {
+  await check("embeddings.create decodes the base64 it asks for by default into the fake's vectors", async () => {
+    const { data: reply, response } = await client.embeddings
+      .create({ model: "embed", input: ["Hello world", "Bonjour"] })
+      .withResponse();
+    expect(reply.object === "list", "object is list", reply.object);
+    expect(reply.model === "embed", "model is the alias asked for", reply.model);
+    expect(reply.data?.length === 2, "one embedding per input", reply.data?.length);
+    reply.data?.forEach((item, i) => {
+      expect(item.object === "embedding" && item.index === i, `data[${i}] is embedding ${i}`, item);
+      expect(JSON.stringify(Array.from(item.embedding)) === JSON.stringify([i + 1, i + 1.25, i + 1.5]),
+        `data[${i}] is the fake's vector, decoded`, Array.from(item.embedding ?? []));
+    });
+    expect(reply.usage?.prompt_tokens === 3 && reply.usage?.total_tokens === 3, "usage counts the fake's 3 words",
+      reply.usage);
+    expect(response.headers.get("x-sluice-provider") === "fake/text-embedding-3-small",
+      "X-Sluice-Provider names the target", response.headers.get("x-sluice-provider"));
+    expect(response.headers.get("x-sluice-cache") === "bypass", "embeddings are never cached",
+      response.headers.get("x-sluice-cache"));
+    return `${reply.data?.length} vectors of ${reply.data?.[0]?.embedding?.length}, ${reply.usage?.prompt_tokens} tokens`;
+  });
+
+  await check("embeddings.create with encoding_format float and dimensions passes both through", async () => {
+    const reply = await client.embeddings.create({ model: "embed", input: "One", encoding_format: "float", dimensions: 2 });
+    expect(JSON.stringify(reply.data?.[0]?.embedding) === "[1,1.25]", "two float dimensions", reply.data?.[0]?.embedding);
+    return `${reply.data?.[0]?.embedding?.length} dimensions`;
+  });
+
+  await check("embeddings.create on the demo simulator answers without a provider", async () => {
+    const reply = await client.embeddings.create({ model: "demo", input: "the cat sat on the mat" });
+    const vector = Array.from(reply.data?.[0]?.embedding ?? []);
+    const norm = Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0));
+    expect(vector.length === 256, "256 dimensions", vector.length);
+    expect(Math.abs(norm - 1) < 1e-4, "of length 1", norm);
+    return `${vector.length} dimensions, norm ${norm.toFixed(4)}`;
+  });
+
+  await check("embeddings.create with an empty input throws BadRequestError naming input", async () => {
+    try {
+      await client.embeddings.create({ model: "embed", input: [] });
+      expect(false, "an empty input is refused");
+      return "no error";
+    } catch (error) {
+      expect(error instanceof OpenAI.BadRequestError, "the error is a BadRequestError", error?.constructor?.name);
+      expect(error?.param === "input", "param is input", error?.param);
+      return `${error?.status} ${error?.param}`;
+    }
+  });
+}
+
+await checkEmbeddings();
 
 if (failures.length > 0) {
   console.log(`openai ${VERSION} on node ${process.version}: ${failures.length} failed expectation(s)`);

@@ -1,10 +1,13 @@
 package dev.sluice.bench;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -50,6 +53,8 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * <p>Keys: a key {@linkplain #refuseKeys refused} gets a 401 {@code invalid_api_key}, on chats and on the model list
  * alike, without taking a script; the model list records the key of each request ({@link #modelListKeys()}).
+ *
+ * <p>Embeddings ({@code POST /embeddings}) are recorded and scripted as chats are; see {@link #embeddings}.
  *
  * <p>Counting: {@link #completedStreams()} and {@link #cancelledStreams()} count successful (status 200)
  * replies, streamed or not, each exactly once; error-status replies and dropped connections count in
@@ -104,6 +109,8 @@ public final class FakeUpstream implements AutoCloseable {
                 .route(routes -> routes
                         .post("/v1/chat/completions", this::chat)
                         .post("/chat/completions", this::chat)
+                        .post("/v1/embeddings", this::embeddings)
+                        .post("/embeddings", this::embeddings)
                         .get("/v1/models", this::models)
                         .get("/models", this::models))
                 .bindNow(Duration.ofSeconds(10));
@@ -139,7 +146,7 @@ public final class FakeUpstream implements AutoCloseable {
         return this;
     }
 
-    /** Chat requests received (their body read). */
+    /** Chat and embeddings requests received (their body read). */
     public int requests() {
         synchronized (recordLock) {
             return requests;
@@ -166,14 +173,14 @@ public final class FakeUpstream implements AutoCloseable {
         return closedConnections.get();
     }
 
-    /** Bearer token of each chat request ("" when none), in arrival order; the last 10,000. */
+    /** Bearer token of each chat and embeddings request ("" when none), in arrival order; the last 10,000. */
     public List<String> apiKeys() {
         synchronized (recordLock) {
             return List.copyOf(apiKeys);
         }
     }
 
-    /** Raw JSON body of each chat request, in arrival order; the last 10,000. */
+    /** Raw JSON body of each chat and embeddings request, in arrival order; the last 10,000. */
     public List<String> requestBodies() {
         synchronized (recordLock) {
             return List.copyOf(bodies);
@@ -407,6 +414,87 @@ public final class FakeUpstream implements AutoCloseable {
                 .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
                 .sendString(Mono.just(json))
                 .then();
+    }
+
+    /**
+     * An embeddings request takes the next script as a chat does: an error status answers as for a chat (after
+     * {@code firstTokenAfter}); 200 answers, after {@code firstTokenAfter}, one vector per input of {@code dimensions}
+     * values (3 when not asked), {@code i + 1 + j / 4} for input i and dimension j, as JSON numbers or, for
+     * {@code encoding_format: base64}, as OpenAI sends them then. Its {@code usage.prompt_tokens} counts the inputs'
+     * whitespace-separated words (token ids for token arrays): not the gateway's estimate, so that a test can tell
+     * which one was charged.
+     */
+    private Publisher<Void> embeddings(HttpServerRequest request, HttpServerResponse response) {
+        String apiKey = bearer(request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION));
+        return request.receive().aggregate().asString(StandardCharsets.UTF_8).defaultIfEmpty("")
+                .flatMap(body -> {
+                    record(apiKey, body);
+                    JsonNode root;
+                    try {
+                        root = JSON.readTree(body);
+                    }
+                    catch (JacksonException e) {
+                        return badRequest(response, "Request body is not valid JSON");
+                    }
+                    if (root == null || !root.isObject()) {
+                        return badRequest(response, "Request body must be a JSON object");
+                    }
+                    if (refusedKeys.contains(apiKey)) {
+                        return refuse(response);
+                    }
+                    Script queued = queue.poll();
+                    Script script = queued != null ? queued : defaultScript;
+                    Mono<Void> wait = script.firstTokenAfter().isZero() ? Mono.empty()
+                            : Mono.delay(script.firstTokenAfter()).then();
+                    if (script.status() != 200) {
+                        return wait.then(Mono.defer(() -> errorReply(script, response)));
+                    }
+                    byte[] reply = embeddingReply(root).getBytes(StandardCharsets.UTF_8);
+                    return wait.then(response.status(200)
+                            .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                            .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(reply.length))
+                            .send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(reply)))
+                            .then());
+                });
+    }
+
+    private static String embeddingReply(JsonNode root) {
+        JsonNode input = root.path("input");
+        List<JsonNode> inputs = new ArrayList<>();
+        if (input.isArray() && !input.isEmpty() && !input.get(0).isNumber()) {
+            input.forEach(inputs::add);
+        }
+        else {
+            inputs.add(input);
+        }
+        int dimensions = root.path("dimensions").isInt() ? root.path("dimensions").intValue() : 3;
+        boolean base64 = "base64".equals(root.path("encoding_format").asString(""));
+        int words = 0;
+        ObjectNode reply = JSON.createObjectNode().put("object", "list");
+        ArrayNode data = reply.putArray("data");
+        for (int i = 0; i < inputs.size(); i++) {
+            JsonNode one = inputs.get(i);
+            words += one.isString() ? one.stringValue().trim().split("\\s+").length : one.size();
+            float[] vector = new float[dimensions];
+            for (int j = 0; j < dimensions; j++) {
+                vector[j] = i + 1 + j / 4f;
+            }
+            ObjectNode embedding = data.addObject().put("object", "embedding").put("index", i);
+            if (base64) {
+                ByteBuffer bytes = ByteBuffer.allocate(dimensions * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                bytes.asFloatBuffer().put(vector);
+                embedding.put("embedding", Base64.getEncoder().encodeToString(bytes.array()));
+            }
+            else {
+                ArrayNode values = embedding.putArray("embedding");
+                for (float value : vector) {
+                    values.add(value);
+                }
+            }
+        }
+        reply.put("model", root.path("model").asString("fake-embedding"));
+        reply.putObject("usage").put("prompt_tokens", words).put("total_tokens", words);
+        return reply.toString();
     }
 
     private Publisher<Void> models(HttpServerRequest request, HttpServerResponse response) {

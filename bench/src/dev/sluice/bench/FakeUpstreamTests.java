@@ -215,6 +215,34 @@ class FakeUpstreamTests {
                 .as("reset() brings back the default list").contains("\"id\":\"fake-model\"");
     }
 
+    @Test
+    void answersEmbeddingsOneVectorPerInputCountingWordsAndRecordsTheBody() {
+        String body = "{\"model\":\"e1\",\"input\":[\"one two\",\"three\"],\"dimensions\":2}";
+
+        Reply reply = post("k1", "/embeddings", body);
+
+        assertThat(reply.status()).isEqualTo(200);
+        assertThat(reply.body()).as("vectors i + 1 + j / 4, the words counted")
+                .isEqualTo("{\"object\":\"list\",\"data\":[{\"object\":\"embedding\",\"index\":0,\"embedding\":[1.0,1.25]},"
+                        + "{\"object\":\"embedding\",\"index\":1,\"embedding\":[2.0,2.25]}],\"model\":\"e1\","
+                        + "\"usage\":{\"prompt_tokens\":3,\"total_tokens\":3}}");
+        assertThat(fake.requestBodies()).containsExactly(body);
+        assertThat(fake.apiKeys()).containsExactly("k1");
+    }
+
+    @Test
+    void answersEmbeddingsInBase64AsLittleEndianFloatsAndTakesScriptedErrors() {
+        fake.enqueue(Script.status(429).retryAfter(Duration.ofSeconds(2)));
+
+        Reply limited = post("k1", "/embeddings", "{\"model\":\"e1\",\"input\":\"hi\"}");
+        Reply base64 = post("k1", "/embeddings", "{\"model\":\"e1\",\"input\":[7,8],\"encoding_format\":\"base64\"}");
+
+        assertThat(limited.status()).isEqualTo(429);
+        assertThat(limited.headers().get(HttpHeaderNames.RETRY_AFTER)).isEqualTo("2");
+        assertThat(base64.body()).as("1.0, 1.25, 1.5 as float32 little-endian; two token ids")
+                .contains("\"embedding\":\"AACAPwAAoD8AAMA/\"").contains("\"prompt_tokens\":2");
+    }
+
     private static String body(boolean stream, boolean includeUsage) {
         return "{\"model\":\"m1\",\"stream\":" + stream
                 + (includeUsage ? ",\"stream_options\":{\"include_usage\":true}" : "")
@@ -229,8 +257,12 @@ class FakeUpstreamTests {
     }
 
     private Reply post(String key, String body) {
+        return post(key, "/chat/completions", body);
+    }
+
+    private Reply post(String key, String path, String body) {
         return client.headers(h -> h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + key))
-                .post().uri(fake.baseUrl() + "/chat/completions")
+                .post().uri(fake.baseUrl() + path)
                 .send(ByteBufFlux.fromString(Mono.just(body)))
                 .response((res, content) -> {
                     // Keeps what arrived before a broken response, to assert on it.

@@ -43,6 +43,17 @@ public final class AccessLog {
         }
     }
 
+    /**
+     * The same for an embeddings request, which the line and the metrics tell as they tell a chat (with no first
+     * token and no output tokens). Its input is not logged: it is data to index rather than a prompt to debug.
+     */
+    public static void embeddings(ContextView context, AccessRecord.Chat embeddings) {
+        AccessRecord record = context.getOrDefault(RequestLogContext.KEY, null);
+        if (record != null) {
+            record.chat(embeddings);
+        }
+    }
+
     static void write(AccessRecord record, ServerHttpResponse response, SignalType signal) {
         boolean probe = isProbe(record.path());
         if (probe ? !ACCESS.isDebugEnabled() : !ACCESS.isInfoEnabled()) {

@@ -28,8 +28,8 @@ public final class AccessRecord {
     }
 
     /**
-     * What the access line and the request metrics say of a chat: the request's own tally, read once the request has
-     * ended.
+     * What the access line and the request metrics say of a chat, or of another routed request (embeddings): the
+     * request's own tally, read once the request has ended.
      */
     public interface Chat {
 

@@ -11,6 +11,9 @@ public enum CacheStatus {
     /** Not looked up: excluded by the policy or by the request's {@code Cache-Control}. */
     BYPASS;
 
+    /** The response header that says it. */
+    public static final String HEADER = "X-Sluice-Cache";
+
     public String headerValue() {
         return name().toLowerCase(Locale.ROOT);
     }

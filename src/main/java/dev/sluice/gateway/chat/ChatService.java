@@ -1,9 +1,7 @@
 package dev.sluice.gateway.chat;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import dev.sluice.gateway.accesslog.AccessLog;
 import dev.sluice.gateway.cache.ReplyCache;
@@ -13,12 +11,11 @@ import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatReply;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.quota.DailyQuota;
+import dev.sluice.gateway.routing.GatewayOverhead;
 import dev.sluice.gateway.routing.ModelCatalog;
 import dev.sluice.gateway.routing.Route;
 import dev.sluice.gateway.routing.Router;
 import dev.sluice.gateway.web.GatewayException;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -37,21 +34,16 @@ public class ChatService {
     private final ChatProperties limits;
     private final DailyQuota quota;
     private final ReplyCache cache;
-    private final Timer overhead;
+    private final GatewayOverhead overhead;
 
     public ChatService(ModelCatalog models, Router router, ChatProperties limits, DailyQuota quota, ReplyCache cache,
-            MeterRegistry registry) {
+            GatewayOverhead overhead) {
         this.models = models;
         this.router = router;
         this.limits = limits;
         this.quota = quota;
         this.cache = cache;
-        this.overhead = Timer.builder("sluice.gateway.overhead")
-                .description("Time a routed request spent in the gateway itself, upstream waiting excluded")
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(50_000))
-                .maximumExpectedValue(Duration.ofSeconds(1))
-                .register(registry);
+        this.overhead = overhead;
     }
 
     /**
@@ -59,10 +51,10 @@ public class ChatService {
      * edge can still answer with a plain 4xx; so does a direct model the caller may not use, as the stream starts.
      * The turn, if any, offers the caller's messages to history here, once the request is known to be servable. The
      * caller's daily quota is charged next (a 429 when it is spent, and then nothing goes upstream), which caps the
-     * reply ({@code max_tokens} or {@code max_completion_tokens}) to what it reserved, and settled to the real usage when the stream ends. The response
-     * cache comes after the quota, so that a cached reply counts like a live one (one request, and the tokens of the
-     * reply replayed), and before the router, which it spares on a hit. A reply past {@code max-reply-bytes} is
-     * stopped.
+     * reply ({@code max_tokens} or {@code max_completion_tokens}) to what it reserved, and settled to the real usage
+     * when the stream ends. The response cache comes after the quota, so that a cached reply counts like a live one
+     * (one request, and the tokens of the reply replayed), and before the router, which it spares on a hit. A reply
+     * past {@code max-reply-bytes} is stopped.
      */
     public Flux<ChatChunk> stream(ChatCall call) {
         return reply(call, false);
@@ -101,9 +93,7 @@ public class ChatService {
         if (call.turn() != null) {
             call.turn().end(tally);
         }
-        if (tally.wasRouted()) {
-            overhead.record(tally.overheadNanos(), TimeUnit.NANOSECONDS);
-        }
+        overhead.record(tally);
     }
 
     private void checkLimits(List<ChatMessage> messages) {

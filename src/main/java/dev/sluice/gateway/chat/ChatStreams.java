@@ -5,7 +5,7 @@ import java.time.Duration;
 
 import dev.sluice.gateway.cache.CacheStatus;
 import dev.sluice.gateway.llm.ChatChunk;
-import dev.sluice.gateway.routing.Target;
+import dev.sluice.gateway.routing.RoutingHeaders;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.springframework.core.io.buffer.DataBuffer;
@@ -28,10 +28,6 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class ChatStreams {
 
-    public static final String PROVIDER_HEADER = "X-Sluice-Provider";
-    public static final String ATTEMPTS_HEADER = "X-Sluice-Attempts";
-    public static final String OVERHEAD_HEADER = "X-Sluice-Overhead-Ms";
-    public static final String CACHE_HEADER = "X-Sluice-Cache";
     /** What Spring's SSE writer declared. */
     private static final MediaType EVENT_STREAM = new MediaType(MediaType.TEXT_EVENT_STREAM, StandardCharsets.UTF_8);
     /** Room for a typical reply; the buffer grows as needed. */
@@ -92,37 +88,26 @@ public final class ChatStreams {
     }
 
     /**
-     * Adds who served the request, after how many calls, what the cache did ({@code X-Sluice-Cache}) and the time
-     * spent in the gateway itself to the response headers, at the last moment before they are sent. A reply from
-     * the cache, or shared with an identical request in flight, names the provider that made it, after 0 calls of
-     * this request's own.
+     * Adds who served the request, after how many calls, and the time spent in the gateway itself
+     * ({@link RoutingHeaders}), and what the cache did ({@code X-Sluice-Cache}) to the response headers, at the last
+     * moment before they are sent. A reply from the cache, or shared with an identical request in flight, names the
+     * provider that made it, after 0 calls of this request's own.
      */
     public static void reportRouting(ServerWebExchange exchange, Tally tally) {
         ServerHttpResponse response = exchange.getResponse();
         response.beforeCommit(() -> {
-            Target target = tally.target();
+            HttpHeaders headers = response.getHeaders();
+            RoutingHeaders.write(headers, tally);
             String elsewhere;
-            if (target != null) {
-                response.getHeaders().set(PROVIDER_HEADER, target.toString());
-                response.getHeaders().set(ATTEMPTS_HEADER, Integer.toString(tally.attempts()));
-            }
-            else if ((elsewhere = tally.providerElsewhere()) != null) {
-                response.getHeaders().set(PROVIDER_HEADER, elsewhere);
-                response.getHeaders().set(ATTEMPTS_HEADER, "0");
+            if (tally.target() == null && (elsewhere = tally.providerElsewhere()) != null) {
+                headers.set(RoutingHeaders.PROVIDER, elsewhere);
+                headers.set(RoutingHeaders.ATTEMPTS, "0");
             }
             CacheStatus status = tally.cacheStatus();
             if (status != null) {
-                response.getHeaders().set(CACHE_HEADER, status.headerValue());
+                headers.set(CacheStatus.HEADER, status.headerValue());
             }
-            response.getHeaders().set(OVERHEAD_HEADER, millis(tally.overheadNanos()));
             return Mono.empty();
         });
-    }
-
-    /** Milliseconds with two decimals, without the cost of a formatter. */
-    static String millis(long nanos) {
-        long hundredths = (nanos + 5_000) / 10_000;
-        long fraction = hundredths % 100;
-        return hundredths / 100 + (fraction < 10 ? ".0" : ".") + fraction;
     }
 }

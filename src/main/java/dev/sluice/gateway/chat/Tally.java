@@ -10,14 +10,14 @@ import dev.sluice.gateway.llm.ChatReply;
 import dev.sluice.gateway.llm.FinishReason;
 import dev.sluice.gateway.quota.ReplyCost;
 import dev.sluice.gateway.routing.Router;
-import dev.sluice.gateway.routing.Target;
+import dev.sluice.gateway.routing.RoutingTally;
 
 /**
  * Everything one chat's stages need to know of its reply, kept in one place: filled chunk by chunk by
  * {@link ChatCall}'s one operator (the first token, the characters, the finish, the usage, and the whole reply when
- * someone needs it), told by routing who serves and how long it waited on upstreams, told by the cache what it did,
- * and ended once (completed, failed or cancelled). Quota, cache, history, the access line and the metrics read it
- * once the reply has ended; the response headers read it as they are sent.
+ * someone needs it), told by routing who serves and how long it waited on upstreams (the {@link RoutingTally} it
+ * extends), told by the cache what it did, and ended once (completed, failed or cancelled). Quota, cache, history,
+ * the access line and the metrics read it once the reply has ended; the response headers read it as they are sent.
  * <p>
  * The stages see it through the narrow views they declare ({@link Router.Listener}, {@link CacheListener},
  * {@link ReplyCost}, {@link Turn.Answer}), so that none of them depends on the chat use case.
@@ -25,12 +25,11 @@ import dev.sluice.gateway.routing.Target;
  * Chunks come on the reply's serialised signals. The end and the headers may be read on another thread (a client's
  * cancel, the response's commit): what they read is volatile, or written before {@link #counted}, which is.
  */
-public final class Tally implements Router.Listener, CacheListener, ReplyCost, Turn.Answer {
+public final class Tally extends RoutingTally implements CacheListener, ReplyCost, Turn.Answer {
 
     /** How a reply ended. */
     public enum Outcome { COMPLETED, FAILED, CANCELLED }
 
-    private final long startedAt;
     // Per chunk, from the reply's serialised signals.
     private ChatReply.Builder whole;
     private long replyChars;
@@ -39,20 +38,14 @@ public final class Tally implements Router.Listener, CacheListener, ReplyCost, T
     private ChatChunk.Usage usage;
     /** Written last for each chunk: whoever reads it sees the chunks' fields up to there. */
     private volatile boolean counted;
-    // From routing, the cache and the end.
-    private volatile Target servedBy;
-    private volatile int attempts;
-    private volatile boolean upstreamActive;
-    private volatile long upstreamSince;
-    private volatile long upstreamNanos;
+    // From the cache and the end.
     private volatile CacheStatus cacheStatus;
     private volatile Supplier<String> servedElsewhere;
-    private volatile boolean routed;
     private volatile Outcome outcome;
     private volatile Throwable failure;
 
     Tally(long startedAt) {
-        this.startedAt = startedAt;
+        super(startedAt);
     }
 
     /** Keeps the text and the tool calls too, for a whole reply or the history: before the first chunk. */
@@ -108,35 +101,6 @@ public final class Tally implements Router.Listener, CacheListener, ReplyCost, T
         return true;
     }
 
-    // --- what routing tells
-
-    /** The reply goes to the router: no cache answered it. */
-    void routed() {
-        routed = true;
-    }
-
-    @Override
-    public void attempt(Target target) {
-        servedBy = target;
-        attempts++;
-    }
-
-    @Override
-    public void upstreamStarted() {
-        if (!upstreamActive) {
-            upstreamSince = System.nanoTime();
-            upstreamActive = true;
-        }
-    }
-
-    @Override
-    public void upstreamStopped() {
-        if (upstreamActive) {
-            upstreamActive = false;
-            upstreamNanos += System.nanoTime() - upstreamSince;
-        }
-    }
-
     // --- what the cache tells
 
     @Override
@@ -150,17 +114,6 @@ public final class Tally implements Router.Listener, CacheListener, ReplyCost, T
     }
 
     // --- what the stages read
-
-    /** The target that serves (or was last tried) with a call of this request's own, or {@code null}. */
-    public Target target() {
-        return servedBy;
-    }
-
-    @Override
-    public String servedBy() {
-        Target target = servedBy;
-        return target == null ? null : target.toString();
-    }
 
     /**
      * Who made the reply: the provider this request called, else the one behind the cached or shared reply it got,
@@ -177,11 +130,6 @@ public final class Tally implements Router.Listener, CacheListener, ReplyCost, T
         return elsewhere == null ? null : elsewhere.get();
     }
 
-    /** Calls this request made itself. */
-    public int attempts() {
-        return attempts;
-    }
-
     /** What the cache did; {@code null} while undecided, or when the cache is off. */
     public CacheStatus cacheStatus() {
         return cacheStatus;
@@ -192,22 +140,6 @@ public final class Tally implements Router.Listener, CacheListener, ReplyCost, T
         return cacheStatus == CacheStatus.HIT;
     }
 
-    /** Whether the reply went to the router, for the overhead metric of routed requests. */
-    boolean wasRouted() {
-        return routed;
-    }
-
-    /** Time in the gateway so far (until the end, once ended), upstream waiting excluded. */
-    public long overheadNanos() {
-        long now = System.nanoTime();
-        long waited = upstreamNanos + (upstreamActive ? now - upstreamSince : 0);
-        return Math.max(0, now - startedAt - waited);
-    }
-
-    @Override
-    public boolean promptSent() {
-        return attempts > 0;
-    }
 
     @Override
     public long replyChars() {

@@ -2,15 +2,12 @@ package dev.sluice.gateway.conversation;
 
 import java.time.Duration;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.sluice.gateway.redis.RedisSubscriptions;
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
+import dev.sluice.gateway.redis.RedisChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.context.SmartLifecycle;
-import org.springframework.data.redis.connection.ReactiveSubscription;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
@@ -30,7 +27,7 @@ import reactor.util.retry.Retry;
  */
 @Component
 @ConditionalOnProperty("spring.data.redis.url")
-class ConversationDeletions implements SmartLifecycle {
+class ConversationDeletions extends RedisChannel {
 
     static final String CHANNEL = "sluice:conversation-deletions";
     static final String COUNT = "sluice:conversation-deletions:count";
@@ -38,49 +35,36 @@ class ConversationDeletions implements SmartLifecycle {
     /** Announcements waiting for Redis at most; beyond, the others find out from the database's 404 only. */
     private static final int MAX_PENDING = 10_000;
     private static final Duration REDIS_TIMEOUT = Duration.ofSeconds(2);
-    private static final Log logger = LogFactory.getLog(ConversationDeletions.class);
+    private static final Logger logger = LoggerFactory.getLogger(ConversationDeletions.class);
 
-    private final ReactiveStringRedisTemplate redis;
     private final Conversations conversations;
     private final DeletionSequence sequence = new DeletionSequence();
     private final AtomicInteger pending = new AtomicInteger();
-    private final AtomicBoolean deaf = new AtomicBoolean();
-    private volatile Disposable listening;
     private volatile Disposable checking;
-    private volatile boolean running;
 
     ConversationDeletions(ReactiveStringRedisTemplate redis, Conversations conversations) {
-        this.redis = redis;
+        super(redis, CHANNEL, "they find out from the counter, or from the database");
         this.conversations = conversations;
     }
 
     @Override
     public void start() {
-        running = true;
-        conversations.onDeleted(this::announce);
-        listening = RedisSubscriptions.resubscribing(() -> redis.listenToChannel(CHANNEL)
-                                .map(ReactiveSubscription.Message::getMessage)
-                                .doOnNext(message -> {
-                                    if (deaf.compareAndSet(true, false)) {
-                                        logger.info("Conversation deletions are heard from the other replicas again");
-                                    }
-                                }),
-                        failure -> {
-                            if (deaf.compareAndSet(false, true)) {
-                                logger.warn("Conversation deletions are not heard from the other replicas while Redis is "
-                                        + "unreachable: " + failure.getMessage());
-                            }
-                        })
-                .subscribe(this::apply);
+        super.start();
         // The first count at once: the numbers this replica must see start there, before it remembers anything.
         checking = Flux.interval(Duration.ZERO, Duration.ofSeconds(CHECK_SECONDS))
                 .onBackpressureDrop()
-                .concatMap(tick -> redis.opsForValue().get(COUNT).defaultIfEmpty("0")
+                .concatMap(tick -> redis().opsForValue().get(COUNT).defaultIfEmpty("0")
                         .timeout(REDIS_TIMEOUT)
                         .onErrorResume(failure -> Mono.empty()))
                 .subscribe(this::check);
     }
 
+    @Override
+    protected void publishFrom() {
+        conversations.onDeleted(this::announce);
+    }
+
+    /** Numbered, and tried again until Redis takes it: a deletion missed would leave a conversation remembered. */
     private void announce(UUID conversation) {
         if (pending.incrementAndGet() > MAX_PENDING) {
             pending.decrementAndGet();
@@ -89,8 +73,8 @@ class ConversationDeletions implements SmartLifecycle {
             return;
         }
         Retry untilRedisAnswers = Retry.backoff(200, Duration.ofMillis(200)).maxBackoff(Duration.ofSeconds(10));
-        redis.opsForValue().increment(COUNT).timeout(REDIS_TIMEOUT).retryWhen(untilRedisAnswers)
-                .flatMap(number -> redis.convertAndSend(CHANNEL, number + " " + conversation).timeout(REDIS_TIMEOUT)
+        redis().opsForValue().increment(COUNT).timeout(REDIS_TIMEOUT).retryWhen(untilRedisAnswers)
+                .flatMap(number -> redis().convertAndSend(CHANNEL, number + " " + conversation).timeout(REDIS_TIMEOUT)
                         .retryWhen(untilRedisAnswers))
                 .doFinally(signal -> pending.decrementAndGet())
                 .subscribe(null, failure -> logger.warn("Could not tell the other replicas that conversation "
@@ -98,7 +82,8 @@ class ConversationDeletions implements SmartLifecycle {
     }
 
     /** Applies {@code "<number> <conversation id>"}; anything else is ignored. */
-    private void apply(String message) {
+    @Override
+    protected void received(String message) {
         int space = message.indexOf(' ');
         try {
             long number = Long.parseLong(message.substring(0, Math.max(space, 0)));
@@ -131,20 +116,10 @@ class ConversationDeletions implements SmartLifecycle {
 
     @Override
     public void stop() {
-        running = false;
-        for (Disposable task : new Disposable[] {listening, checking}) {
-            if (task != null) {
-                task.dispose();
-            }
+        super.stop();
+        Disposable task = checking;
+        if (task != null) {
+            task.dispose();
         }
-    }
-
-    /**
-     * A flag, not the subscriptions' state: were it "listening is not disposed", a listening that ended by itself
-     * would make Spring skip {@link #stop()}, and the check would go on polling while Redis closes under it.
-     */
-    @Override
-    public boolean isRunning() {
-        return running;
     }
 }

@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 
 import dev.sluice.gateway.config.InvalidConfigurationException;
@@ -18,7 +17,6 @@ import dev.sluice.gateway.provider.http.EventStreamClient;
 import dev.sluice.gateway.provider.http.WireProtocol;
 import dev.sluice.gateway.provider.key.KeyPool;
 import dev.sluice.gateway.provider.openai.OpenAiProtocol;
-import io.netty.handler.codec.http.HttpHeaders;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
@@ -76,10 +74,13 @@ public class ProviderRegistry implements DisposableBean {
             }
             case DEMO -> null;
         };
-        ProviderClient client = protocol == null ? new DemoProviderClient(settings.tokenInterval())
-                : new EventStreamClient(name, settings, jsonMapper, protocol);
-        BiConsumer<HttpHeaders, String> credentials = protocol == null ? (headers, key) -> { } : protocol.headers();
-        return new Provider(name, settings, baseUrl(settings), client, new KeyPool(name, settings.apiKeys()), credentials);
+        if (protocol == null) {
+            return new Provider(name, settings, baseUrl(settings), new DemoProviderClient(settings.tokenInterval()), null,
+                    new KeyPool(name, settings.apiKeys()), (headers, key) -> { });
+        }
+        EventStreamClient client = new EventStreamClient(name, settings, jsonMapper, protocol);
+        return new Provider(name, settings, baseUrl(settings), client, client, new KeyPool(name, settings.apiKeys()),
+                protocol.headers());
     }
 
     private static URI baseUrl(ProviderProperties settings) {

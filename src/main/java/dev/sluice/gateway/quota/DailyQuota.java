@@ -9,6 +9,8 @@ import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.LongFunction;
+import java.util.function.Supplier;
 
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatRequest;
@@ -28,7 +30,8 @@ import reactor.core.publisher.Mono;
  * before anything goes upstream; the cap (the request's {@code max_tokens} or {@code max_completion_tokens} for each
  * of its {@code n} choices, else {@code reply-allowance}, and never more than the tokens left today) is what it sends
  * upstream, under the name the caller gave it, so that the reply cannot spend past what was reserved. It settles to
- * the real usage when its stream ends, however it ends.
+ * the real usage when its stream ends, however it ends. A request whose reply has no tokens of its own (embeddings)
+ * reserves its input the same way, and settles to the provider's count of it.
  * <p>
  * While the database cannot answer (unreachable, or slower than {@code reservation-timeout}), quotas fail closed
  * beyond a small allowance per replica: see {@link StoreOutage}.
@@ -67,10 +70,28 @@ public class DailyQuota {
         if (!properties.enabled()) {
             return Flux.defer(() -> reply.apply(request));
         }
-        long promptTokens = TokenEstimate.input(request);
         Integer maxTokens = request.reply().maxTokens();
         int choices = request.reply().choiceCount();
         long replyCap = (maxTokens == null ? properties.replyAllowance() : Math.max(1, maxTokens)) * (long) choices;
+        // Each choice may take its share of what was reserved.
+        return reserved(user, TokenEstimate.input(request), replyCap, cost, replyTokens -> reply.apply(
+                request.withMaxTokens(Math.toIntExact(Math.max(1, replyTokens / choices)))));
+    }
+
+    /**
+     * The reply to a request that is not a chat and whose reply costs no tokens of its own (embeddings), metered the
+     * same way: one request and its input, estimated as {@code inputTokens}, are reserved (with the one reply token
+     * every reservation holds), and settled to what {@code cost} says when the reply ends.
+     */
+    public <T> Flux<T> meter(UUID user, long inputTokens, ReplyCost cost, Supplier<Flux<T>> reply) {
+        if (!properties.enabled()) {
+            return Flux.defer(reply);
+        }
+        return reserved(user, inputTokens, 1, cost, replyTokens -> reply.get());
+    }
+
+    /** {@code reply}, given the reply tokens reserved, once the quota has room for the request; settled as it ends. */
+    private <T> Flux<T> reserved(UUID user, long promptTokens, long replyCap, ReplyCost cost, LongFunction<Flux<T>> reply) {
         return Flux.using(
                 () -> Reservation.open(blocks, user, today(), promptTokens, replyCap, cost),
                 reservation -> reservation.granted(properties.reservationTimeout())
@@ -88,9 +109,7 @@ public class DailyQuota {
                         .onErrorResume(DailyQuota::storeUnreachable,
                                 failure -> Mono.fromCallable(() -> withoutStore(promptTokens, replyCap, failure)))
                         .onErrorMap(DataAccessException.class, failure -> noSuchAccount())
-                        // Each choice may take its share of what was reserved.
-                        .flatMapMany(replyTokens -> reply.apply(request.withMaxTokens(
-                                Math.toIntExact(Math.max(1, replyTokens / choices))))),
+                        .flatMapMany(reply::apply),
                 Reservation::end);
     }
 
@@ -189,7 +208,7 @@ public class DailyQuota {
     }
 
     private static Counter rejections(MeterRegistry registry, String quota) {
-        return Counter.builder("sluice.quota.rejections").description("Chat requests refused by a daily quota")
+        return Counter.builder("sluice.quota.rejections").description("Chat and embeddings requests refused by a daily quota")
                 .tag("quota", quota).register(registry);
     }
 }

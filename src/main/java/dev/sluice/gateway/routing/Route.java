@@ -1,7 +1,9 @@
 package dev.sluice.gateway.routing;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Where a model name leads: the targets to try, how to order them, and their weights for the weighted strategy.
@@ -29,6 +31,23 @@ public record Route(String name, RouteStrategy strategy, List<Target> targets, L
     /** A route of one target, as a direct {@code provider/model} request has. */
     public static Route direct(String name, Target target, boolean listed) {
         return new Route(name, RouteStrategy.ORDERED, List.of(target), null, listed, true);
+    }
+
+    /**
+     * This route with only the targets {@code keep} accepts, each with its weight, in the same order: for a kind of
+     * call that some providers do not offer. The route itself when it keeps them all.
+     */
+    public Route only(Predicate<Target> keep) {
+        List<Target> kept = new ArrayList<>(targets.size());
+        List<Integer> keptWeights = new ArrayList<>(targets.size());
+        for (int i = 0; i < targets.size(); i++) {
+            if (keep.test(targets.get(i))) {
+                kept.add(targets.get(i));
+                keptWeights.add(weights.get(i));
+            }
+        }
+        return kept.size() == targets.size() ? this
+                : new Route(name, strategy, kept, keptWeights, listed, direct);
     }
 
     /** The model name of a target for metric tags: its own when the route is configured, else {@value #OTHER}. */

@@ -10,6 +10,7 @@ import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.provider.Provider;
+import dev.sluice.gateway.provider.ProviderClient;
 import dev.sluice.gateway.provider.ProviderRegistry;
 import dev.sluice.gateway.provider.UpstreamCall;
 import dev.sluice.gateway.provider.UpstreamException;
@@ -43,9 +44,9 @@ import reactor.pool.PoolAcquireTimeoutException;
  * cannot express (a parameter another protocol has, unsent): another target may take it, and when none can, the
  * caller gets a 400 naming the parameter. A request the provider refuses (any other 4xx, a 403 included) is the
  * caller's and is tried nowhere else. After the first token the provider is never switched: a failure ends the
- * stream as an error. Faults leave here as
- * {@link GatewayException}s from the one error table, with messages safe to show to callers: what the
- * provider said, its addresses and its billing, go to the log at WARN with the request's id instead.
+ * stream as an error. Faults leave here as {@link GatewayException}s from the one error table, with messages safe to
+ * show to callers: what the provider said, its addresses and its billing, go to the log at WARN with the request's id
+ * instead.
  */
 @Component
 public class Router {
@@ -79,17 +80,60 @@ public class Router {
 
     /** Streams the reply to {@code request} along {@code route}, telling {@code listener} of each call it makes. */
     public Flux<ChatChunk> stream(Route route, ChatRequest request, Listener listener) {
+        return route(route, request, estimateTokens(request), listener, CHATS);
+    }
+
+    /**
+     * Sends {@code request} along {@code route} as {@code calls} says a call of its kind is made, telling
+     * {@code listener} of each call: the same keys, breakers, bulkheads, budgets, timeouts, retries and fallbacks for
+     * every kind. A reply has started with its first piece; for a reply of one piece (embeddings), that piece is the
+     * whole of it. {@code estimatedTokens} is what the providers' token budgets are charged.
+     */
+    public <R, T> Flux<T> route(Route route, R request, long estimatedTokens, Listener listener, Calls<R, T> calls) {
         return Flux.defer(() -> {
                     active.increment();
-                    return new Walk(route, request, listener).from(0);
+                    return new Walk<>(route, request, estimatedTokens, listener, calls).from(0);
                 })
                 .onErrorResume(UpstreamException.class, failure -> Flux.deferContextual(context -> {
                     RequestLogContext.log(context, () -> log.warn("A reply from '{}' failed: {}", route.name(),
                             failure.getMessage()));
-                    return Flux.error(toClientError(route, failure));
+                    return Flux.<T>error(toClientError(route, failure));
                 }))
                 .doFinally(signal -> active.decrement());
     }
+
+    /**
+     * How one kind of request is called on a target and what its reply tells the meters: a chat's stream of chunks,
+     * an embeddings call's one reply.
+     *
+     * @param <R> the request
+     * @param <T> the pieces of its reply
+     */
+    public interface Calls<R, T> {
+
+        /**
+         * The call of {@code request} to {@code target} of {@code provider} with {@code apiKey} (may be {@code null}),
+         * on {@link ProviderClient}'s contract: cold, cancelled with its subscription, failing with
+         * {@link UpstreamException}s.
+         */
+        Flux<T> call(Provider provider, Target target, R request, String apiKey);
+
+        /** The usage that {@code piece} reports, for the token meters; {@code null} for a piece that reports none. */
+        ChatChunk.Usage usage(T piece);
+    }
+
+    /** Chats: the provider's client streams the reply's chunks, of which one reports the usage. */
+    private static final Calls<ChatRequest, ChatChunk> CHATS = new Calls<>() {
+        @Override
+        public Flux<ChatChunk> call(Provider provider, Target target, ChatRequest request, String apiKey) {
+            return provider.client().stream(new UpstreamCall(target.model(), request, apiKey));
+        }
+
+        @Override
+        public ChatChunk.Usage usage(ChatChunk chunk) {
+            return chunk instanceof ChatChunk.Usage usage ? usage : null;
+        }
+    };
 
     /**
      * What the router tells of one request as it routes it: each call it makes, and the time it spends waiting on
@@ -128,13 +172,14 @@ public class Router {
     }
 
     /** One request's way along its route. Its signals are serialised, so plain fields suffice. */
-    private final class Walk {
+    private final class Walk<R, T> {
 
         private final Route route;
         private final List<Target> targets;
-        private final ChatRequest request;
+        private final R request;
         private final Listener listener;
         private final long estimatedTokens;
+        private final Calls<R, T> calls;
         private boolean started;
         private long firstTokenAt;
         /** The most telling failure so far (see {@link #remember}). */
@@ -142,15 +187,16 @@ public class Router {
         /** The target called last, for the log and the error of a request no one could serve. */
         private Target lastTried;
 
-        Walk(Route route, ChatRequest request, Listener listener) {
+        Walk(Route route, R request, long estimatedTokens, Listener listener, Calls<R, T> calls) {
             this.route = route;
             this.targets = targetOrder.order(route);
             this.request = request;
             this.listener = listener;
-            this.estimatedTokens = estimateTokens(request);
+            this.estimatedTokens = estimatedTokens;
+            this.calls = calls;
         }
 
-        Flux<ChatChunk> from(int index) {
+        Flux<T> from(int index) {
             if (index == targets.size()) {
                 listener.upstreamStopped();
                 return Flux.deferContextual(context -> {
@@ -159,7 +205,7 @@ public class Router {
                         RequestLogContext.log(context, () -> log.warn("No provider could serve '{}' (last: {}): {}",
                                 route.name(), lastTried, failure.getMessage()));
                     }
-                    return Flux.error(toClientError());
+                    return Flux.<T>error(toClientError());
                 });
             }
             Target target = targets.get(index);
@@ -184,14 +230,14 @@ public class Router {
                     });
         }
 
-        private Flux<ChatChunk> passOver(ProviderGuard guard, Skip reason, int index) {
+        private Flux<T> passOver(ProviderGuard guard, Skip reason, int index) {
             guard.meters().skip(reason);
             remember(new PassedOver(reason));
             return from(index + 1);
         }
 
         /** Calls one target, with another key after a 429 or a refused key, and again after a backoff. */
-        private Flux<ChatChunk> tries(Target target, Provider provider, ProviderGuard guard, int retry) {
+        private Flux<T> tries(Target target, Provider provider, ProviderGuard guard, int retry) {
             CircuitBreaker breaker = guard.breaker();
             if (!breaker.tryAcquirePermission()) {
                 return Flux.error(new PassedOver(Skip.CIRCUIT_OPEN));
@@ -205,11 +251,11 @@ public class Router {
             listener.attempt(target);
             listener.upstreamStarted();
             long sentAt = System.nanoTime();
-            UpstreamCall call = new UpstreamCall(target.model(), request, lease.key());
             String model = route.metricModel(target);
-            return StreamTimeouts.apply(provider.client().stream(call), provider.properties().timeouts())
-                    .doOnNext(chunk -> {
-                        if (chunk instanceof ChatChunk.Usage usage) {
+            return StreamTimeouts.apply(calls.call(provider, target, request, lease.key()), provider.properties().timeouts())
+                    .doOnNext(piece -> {
+                        ChatChunk.Usage usage = calls.usage(piece);
+                        if (usage != null) {
                             guard.meters().usage(model, usage.promptTokens(), usage.completionTokens(),
                                     started ? System.nanoTime() - firstTokenAt : 0);
                         }
@@ -241,7 +287,7 @@ public class Router {
                             lease, System.nanoTime() - sentAt));
         }
 
-        private Flux<ChatChunk> afterFailure(Throwable error, Target target, Provider provider, ProviderGuard guard,
+        private Flux<T> afterFailure(Throwable error, Target target, Provider provider, ProviderGuard guard,
                 int retry, KeyPool.Lease lease, long elapsed) {
             CircuitBreaker breaker = guard.breaker();
             if (error instanceof UpstreamException.RateLimited limited) {
@@ -297,7 +343,6 @@ public class Router {
                 failure = error;
             }
         }
-
 
         private GatewayException toClientError() {
             if (failure instanceof UpstreamException.Unsupported unsupported) {

@@ -3,7 +3,6 @@ package dev.sluice.gateway.routing;
 import java.time.Duration;
 import java.util.function.Consumer;
 
-import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.UpstreamException.TimedOut;
 import dev.sluice.gateway.provider.UpstreamException.TimedOut.Phase;
@@ -12,7 +11,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * The time-to-first-token and total deadlines of one upstream call. The idle gap between chunks is
- * watched by the provider's HTTP client at the socket, which costs no timer per chunk.
+ * watched by the provider's HTTP client at the socket, which costs no timer per chunk. A reply of one piece
+ * (embeddings) has its first token when the whole of it has come.
  * <p>
  * Two timers a call, and per chunk only a flag: Reactor's {@code timeout(first, next)} would start and cancel a
  * subscription on every chunk to learn what one flag says. A deadline that passes cancels the call (the
@@ -24,7 +24,7 @@ final class StreamTimeouts {
     private StreamTimeouts() {
     }
 
-    static Flux<ChatChunk> apply(Flux<ChatChunk> upstream, ProviderProperties.Timeouts timeouts) {
+    static <T> Flux<T> apply(Flux<T> upstream, ProviderProperties.Timeouts timeouts) {
         Duration firstToken = timeouts.firstToken();
         Duration total = timeouts.total();
         return Flux.defer(() -> {
@@ -34,17 +34,17 @@ final class StreamTimeouts {
             Mono<TimedOut> totalDeadline = Mono.delay(total).map(tick -> new TimedOut(Phase.TOTAL, total));
             return upstream.doOnNext(deadlines)
                     .takeUntilOther(Mono.firstWithSignal(firstTokenDeadline, totalDeadline).doOnNext(deadlines::passed))
-                    .concatWith(Mono.defer(deadlines::failure));
+                    .concatWith(Mono.defer(deadlines::<T>failure));
         });
     }
 
     /** Written on the stream's thread and the timer's, each field by one of them. */
-    private static final class Deadlines implements Consumer<ChatChunk> {
+    private static final class Deadlines implements Consumer<Object> {
         volatile boolean firstSeen;
         volatile TimedOut passed;
 
         @Override
-        public void accept(ChatChunk chunk) {
+        public void accept(Object piece) {
             if (!firstSeen) {
                 firstSeen = true;
             }
@@ -55,7 +55,7 @@ final class StreamTimeouts {
         }
 
         /** After the stream ended: the deadline that ended it, if one did. */
-        Mono<ChatChunk> failure() {
+        <T> Mono<T> failure() {
             TimedOut timedOut = passed;
             return timedOut == null ? Mono.empty() : Mono.error(timedOut);
         }

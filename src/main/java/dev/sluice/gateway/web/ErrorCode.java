@@ -28,7 +28,7 @@ public enum ErrorCode {
     UNSUPPORTED_PARAMETER(HttpStatus.BAD_REQUEST, "invalid_request_error", "invalid_request_error"),
     /** The upstream answered 403 for this request (flagged content, a region, a model the account may not use). */
     UPSTREAM_REFUSED(HttpStatus.FORBIDDEN, "permission_error", "permission_error"),
-    /** The reply grew past {@code sluice.chat.max-reply-bytes} and was stopped. */
+    /** The reply grew past {@code sluice.chat.max-reply-bytes} (embeddings: {@code sluice.embeddings.max-reply-bytes}) and was stopped. */
     REPLY_TOO_LARGE(HttpStatus.BAD_GATEWAY, "api_error", "api_error"),
     /** Every target of the route failed before answering. */
     UPSTREAM_FAILED(HttpStatus.BAD_GATEWAY, "api_error", "api_error"),

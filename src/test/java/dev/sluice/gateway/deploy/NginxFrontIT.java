@@ -14,7 +14,7 @@ import java.util.stream.IntStream;
 
 import dev.sluice.bench.FakeUpstream;
 import dev.sluice.bench.Script;
-import dev.sluice.gateway.chat.ChatStreams;
+import dev.sluice.gateway.routing.RoutingHeaders;
 import dev.sluice.gateway.testing.ExternalServices;
 import dev.sluice.gateway.testing.SseEvents;
 import org.junit.jupiter.api.AfterEach;
@@ -177,7 +177,7 @@ class NginxFrontIT {
             client.post().uri("/v1/chat/completions").contentType(MediaType.APPLICATION_JSON).bodyValue(body(true, name))
                     .exchangeToFlux(response -> {
                         watched.status = response.statusCode().value();
-                        watched.servedBy = response.headers().asHttpHeaders().getFirst(ChatStreams.PROVIDER_HEADER);
+                        watched.servedBy = response.headers().asHttpHeaders().getFirst(RoutingHeaders.PROVIDER);
                         return response.bodyToFlux(SseEvents.TYPE);
                     })
                     .timeout(Duration.ofSeconds(30))

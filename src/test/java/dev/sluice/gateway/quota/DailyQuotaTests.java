@@ -417,6 +417,40 @@ class DailyQuotaTests {
 
     /** The quota around a reply that went upstream (the provider read the prompt). */
     /** As the chat meters a reply that goes upstream: its tally counts what passes the quota. */
+    @Test
+    void anEmbeddingsRequestHoldsItsInputAndOneTokenAndSettlesToTheCountItsProviderReported() {
+        UUID user = H2.newUser();
+        Cost cost = new Cost(true);
+
+        StepVerifier.create(quota.meter(user, 40, cost, () -> Flux.concat(Flux.just(new ChatChunk.Usage(25, 0)),
+                        Flux.<ChatChunk>never()).doOnNext(cost::add)))
+                .expectNextCount(1)
+                .then(() -> assertThat(usage(user).reservedTokens()).as("the 40 input tokens and 1 reply token")
+                        .isEqualTo(41))
+                .thenCancel()
+                .verify(TIMEOUT);
+
+        awaitSettled(user);
+        assertThat(usage(user).tokens()).as("the provider's count, not the estimate").isEqualTo(25);
+        assertThat(usage(user).requests()).isEqualTo(1);
+    }
+
+    @Test
+    void anEmbeddingsInputThatDoesNotFitIs429AndNeverReachesTheUpstream() {
+        UUID user = H2.newUser();
+        AtomicInteger upstreamCalls = new AtomicInteger();
+
+        StepVerifier.create(quota.meter(user, 2_500, new Cost(true), () -> {
+                    upstreamCalls.incrementAndGet();
+                    return Flux.<ChatChunk>empty();
+                }))
+                .expectErrorSatisfies(failure -> assertThat(failure.getMessage())
+                        .startsWith("Daily token quota exceeded: this request's input takes about 2500 tokens"))
+                .verify(TIMEOUT);
+
+        assertThat(upstreamCalls).hasValue(0);
+    }
+
     private Flux<ChatChunk> meter(UUID user, ChatRequest request, Flux<ChatChunk> reply) {
         Cost cost = new Cost(true);
         return quota.meter(user, request, cost, capped -> {

@@ -9,19 +9,19 @@ import org.springframework.web.reactive.function.client.WebClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** Accounts made through the API, as a client would; the database is shared across runs, so emails are unique. */
-final class TestAccounts {
+/** Accounts made through the API, as a client would (the quota and embeddings tests' users); the database is shared across runs, so emails are unique. */
+public final class TestAccounts {
 
-    static final String PASSWORD = "quota test password";
+    public static final String PASSWORD = "quota test password";
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private TestAccounts() {
     }
 
-    record Account(UUID id, String email, String token) {
+    public record Account(UUID id, String email, String token) {
 
-        String bearer() {
+        public String bearer() {
             return "Bearer " + token;
         }
     }
@@ -31,14 +31,14 @@ final class TestAccounts {
     }
 
     /** A new account, logged in. */
-    static Account register(String baseUrl) {
+    public static Account register(String baseUrl) {
         String email = uniqueEmail();
         post(baseUrl, "/api/v1/auth/register", email);
         return login(baseUrl, email);
     }
 
     /** This account, made if it does not exist yet (admins have fixed emails, and earlier runs made them). */
-    static Account registerOrLogin(String baseUrl, String email) {
+    public static Account registerOrLogin(String baseUrl, String email) {
         try {
             post(baseUrl, "/api/v1/auth/register", email);
         }

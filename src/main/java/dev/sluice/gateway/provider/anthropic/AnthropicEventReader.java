@@ -86,8 +86,7 @@ final class AnthropicEventReader extends JsonEventReader {
         else if (type.equals("thinking_delta")) {
             JsonNode thinking = delta.path("thinking");
             if (thinking.isString() && !thinking.stringValue().isEmpty()) {
-                reply.extra(reply.mark(), JsonFields.EMPTY, JsonFields.EMPTY,
-                        JsonFields.of("reasoning_content", thinking.toString()));
+                reply.extra(JsonFields.EMPTY, JsonFields.EMPTY, JsonFields.of("reasoning_content", thinking.toString()));
             }
         }
         else if (type.equals("input_json_delta")) {

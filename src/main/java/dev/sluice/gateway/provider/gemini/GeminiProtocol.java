@@ -10,7 +10,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Google's Gemini API: {@code POST {base}/models/{model}:streamGenerateContent?alt=sse} with
- * {@code x-goog-api-key}, a {@code GenerateContentResponse} per event back.
+ * {@code x-goog-api-key}, a {@code GenerateContentResponse} per event back. Embeddings are
+ * {@code POST {base}/models/{model}:batchEmbedContents} ({@link #batchEmbedContents}).
  */
 public final class GeminiProtocol {
 
@@ -30,11 +31,24 @@ public final class GeminiProtocol {
     }
 
     private static URI endpoint(String models, UpstreamCall call) {
-        // Gemini's own listings name models "models/<name>"; both spellings are accepted.
-        String model = call.model().startsWith("models/") ? call.model().substring(7) : call.model();
-        if (!MODEL.matcher(model).matches()) {
-            throw new UpstreamException.Rejected(400, "'" + call.model() + "' is not a Gemini model name");
+        return URI.create(models + modelName(call.model()) + ":streamGenerateContent?alt=sse");
+    }
+
+    /** Where the Gemini API at {@code baseUrl} ({@code null}: {@link #DEFAULT_BASE_URL}) embeds texts with {@code model}. */
+    public static URI batchEmbedContents(URI baseUrl, String model) {
+        return WireProtocol.resolve(baseUrl != null ? baseUrl : DEFAULT_BASE_URL,
+                "/models/" + modelName(model) + ":batchEmbedContents");
+    }
+
+    /**
+     * The model's name as it goes into a path, {@code gemini-2.5-flash} whether asked for so or as Gemini's own
+     * listings name it ({@code models/gemini-2.5-flash}); a name that could change the path is refused.
+     */
+    public static String modelName(String model) {
+        String name = model.startsWith("models/") ? model.substring(7) : model;
+        if (!MODEL.matcher(name).matches()) {
+            throw new UpstreamException.Rejected(400, "'" + model + "' is not a Gemini model name");
         }
-        return URI.create(models + model + ":streamGenerateContent?alt=sse");
+        return name;
     }
 }

@@ -1,10 +1,14 @@
 package dev.sluice.gateway.provider.http;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.function.Supplier;
 
 import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.provider.JsonClient;
 import dev.sluice.gateway.provider.ProviderClient;
 import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.UpstreamCall;
@@ -27,7 +31,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The client of every HTTP provider: POSTs a JSON request and streams the server-sent events of the
  * reply as neutral chunks, failures typed by {@link UpstreamFailures}. What differs between wire
- * protocols comes from a {@link WireProtocol}.
+ * protocols comes from a {@link WireProtocol}. Calls whose reply is one JSON document (embeddings) go
+ * through the same connections, keys and failure typing ({@link JsonClient}).
  * <p>
  * Reactor Netty's client, used directly: the body's buffers go straight to the {@link EventStreamDecoder}.
  * One pooled, non-blocking client per provider, built once: at most {@code maxConcurrency} connections,
@@ -35,13 +40,15 @@ import tools.jackson.databind.json.JsonMapper;
  * socket and the idle timeout as the socket's read timeout (no timer per chunk). The first-token and
  * total deadlines belong to routing. Cancelling a stream closes its connection.
  */
-public final class EventStreamClient implements ProviderClient, Disposable {
+public final class EventStreamClient implements ProviderClient, JsonClient, Disposable {
 
     /** Upstreams and their load balancers drop idle keep-alive connections; retire ours before they do. */
     private static final Duration MAX_IDLE = Duration.ofSeconds(20);
     /** Renewing connections now and then follows DNS changes of the upstream. */
     private static final Duration MAX_LIFE = Duration.ofMinutes(5);
     private static final Duration EVICTION_INTERVAL = Duration.ofSeconds(30);
+    /** Room for a reply that did not say its length; grown as needed. */
+    private static final int REPLY_CAPACITY = 8 * 1024;
 
     private final ConnectionProvider connections;
     private final HttpClient.RequestSender posts;
@@ -91,8 +98,39 @@ public final class EventStreamClient implements ProviderClient, Disposable {
         }).onErrorMap(failures::beforeReply);
     }
 
+    @Override
+    public Mono<byte[]> post(URI uri, Object body, String apiKey, int maxReplyBytes,
+            Supplier<? extends RuntimeException> tooLarge) {
+        return Flux.defer(() -> {
+                    byte[] request = json.writeValueAsBytes(body);
+                    return posts.uri(uri)
+                            .send((outgoing, outbound) -> {
+                                HttpHeaders headers = outgoing.requestHeaders()
+                                        .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                                        .set(HttpHeaderNames.ACCEPT, HttpHeaderValues.APPLICATION_JSON);
+                                protocol.headers().accept(headers, apiKey);
+                                return outbound.send(Mono.just(Unpooled.wrappedBuffer(request)));
+                            })
+                            .response((response, content) -> {
+                                if (response.status().codeClass() != HttpStatusClass.SUCCESS) {
+                                    return rejection(response, content, apiKey);
+                                }
+                                long length = response.responseHeaders().getInt(HttpHeaderNames.CONTENT_LENGTH, -1);
+                                if (length > maxReplyBytes) {
+                                    return Mono.error(Oversized.INSTANCE);
+                                }
+                                return content.asByteArray().onErrorMap(failures::duringReply)
+                                        .reduceWith(() -> new WholeReply(length, maxReplyBytes), WholeReply::add)
+                                        .map(WholeReply::bytes);
+                            });
+                })
+                .onErrorMap(failure -> !(failure instanceof Oversized), failures::beforeReply)
+                .onErrorMap(Oversized.class, oversized -> tooLarge.get())
+                .next();
+    }
+
     /** Reads the start of an error reply and fails with what it says. */
-    private Mono<ChatChunk> rejection(HttpClientResponse response, ByteBufFlux content, String apiKey) {
+    private <T> Mono<T> rejection(HttpClientResponse response, ByteBufFlux content, String apiKey) {
         ErrorBody head = new ErrorBody();
         return content.takeUntil(head::add)
                 // The status alone still says what happened when the body cannot be read.
@@ -109,6 +147,45 @@ public final class EventStreamClient implements ProviderClient, Disposable {
     @Override
     public boolean isDisposed() {
         return connections.isDisposed();
+    }
+
+    /** A whole reply, gathered piece by piece, refused past its limit. */
+    private static final class WholeReply {
+
+        private final int limit;
+        private byte[] bytes;
+        private int length;
+
+        WholeReply(long declaredLength, int limit) {
+            this.limit = limit;
+            this.bytes = new byte[declaredLength >= 0 ? (int) declaredLength : Math.min(REPLY_CAPACITY, limit)];
+        }
+
+        WholeReply add(byte[] piece) {
+            if (piece.length > limit - length) {
+                throw Oversized.INSTANCE; // cancels the read, which closes the connection
+            }
+            if (piece.length > bytes.length - length) {
+                bytes = Arrays.copyOf(bytes, (int) Math.min(limit, Math.max(2L * bytes.length, (long) length + piece.length)));
+            }
+            System.arraycopy(piece, 0, bytes, length, piece.length);
+            length += piece.length;
+            return this;
+        }
+
+        byte[] bytes() {
+            return length == bytes.length ? bytes : Arrays.copyOf(bytes, length);
+        }
+    }
+
+    /** A reply past its limit; becomes the caller's own error once it has passed the failure typing. */
+    private static final class Oversized extends RuntimeException {
+
+        static final Oversized INSTANCE = new Oversized();
+
+        private Oversized() {
+            super("reply over its limit", null, false, false);
+        }
     }
 
     /**

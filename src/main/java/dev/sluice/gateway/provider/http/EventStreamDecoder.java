@@ -123,12 +123,11 @@ public final class EventStreamDecoder {
      */
     private List<ChatChunk> decodeLines(int scanFrom) {
         int lineStart = 0;
-        int chunksBeforeLine = 0;
         try {
             for (int i = scanFrom; i < length; i++) {
                 if (bytes[i] == '\n') {
                     int lineEnd = i > lineStart && bytes[i - 1] == '\r' ? i - 1 : i;
-                    chunksBeforeLine = reply.mark();
+                    reply.mark();
                     line(lineStart, lineEnd);
                     lineStart = i + 1;
                 }
@@ -136,7 +135,7 @@ public final class EventStreamDecoder {
         }
         catch (StreamBroken e) {
             // Nothing of the payload that broke the stream counts, even what was read before the break.
-            reply.truncate(chunksBeforeLine);
+            reply.rollback();
             broken = e;
         }
         int rest = length - lineStart;

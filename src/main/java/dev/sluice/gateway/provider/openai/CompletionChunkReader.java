@@ -74,12 +74,11 @@ final class CompletionChunkReader implements EventReader {
         }
         this.bytes = bytes;
         this.offset = offset;
-        int from = out.mark();
         try (JsonParser parser = json.createParser(bytes, offset, length)) {
             JsonToken first = parser.nextToken();
             if (first == JsonToken.START_OBJECT) {
                 readChunk(parser, out);
-                extras(from, out);
+                extras(out);
             }
             else if (first != JsonToken.VALUE_NULL) {
                 throw new StreamBroken("upstream sent a chunk that is not a JSON object");
@@ -381,9 +380,9 @@ final class CompletionChunkReader implements EventReader {
     }
 
     /** Hands what the payload said beyond the neutral chunks to the sink, when it said anything. */
-    private void extras(int from, ChunkSink out) {
-        if (reply != null || choice != null || message != null || (out.holdsReplyFields() && out.mark() > from)) {
-            out.extra(from, build(reply), build(choice), build(message));
+    private void extras(ChunkSink out) {
+        if (reply != null || choice != null || message != null || out.holdsReplyFields()) {
+            out.extra(build(reply), build(choice), build(message));
         }
         if (otherChoices != null) {
             for (OtherChoice other : otherChoices) {

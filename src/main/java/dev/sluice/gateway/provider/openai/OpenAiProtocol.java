@@ -11,7 +11,7 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * OpenAI's Chat Completions, as any OpenAI-compatible API speaks it (OpenAI, Groq, OpenRouter, Mistral,
  * Together, DeepSeek, vLLM, Ollama, llama.cpp): {@code POST {base}/chat/completions} with a bearer key,
- * {@code chat.completion.chunk} events back.
+ * {@code chat.completion.chunk} events back. Embeddings are {@code POST {base}/embeddings} ({@link #embeddings}).
  */
 public final class OpenAiProtocol {
 
@@ -23,6 +23,11 @@ public final class OpenAiProtocol {
         URI endpoint = WireProtocol.resolve(baseUrl, "/chat/completions");
         return new WireProtocol(call -> endpoint, OpenAiProtocol::bearer, new OpenAiRequestEncoder(unnamedCap)::wire,
                 () -> new CompletionChunkReader(json));
+    }
+
+    /** Where an OpenAI-compatible API takes embeddings requests, which go there in OpenAI's own shape. */
+    public static URI embeddings(URI baseUrl) {
+        return WireProtocol.resolve(baseUrl, "/embeddings");
     }
 
     /** Local servers such as Ollama take no key. */

@@ -40,7 +40,8 @@ class MessagesEncoderTests {
     @ValueSource(strings = {"text-stream.sse", "tool-use-stream.sse"})
     void aRecordedAnthropicStreamReadByTheAnthropicAdapterIsWrittenBackAsTheSameEvents(String fixture) {
         byte[] recorded = EventStreams.fixture("/provider/anthropic/" + fixture);
-        List<ChatChunk> chunks = EventStreams.decode(recorded, AnthropicProtocol.of(null, JSON).readers()).collectList().block();
+        List<ChatChunk> chunks = EventStreams.decodeEachEventAlone(recorded, AnthropicProtocol.of(null, JSON).readers())
+                .collectList().block();
 
         List<JsonNode> written = events(EventWriters.write(out -> {
             chunks.forEach(chunk -> encoder.chunk(chunk, out));

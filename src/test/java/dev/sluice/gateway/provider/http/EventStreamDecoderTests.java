@@ -33,7 +33,7 @@ class EventStreamDecoderTests {
     void onlyDataLinesCarryPayloadsAndTheSpaceAfterDataIsOptional() {
         decode(bytes(WIRE), TextReader::new)
                 .as(StepVerifier::create)
-                .expectNext(new TextDelta("Grüß"), new TextDelta("dich 👋"), new Finish(FinishReason.STOP), new Usage(1, 2))
+                .expectNext(new TextDelta("Grüßdich 👋"), new Finish(FinishReason.STOP), new Usage(1, 2))
                 .verifyComplete();
     }
 
@@ -61,8 +61,36 @@ class EventStreamDecoderTests {
         decode(bytes("data: half\n\ndata: an answer\n\n"), TextReader::new)
                 .as(StepVerifier::create)
                 .as("a truncated stream must never look like a complete reply")
-                .expectNext(new TextDelta("half"), new TextDelta("an answer"))
+                .expectNext(new TextDelta("halfan answer"))
                 .expectErrorMessage("upstream closed the stream before finishing")
+                .verify();
+    }
+
+    @Test
+    void textThatArrivesInOneReadLeavesAsOneChunkAndTextOfTheNextReadAsAnother() {
+        Flux<ByteBuf> body = Flux.concat(reads(bytes("data: one\n\ndata:  two\n\n"), 1024, buffer -> { }),
+                reads(bytes("data:  three\n\ndata: stop\n\n"), 1024, buffer -> { }));
+
+        EventStreamDecoder.decode(body, TextReader::new)
+                .as(StepVerifier::create)
+                .as("every stage after the decoder sees one chunk per read, not one per event")
+                .expectNext(new TextDelta("one two"), new TextDelta(" three"), new Finish(FinishReason.STOP),
+                        new Usage(1, 2))
+                .verifyComplete();
+    }
+
+    @Test
+    void aBreakAfterTextJoinedWithAFinishInOneReadKeepsOnlyTheTextBeforeTheBrokenPayload() {
+        decode(bytes("data: ok\n\ndata: more+stop\n\ndata: oops!overloaded\n\n"), TextReader::new)
+                .as(StepVerifier::create)
+                .expectNext(new TextDelta("okmore"), new Finish(FinishReason.STOP))
+                .expectErrorMessage("overloaded")
+                .verify();
+        decode(bytes("data: ok\n\ndata: more+stop!overloaded\n\n"), TextReader::new)
+                .as(StepVerifier::create)
+                .as("the text and finish of the payload that broke are dropped, the text before it kept")
+                .expectNext(new TextDelta("ok"))
+                .expectErrorMessage("overloaded")
                 .verify();
     }
 
@@ -91,15 +119,15 @@ class EventStreamDecoderTests {
 
     @Test
     void aConnectionLostMidStreamFailsOnlyAfterTheChunksAlreadyDecoded() {
-        Flux<ByteBuf> body = Flux.concat(reads(bytes("data: tok0\n\ndata: tok1\n\n"), 1024, buffer -> { }),
+        Flux<ByteBuf> body = Flux.concat(reads(bytes("data: tok0\n\ndata: stop\n\n"), 1024, buffer -> { }),
                 Flux.error(new IOException("Connection reset by peer")));
 
         EventStreamDecoder.decode(body, TextReader::new)
                 .as(publisher -> StepVerifier.create(publisher, 1))
-                .as("a caller reading slowly still gets every token that arrived before the loss")
+                .as("a caller reading slowly still gets every chunk that arrived before the loss")
                 .expectNext(new TextDelta("tok0"))
                 .thenRequest(1)
-                .expectNext(new TextDelta("tok1"))
+                .expectNext(new Finish(FinishReason.STOP))
                 .expectErrorMessage("Connection reset by peer")
                 .verify();
     }
@@ -171,7 +199,11 @@ class EventStreamDecoderTests {
             String payload = new String(bytes, offset, length, StandardCharsets.UTF_8);
             int bang = payload.indexOf('!');
             String text = bang < 0 ? payload : payload.substring(0, bang);
-            if (text.equals("stop")) {
+            if (text.endsWith("+stop")) {
+                reply.text(text.substring(0, text.length() - "+stop".length()));
+                reply.finish(FinishReason.STOP);
+            }
+            else if (text.equals("stop")) {
                 reply.finish(FinishReason.STOP);
                 reply.usage(new Usage(1, 2));
             }

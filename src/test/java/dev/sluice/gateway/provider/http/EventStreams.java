@@ -2,6 +2,8 @@ package dev.sluice.gateway.provider.http;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -43,6 +45,19 @@ public final class EventStreams {
         return EventStreamDecoder.decode(reads(wire, piece, buffer -> { }), readers);
     }
 
+    /** The wire as a slow upstream sends it: each event (up to its blank line) in a network read of its own. */
+    public static Flux<ChatChunk> decodeEachEventAlone(byte[] wire, Supplier<? extends EventReader> readers) {
+        String text = new String(wire, StandardCharsets.UTF_8);
+        List<byte[]> events = new ArrayList<>();
+        for (int start = 0; start < text.length(); ) {
+            int end = text.indexOf("\n\n", start);
+            end = end < 0 ? text.length() : end + 2;
+            events.add(text.substring(start, end).getBytes(StandardCharsets.UTF_8));
+            start = end;
+        }
+        return EventStreamDecoder.decode(Flux.fromIterable(events).map(Unpooled::wrappedBuffer), readers);
+    }
+
     /**
      * The wire as Reactor Netty delivers it: {@code piece} bytes per read, in direct buffers that stay the
      * transport's, each released as soon as the subscriber's {@code onNext} returns (or the read is
@@ -60,15 +75,38 @@ public final class EventStreams {
                 }, 0);
     }
 
-    /** What a subscriber sees, errors by type and message, so runs can be compared. */
+    /**
+     * What a subscriber sees, errors by type and message, so runs can be compared: consecutive text deltas joined,
+     * as how the text is cut into chunks follows the network's reads.
+     */
     public static List<String> signals(Flux<ChatChunk> chunks) {
-        return chunks.map(Object::toString)
+        List<Object> seen = chunks.<Object>map(chunk -> chunk)
                 .onErrorResume(e -> Flux.just(e.getClass().getSimpleName() + ": " + e.getMessage()))
                 .collectList()
                 .block();
+        List<String> signals = new ArrayList<>();
+        StringBuilder text = null;
+        for (Object signal : seen) {
+            if (signal instanceof ChatChunk.TextDelta delta) {
+                text = text == null ? new StringBuilder(delta.text()) : text.append(delta.text());
+                continue;
+            }
+            if (text != null) {
+                signals.add(new ChatChunk.TextDelta(text.toString()).toString());
+                text = null;
+            }
+            signals.add(signal.toString());
+        }
+        if (text != null) {
+            signals.add(new ChatChunk.TextDelta(text.toString()).toString());
+        }
+        return signals;
     }
 
-    /** However the network cuts the bytes, multi-byte characters and line ends included, the chunks are the same. */
+    /**
+     * However the network cuts the bytes, multi-byte characters and line ends included, the chunks are the same
+     * (the text in them too, cut where the reads end).
+     */
     public static void assertCutsChangeNothing(String name, Supplier<? extends EventReader> readers) {
         byte[] wire = fixture(name);
         List<String> whole = signals(decode(wire, readers));

@@ -39,7 +39,7 @@ class CompletionChunkReaderTests {
         neutral(fixture("text-stream.sse"))
                 .as(StepVerifier::create)
                 .as("role-only and empty deltas and keep-alive comments carry nothing")
-                .expectNext(new TextDelta("2 + 2"), new TextDelta(" = 4."), new Finish(FinishReason.LENGTH))
+                .expectNext(new TextDelta("2 + 2 = 4."), new Finish(FinishReason.LENGTH))
                 .expectNext(new Usage(11, 6))
                 .verifyComplete();
     }
@@ -48,7 +48,7 @@ class CompletionChunkReaderTests {
     void usageSentAfterTheFinishChunkFollowsTheFinish() {
         neutral(fixture("usage-after-finish.sse"))
                 .as(StepVerifier::create)
-                .expectNext(new TextDelta("Grüß"), new TextDelta(" dich"), new TextDelta(" 👋"))
+                .expectNext(new TextDelta("Grüß dich 👋"))
                 .expectNext(new Finish(FinishReason.STOP), new Usage(14, 4))
                 .verifyComplete();
     }
@@ -81,7 +81,7 @@ class CompletionChunkReaderTests {
     void anErrorPayloadMidStreamBreaksTheStreamWithItsMessage() {
         neutral(fixture("mid-stream-error.sse"))
                 .as(StepVerifier::create)
-                .expectNext(new TextDelta("Once upon"), new TextDelta(" a time"))
+                .expectNext(new TextDelta("Once upon a time"))
                 .expectErrorSatisfies(error -> assertThat(error)
                         .as("an error event is a broken stream, not a finish")
                         .isInstanceOf(StreamBroken.class)
@@ -93,7 +93,7 @@ class CompletionChunkReaderTests {
     void groqUsageOutsideTheUsageFieldIsStillCounted() {
         neutral(fixture("groq-stream.sse"))
                 .as(StepVerifier::create)
-                .expectNext(new TextDelta("Fast"), new TextDelta(" answer."), new Finish(FinishReason.STOP))
+                .expectNext(new TextDelta("Fast answer."), new Finish(FinishReason.STOP))
                 .expectNext(new Usage(40, 2))
                 .verifyComplete();
     }
@@ -102,7 +102,7 @@ class CompletionChunkReaderTests {
     void aStreamThatEndsWithoutAFinishReasonIsBroken() {
         neutral(fixture("truncated-stream.sse"))
                 .as(StepVerifier::create)
-                .expectNext(new TextDelta("The answer"), new TextDelta(" is"))
+                .expectNext(new TextDelta("The answer is"))
                 .expectErrorSatisfies(error -> assertThat(error)
                         .as("a truncated stream must never look like a complete reply")
                         .isInstanceOf(StreamBroken.class)
@@ -147,7 +147,7 @@ class CompletionChunkReaderTests {
         String chunk = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":%d}}\n\n";
         decode(chunk.formatted(1) + chunk.formatted(2) + FINISH)
                 .as(StepVerifier::create)
-                .expectNext(new TextDelta("a"), new TextDelta("a"), new Finish(FinishReason.STOP))
+                .expectNext(new TextDelta("aa"), new Finish(FinishReason.STOP))
                 .as("quotas must count usage once")
                 .expectNext(new Usage(5, 2))
                 .verifyComplete();
@@ -200,10 +200,10 @@ class CompletionChunkReaderTests {
     void replyFieldsRepeatedOnEveryChunkAreKeptOnceAheadOfTheFirstChunkAndUsageKeepsItsDetails() {
         fixture("text-stream.sse")
                 .as(StepVerifier::create)
-                .as("the role-only first chunk has nothing for its fingerprint to go with: it waits for the next")
+                .as("the role-only first chunk has nothing for its fingerprint to go with: it waits for the next (the"
+                        + " text of one read is one chunk)")
                 .expectNext(new Extra(0, JsonFields.of("system_fingerprint", "\"fp_8802369eaa_prod0623_fp8_kvcache\""),
-                        JsonFields.EMPTY, JsonFields.EMPTY, true), new TextDelta("2 + 2"), new TextDelta(" = 4."),
-                        new Finish(FinishReason.LENGTH))
+                        JsonFields.EMPTY, JsonFields.EMPTY, true), new TextDelta("2 + 2 = 4."), new Finish(FinishReason.LENGTH))
                 .expectNext(new Usage(11, 6, new JsonFields(List.of(
                         new JsonFields.Field("prompt_tokens_details", "{\"cached_tokens\":0}"),
                         new JsonFields.Field("prompt_cache_hit_tokens", "0"),
@@ -240,6 +240,34 @@ class CompletionChunkReaderTests {
                         new Finish(FinishReason.STOP),
                         new Extra(1, JsonFields.EMPTY, JsonFields.of("finish_reason", "\"stop\""), JsonFields.EMPTY, false),
                         new Usage(9, 2))
+                .verifyComplete();
+    }
+
+    @Test
+    void textReadTogetherIsSplitWhereAPayloadWithExtrasBegins() {
+        String hello = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"}}]}\n\n";
+        String logprobs = ",\"logprobs\":{\"content\":[{\"token\":\" there\"}]}";
+
+        decode(hello + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" there\"}" + logprobs + "}]}\n\n" + FINISH)
+                .as(StepVerifier::create)
+                .as("the earlier text a chunk of its own, so that the logprobs go with their own text")
+                .expectNext(new TextDelta("Hello"), new Extra(0, JsonFields.EMPTY,
+                        JsonFields.of("logprobs", "{\"content\":[{\"token\":\" there\"}]}"), JsonFields.EMPTY, true),
+                        new TextDelta(" there"), new Finish(FinishReason.STOP))
+                .verifyComplete();
+        decode(hello + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" there\",\"tool_calls\":[{\"index\":0,"
+                + "\"id\":\"c1\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}" + logprobs + "}]}\n\n" + FINISH)
+                .as(StepVerifier::create)
+                .as("text joined into a chunk before the payload's tool call is split at the payload's start")
+                .expectNext(new TextDelta("Hello"), new Extra(0, JsonFields.EMPTY,
+                        JsonFields.of("logprobs", "{\"content\":[{\"token\":\" there\"}]}"), JsonFields.EMPTY, true),
+                        new TextDelta(" there"), new ToolCallDelta(0, "c1", "f", "{}"), new Finish(FinishReason.STOP))
+                .verifyComplete();
+        decode(hello + "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"Hmm\"}}]}\n\n" + FINISH)
+                .as(StepVerifier::create)
+                .as("an extra with nothing of its payload to go with comes after the text before it")
+                .expectNext(new TextDelta("Hello"), new Extra(0, JsonFields.EMPTY, JsonFields.EMPTY,
+                        JsonFields.of("reasoning_content", "\"Hmm\""), false), new Finish(FinishReason.STOP))
                 .verifyComplete();
     }
 

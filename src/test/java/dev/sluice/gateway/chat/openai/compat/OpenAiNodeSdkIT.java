@@ -14,6 +14,7 @@ import dev.sluice.gateway.testing.SseEvents;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,11 +23,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The official OpenAI SDK for Node, unchanged, against the gateway: the script {@code compat/openai-node/check.mjs}
  * lists models, chats, streams with usage and expects a typed 404 from the demo simulator, then sends what Sluice must
  * pass on as it came to the fake upstream ({@code max_completion_tokens} and {@code reasoning_effort}, an image,
- * multi-part text, a JSON schema, a stream with reasoning and logprobs) and lists a {@code "*"} provider's models;
- * this test checks what the upstream received. {@code ./mvnw verify} installs its pinned {@code node_modules} before
- * the integration tests. Node.js must be on the PATH; without it this test fails rather than skips, so CI cannot pass
- * by not checking.
+ * multi-part text, a JSON schema, a stream with reasoning and logprobs) and lists a {@code "*"} provider's models,
+ * and embeds through the alias {@code embed}, on the same fake; this test checks what the upstream received.
+ * {@code ./mvnw verify} installs its pinned {@code node_modules} before the integration tests. Node.js must be on the
+ * PATH; without it this test fails rather than skips, so CI cannot pass by not checking.
  */
+@TestPropertySource(properties = {"sluice.providers.demo.token-interval=1ms",
+        "sluice.aliases.embed.targets=fake/text-embedding-3-small"})
 class OpenAiNodeSdkIT extends IntegrationTest {
 
     private static final Path PROJECT = Path.of("compat", "openai-node");
@@ -61,7 +64,15 @@ class OpenAiNodeSdkIT extends IntegrationTest {
         assertThat(node.exitValue()).as("check.mjs exits 0 when every expectation holds; it printed:%n%s", log)
                 .isZero();
         assertThat(log).as("the summary line").contains("all checks passed");
-        assertFaithfulChatsReachedTheUpstreamAsSent(upstream.requestBodies());
+        List<String> bodies = upstream.requestBodies();
+        assertThat(bodies).as("the script's five chats with the fake, then its two embeddings, each once").hasSize(7);
+        assertFaithfulChatsReachedTheUpstreamAsSent(bodies.subList(0, 5));
+        assertThat(bodies.subList(5, 7)).as("what the SDK's embeddings became upstream: its body, exactly, with "
+                + "the target's model; the default base64 and the float and dimensions asked for passed through; the "
+                + "refused empty input never sent").containsExactly(
+                "{\"model\":\"text-embedding-3-small\",\"input\":[\"Hello world\",\"Bonjour\"],\"encoding_format\":\"base64\"}",
+                "{\"model\":\"text-embedding-3-small\",\"input\":\"One\",\"encoding_format\":\"float\",\"dimensions\":2}");
+        assertThat(upstream.apiKeys()).as("with the provider's key, not the caller's").containsOnly(FAKE_KEY);
     }
 
     /** The fake's replies to the script's "Chat Completions, faithfully" chats, in their order. */
@@ -84,7 +95,6 @@ class OpenAiNodeSdkIT extends IntegrationTest {
 
     /** What the fake received of the faithful chats, in the script's order (the demo's chats never reach it). */
     private static void assertFaithfulChatsReachedTheUpstreamAsSent(List<String> bodies) {
-        assertThat(bodies).as("the script's five chats with the fake, each once").hasSize(5);
         JsonNode reasoning = SseEvents.json(bodies.get(0));
         assertThat(reasoning.path("max_completion_tokens").intValue()).as("under its own name").isEqualTo(64);
         assertThat(reasoning.has("max_tokens")).as("not folded into max_tokens, which reasoning models refuse").isFalse();

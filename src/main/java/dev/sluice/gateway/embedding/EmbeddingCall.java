@@ -1,0 +1,81 @@
+package dev.sluice.gateway.embedding;
+
+import dev.sluice.gateway.accesslog.AccessRecord;
+import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.quota.ReplyCost;
+import dev.sluice.gateway.routing.Route;
+import dev.sluice.gateway.routing.RoutingTally;
+
+/**
+ * One embeddings request on its way through the gateway: who asks, what, along which route, and what the router
+ * tells of its calls. The quota settles from it, the access line and the request metrics read it, the response
+ * headers are written from it.
+ */
+final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, ReplyCost {
+
+    private final Caller caller;
+    private final EmbeddingRequest request;
+    private volatile Route route;
+    private volatile EmbeddingReply reply;
+
+    EmbeddingCall(Caller caller, EmbeddingRequest request) {
+        super(System.nanoTime());
+        this.caller = caller;
+        this.request = request;
+    }
+
+    Caller caller() {
+        return caller;
+    }
+
+    EmbeddingRequest request() {
+        return request;
+    }
+
+    /** Where the model name leads, once found. */
+    void route(Route found) {
+        route = found;
+    }
+
+    /** A provider answered. */
+    void replied(EmbeddingReply answer) {
+        reply = answer;
+    }
+
+    /** The input tokens to tell the caller: the provider's count, else Sluice's estimate. */
+    int promptTokens() {
+        EmbeddingReply answer = reply;
+        return answer != null && answer.promptTokens() != null ? answer.promptTokens()
+                : (int) Math.min(Integer.MAX_VALUE, request.input().estimatedTokens());
+    }
+
+    @Override
+    public String model() {
+        return request.model();
+    }
+
+    @Override
+    public String metricModel() {
+        Route found = route;
+        return found == null ? null : found.listed() ? found.name() : Route.OTHER;
+    }
+
+    @Override
+    public long firstTokenAt() {
+        return 0;
+    }
+
+    /** The usage the provider reported, or {@code null}: then the quota charges the estimate. */
+    @Override
+    public ChatChunk.Usage usage() {
+        EmbeddingReply answer = reply;
+        return answer == null || answer.promptTokens() == null ? null : new ChatChunk.Usage(answer.promptTokens(), 0);
+    }
+
+    /** Embeddings stream no text. */
+    @Override
+    public long replyChars() {
+        return 0;
+    }
+}
