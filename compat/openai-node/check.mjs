@@ -1,6 +1,9 @@
 // Drives Sluice's OpenAI-compatible /v1 API with the official OpenAI SDK for Node, unchanged,
 // the way an application would: list models, one plain completion, one streamed with usage,
-// an unknown model, and embeddings (see checkEmbeddings). Usage: node check.mjs http://127.0.0.1:8080/v1
+// an unknown model, against the demo simulator; what Sluice must pass on as it came (see "Chat
+// Completions, faithfully" below), against the model "fake", a scripted upstream whose replies
+// OpenAiNodeSdkIT queues in the order of those chats, and whose received bodies it checks; and
+// embeddings (see checkEmbeddings). Usage: node check.mjs http://127.0.0.1:8080/v1
 // Prints one line per check and exits non-zero if any expectation fails.
 import OpenAI, { APIError } from "openai";
 import { VERSION } from "openai/version";
@@ -112,6 +115,106 @@ await check("an unknown model throws APIError 404 model_not_found", async () => 
     return `${error?.status} ${error?.code}`;
   }
 });
+
+// --- Chat Completions, faithfully: parameters and parts Sluice does not model reach the upstream as sent
+// (OpenAiNodeSdkIT checks what it received), and what the upstream says beyond the neutral model comes back.
+
+const fake = "fake";
+
+async function chatWithMaxCompletionTokensAndReasoningEffort() {
+  const completion = await client.chat.completions.create({
+    model: fake,
+    messages: [{ role: "user", content: "Think, briefly" }],
+    max_completion_tokens: 64,
+    reasoning_effort: "low",
+  });
+  const content = completion.choices?.[0]?.message?.content;
+  expect(typeof content === "string" && content.length > 0, "a reasoning model's request is answered", completion);
+  return content;
+}
+
+async function chatWithAnImagePart() {
+  const completion = await client.chat.completions.create({
+    model: fake,
+    messages: [{
+      role: "user",
+      content: [
+        { type: "text", text: "What is in this image?" },
+        { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=", detail: "low" } },
+      ],
+    }],
+  });
+  expect(completion.choices?.[0]?.finish_reason === "stop", "an image part is no 400", completion);
+  return completion.choices?.[0]?.message?.content;
+}
+
+async function chatWithMultiPartText() {
+  const completion = await client.chat.completions.create({
+    model: fake,
+    messages: [{ role: "user", content: [{ type: "text", text: "one" }, { type: "text", text: "two" }] }],
+  });
+  expect(completion.choices?.[0]?.finish_reason === "stop", "several text parts are answered", completion);
+  return completion.choices?.[0]?.message?.content;
+}
+
+async function chatWithAJsonSchema() {
+  const completion = await client.chat.completions.create({
+    model: fake,
+    messages: [{ role: "user", content: "2 + 2?" }],
+    response_format: {
+      type: "json_schema",
+      json_schema: {
+        name: "answer",
+        strict: true,
+        schema: { type: "object", properties: { answer: { type: "string" } }, required: ["answer"], additionalProperties: false },
+      },
+    },
+  });
+  const answer = JSON.parse(completion.choices?.[0]?.message?.content ?? "null")?.answer;
+  expect(answer === "4", "the reply is the JSON the schema asks for", completion.choices?.[0]?.message);
+  return `answer ${answer}`;
+}
+
+async function streamWithReasoningAndLogprobs() {
+  const stream = await client.chat.completions.create({
+    model: fake,
+    messages: [{ role: "user", content: "2 + 2?" }],
+    stream: true,
+    logprobs: true,
+  });
+  let reasoning = "";
+  let text = "";
+  const tokens = [];
+  const fingerprints = new Set();
+  for await (const chunk of stream) {
+    fingerprints.add(chunk.system_fingerprint);
+    const choice = chunk.choices?.[0];
+    reasoning += choice?.delta?.reasoning_content ?? "";
+    text += choice?.delta?.content ?? "";
+    tokens.push(...(choice?.logprobs?.content ?? []).map((entry) => entry.token));
+  }
+  expect(reasoning === "Two and two.", "the upstream's reasoning_content reaches the SDK", reasoning);
+  expect(text === "4", "and the answer after it", text);
+  expect(tokens.join("") === "4", "with its logprobs", tokens);
+  expect(fingerprints.size === 1 && fingerprints.has("fp_sdk"), "every chunk has the system_fingerprint", [...fingerprints]);
+  return `reasoning "${reasoning}", answer "${text}"`;
+}
+
+async function modelListWithAStarProvidersModels() {
+  const ids = [];
+  for await (const model of client.models.list()) {
+    ids.push(model.id);
+  }
+  expect(ids.includes("fake/fake-model"), "the list has the models the \"*\" provider's upstream lists", ids);
+  return ids.filter((id) => id.startsWith("fake/")).join(", ");
+}
+
+await check("chat with max_completion_tokens and reasoning_effort", chatWithMaxCompletionTokensAndReasoningEffort);
+await check("chat with an image part (a data URL)", chatWithAnImagePart);
+await check("chat with multi-part text", chatWithMultiPartText);
+await check("chat with a json_schema response_format", chatWithAJsonSchema);
+await check("a stream's reasoning_content, logprobs and system_fingerprint", streamWithReasoningAndLogprobs);
+await check("models.list has a \"*\" provider's models", modelListWithAStarProvidersModels);
 
 // --- Embeddings -------------------------------------------------------------------------------------------
 // The alias "embed" routes to the fake upstream of OpenAiNodeSdkIT (which checks what the fake was sent): its

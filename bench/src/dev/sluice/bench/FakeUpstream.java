@@ -295,7 +295,10 @@ public final class FakeUpstream implements AutoCloseable {
         int count = script.piecesBeforeEnding();
         Flux<ByteBuf> tail;
         Script.Ending ending = script.ending();
-        if (ending instanceof Script.Complete) {
+        if (ending instanceof Script.Complete && !script.events().isEmpty()) {
+            tail = Flux.just(DONE.duplicate());
+        }
+        else if (ending instanceof Script.Complete) {
             tail = includeUsage
                     ? Flux.just(p.finish.duplicate(), wrap(p.usageChunk(promptTokens)), DONE.duplicate())
                     : Flux.just(p.finish.duplicate(), DONE.duplicate());
@@ -328,6 +331,9 @@ public final class FakeUpstream implements AutoCloseable {
 
     private Mono<Void> plainReply(Script script, Prepared p, int promptTokens, Scheduler timer, Exchange exchange,
             HttpServerResponse response) {
+        if (!script.events().isEmpty()) {
+            return error(response, 500, "server_error", null, "this fake streams a script of events only", null);
+        }
         int count = script.piecesBeforeEnding();
         Duration total = script.firstTokenAfter().plus(script.every().multipliedBy(count));
         Script.Ending ending = script.ending();
@@ -619,6 +625,14 @@ public final class FakeUpstream implements AutoCloseable {
             this.model = model;
             this.head = "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"created\":"
                     + Instant.now().getEpochSecond() + ",\"model\":" + quote(model) + ",\"choices\":[";
+            if (!script.events().isEmpty()) {
+                // A vendor's own chunks: their finish and usage are among them.
+                this.pieces = script.events().stream().map(event -> shared("data: " + event + "\n\n"))
+                        .toArray(ByteBuf[]::new);
+                this.finish = null;
+                this.completionTokens = 0;
+                return;
+            }
             List<String> deltas = new ArrayList<>();
             if (script.toolCall() != null) {
                 Script.ToolCall call = script.toolCall();

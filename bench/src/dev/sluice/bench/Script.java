@@ -29,6 +29,9 @@ import java.util.Objects;
  * @param errorMessage message of an error response
  * @param errorBody the whole body of an error response, as a vendor would send it, instead of the OpenAI-shaped
  *        one built from {@code errorMessage}; {@code null} for that one
+ * @param events {@code data:} payloads streamed verbatim, one chunk each, instead of chunks built from the tokens:
+ *        a vendor's own chunks, with whatever fields they have; they carry their own finish and usage, so that a
+ *        complete reply ends with {@code [DONE]} alone. Streamed replies only
  */
 public record Script(
         int status,
@@ -40,13 +43,15 @@ public record Script(
         Ending ending,
         Duration retryAfter,
         String errorMessage,
-        String errorBody) {
+        String errorBody,
+        List<String> events) {
 
     public Script {
         if (status < 200 || status > 599) {
             throw new IllegalArgumentException("status must be an HTTP status, got " + status);
         }
         tokens = List.copyOf(tokens);
+        events = List.copyOf(events);
         Objects.requireNonNull(finishReason, "finishReason");
         Objects.requireNonNull(ending, "ending");
         requireNotNegative(firstTokenAfter, "firstTokenAfter");
@@ -81,45 +86,52 @@ public record Script(
     /** An error response with this status and message. */
     public static Script status(int code, String message) {
         return new Script(code, List.of(), null, Duration.ZERO, Duration.ZERO, "stop", new Complete(), null,
-                Objects.requireNonNull(message, "message"), null);
+                Objects.requireNonNull(message, "message"), null, List.of());
+    }
+
+    /** These chunk payloads, verbatim, then {@code [DONE]}: a vendor's own stream, every field of it. */
+    public static Script events(String... payloads) {
+        return new Script(200, List.of(), null, Duration.ZERO, Duration.ZERO, "stop", new Complete(), null, null, null,
+                List.of(payloads));
     }
 
     /** One tool call whose arguments are streamed in a few fragments; finishes with {@code tool_calls}. */
     public static Script toolCall(String name, String argumentsJson) {
         return new Script(200, List.of(), new ToolCall(name, argumentsJson), Duration.ZERO, Duration.ZERO,
-                "tool_calls", new Complete(), null, null, null);
+                "tool_calls", new Complete(), null, null, null, List.of());
     }
 
     private static Script of(List<String> tokens) {
-        return new Script(200, tokens, null, Duration.ZERO, Duration.ZERO, "stop", new Complete(), null, null, null);
+        return new Script(200, tokens, null, Duration.ZERO, Duration.ZERO, "stop", new Complete(), null, null, null,
+                List.of());
     }
 
     public Script firstTokenAfter(Duration delay) {
         return new Script(status, tokens, toolCall, delay, every, finishReason, ending, retryAfter, errorMessage,
-                errorBody);
+                errorBody, events);
     }
 
     /** Pause between two pieces. */
     public Script every(Duration pace) {
         return new Script(status, tokens, toolCall, firstTokenAfter, pace, finishReason, ending, retryAfter,
-                errorMessage, errorBody);
+                errorMessage, errorBody, events);
     }
 
     public Script finishReason(String reason) {
         return new Script(status, tokens, toolCall, firstTokenAfter, every, reason, ending, retryAfter,
-                errorMessage, errorBody);
+                errorMessage, errorBody, events);
     }
 
     /** Adds {@code Retry-After: <whole seconds, rounded up>} to an error response. */
     public Script retryAfter(Duration delay) {
         return new Script(status, tokens, toolCall, firstTokenAfter, every, finishReason, ending, delay,
-                errorMessage, errorBody);
+                errorMessage, errorBody, events);
     }
 
     /** Answers an error status with this body, verbatim, instead of the OpenAI-shaped one. */
     public Script errorBody(String body) {
         return new Script(status, tokens, toolCall, firstTokenAfter, every, finishReason, ending, retryAfter,
-                errorMessage, Objects.requireNonNull(body, "body"));
+                errorMessage, Objects.requireNonNull(body, "body"), events);
     }
 
     /** Sends {@code n} pieces (at most the script's), then goes silent with the connection kept open. */
@@ -147,12 +159,12 @@ public record Script(
 
     private Script ending(Ending next) {
         return new Script(status, tokens, toolCall, firstTokenAfter, every, finishReason, next, retryAfter,
-                errorMessage, errorBody);
+                errorMessage, errorBody, events);
     }
 
-    /** How many pieces this script streams (content tokens or tool-call fragments). */
+    /** How many pieces this script streams (content tokens, tool-call fragments or events). */
     int pieceCount() {
-        return toolCall != null ? toolCall.fragments().size() + 1 : tokens.size();
+        return !events.isEmpty() ? events.size() : toolCall != null ? toolCall.fragments().size() + 1 : tokens.size();
     }
 
     /** How many pieces are sent before the ending. */

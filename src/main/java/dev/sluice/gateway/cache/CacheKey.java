@@ -7,14 +7,20 @@ import java.util.HexFormat;
 import java.util.List;
 
 import dev.sluice.gateway.llm.ChatMessage;
-import dev.sluice.gateway.llm.ContentPart;
 import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.ContentPart;
+import dev.sluice.gateway.llm.JsonFields;
+import dev.sluice.gateway.llm.ReplyOptions;
+import dev.sluice.gateway.llm.ResponseFormat;
+import dev.sluice.gateway.llm.Sampling;
 import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.llm.ToolDefinition;
+import dev.sluice.gateway.llm.ToolUse;
 
 /**
  * The cache key of a request: SHA-256 over a canonical form of everything that shapes the reply (the model or alias,
- * every message and its parts, images included, every sampling parameter, tools, tool choice, response format),
+ * every message with its parts, images included, and its other fields, every sampling parameter, the reply's options,
+ * tools, tool choice, and every parameter passed through as it came: {@code logprobs} or {@code n} change the reply),
  * prefixed by the scope it is kept in ({@code shared}, or the caller's id). Each field goes in with a tag and a length, so that no two different
  * requests can be written the same way. The OpenAI {@code user} field names the end user for the provider's abuse
  * tracking and does not change the reply, so it is left out.
@@ -35,7 +41,7 @@ final class CacheKey {
 
     static byte[] digest(ChatRequest request) {
         Digest d = new Digest();
-        d.tag('v').integer(2);
+        d.tag('v').integer(3);
         d.tag('m').text(request.model());
         d.tag('M').integer(request.messages().size());
         for (ChatMessage message : request.messages()) {
@@ -47,21 +53,31 @@ final class CacheKey {
             d.integer(message.parts().size());
             for (ContentPart part : message.parts()) {
                 if (part instanceof ContentPart.Image image) {
-                    d.tag('i').text(image.mediaType()).text(image.data()).text(image.url());
+                    d.tag('i').text(image.mediaType()).text(image.data()).text(image.url()).text(image.detail());
                 }
                 else if (part instanceof ContentPart.Text text) {
                     d.tag('x').text(text.text());
                 }
+                else if (part instanceof ContentPart.Raw raw) {
+                    d.tag('r').text(raw.json());
+                }
             }
+            d.fields(message.extra());
         }
-        d.tag('t').number(request.temperature());
-        d.tag('p').number(request.topP());
-        d.tag('x').number(request.maxTokens() == null ? null : request.maxTokens().doubleValue());
-        d.tag('s').texts(request.stop());
-        d.tag('e').number(request.seed() == null ? null : request.seed().doubleValue());
-        d.tag('r').number(request.presencePenalty());
-        d.tag('f').number(request.frequencyPenalty());
-        List<ToolDefinition> tools = request.tools();
+        Sampling sampling = request.sampling();
+        d.tag('t').number(sampling.temperature());
+        d.tag('p').number(sampling.topP());
+        d.tag('s').texts(sampling.stop());
+        d.tag('e').number(sampling.seed() == null ? null : sampling.seed().doubleValue());
+        d.tag('r').number(sampling.presencePenalty());
+        d.tag('f').number(sampling.frequencyPenalty());
+        ReplyOptions reply = request.reply();
+        d.tag('x').number(reply.maxTokens() == null ? null : reply.maxTokens().doubleValue());
+        d.tag('X').text(reply.capName() == null ? null : reply.capName().name());
+        d.tag('n').number(reply.choices() == null ? null : reply.choices().doubleValue());
+        d.tag('R').text(reply.reasoningEffort());
+        ToolUse toolUse = request.toolUse();
+        List<ToolDefinition> tools = toolUse.definitions();
         d.tag('T').integer(tools.size());
         for (ToolDefinition tool : tools) {
             d.text(tool.name()).text(tool.description())
@@ -69,21 +85,22 @@ final class CacheKey {
                     .text(tool.strict() == null ? null : tool.strict().toString());
         }
         d.tag('c');
-        if (request.toolChoice() == null) {
+        if (toolUse.choice() == null) {
             d.text(null);
         }
         else {
-            d.text(request.toolChoice().mode().name()).text(request.toolChoice().function());
+            d.text(toolUse.choice().mode().name()).text(toolUse.choice().function());
         }
-        d.tag('P').text(request.parallelToolCalls() == null ? null : request.parallelToolCalls().toString());
+        d.tag('P').text(toolUse.parallelCalls() == null ? null : toolUse.parallelCalls().toString());
         d.tag('F');
-        if (request.responseFormat() == null) {
+        ResponseFormat format = reply.format();
+        if (format == null) {
             d.text(null);
         }
         else {
-            d.text(request.responseFormat().type())
-                    .text(request.responseFormat().jsonSchema() == null ? null : request.responseFormat().jsonSchema().toString());
+            d.text(format.type()).text(format.jsonSchema() == null ? null : format.jsonSchema().toString());
         }
+        d.tag('O').fields(request.passThrough());
         return d.sha.digest();
     }
 
@@ -138,6 +155,14 @@ final class CacheKey {
             byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
             integer(bytes.length);
             sha.update(bytes);
+            return this;
+        }
+
+        Digest fields(JsonFields fields) {
+            integer(fields.fields().size());
+            for (JsonFields.Field field : fields.fields()) {
+                text(field.name()).text(field.json());
+            }
             return this;
         }
 

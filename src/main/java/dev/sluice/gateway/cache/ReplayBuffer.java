@@ -51,6 +51,12 @@ final class ReplayBuffer {
         if (chunk instanceof ChatChunk.ToolCallDelta call) {
             return 17 + length(call.id()) + length(call.name()) + length(call.argumentsDelta());
         }
+        if (chunk instanceof ChatChunk.Extra extra) {
+            return 18 + extra.reply().length() + extra.choiceFields().length() + extra.message().length();
+        }
+        if (chunk instanceof ChatChunk.Usage usage) {
+            return 9 + usage.details().length();
+        }
         return 2;
     }
 

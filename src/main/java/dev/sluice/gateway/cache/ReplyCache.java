@@ -83,7 +83,7 @@ public final class ReplyCache {
             case OPT_IN:
                 return directives.optedIn();
             default:
-                Double temperature = request.temperature();
+                Double temperature = request.sampling().temperature();
                 return temperature != null && temperature == 0.0 || directives.optedIn();
         }
     }

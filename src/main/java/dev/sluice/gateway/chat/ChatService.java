@@ -51,10 +51,10 @@ public class ChatService {
      * edge can still answer with a plain 4xx; so does a direct model the caller may not use, as the stream starts.
      * The turn, if any, offers the caller's messages to history here, once the request is known to be servable. The
      * caller's daily quota is charged next (a 429 when it is spent, and then nothing goes upstream), which caps the
-     * reply ({@code max_tokens}) to what it reserved, and settled to the real usage when the stream ends. The response
-     * cache comes after the quota, so that a cached reply counts like a live one (one request, and the tokens of the
-     * reply replayed), and before the router, which it spares on a hit. A reply past {@code max-reply-bytes} is
-     * stopped.
+     * reply ({@code max_tokens} or {@code max_completion_tokens}) to what it reserved, and settled to the real usage
+     * when the stream ends. The response cache comes after the quota, so that a cached reply counts like a live one
+     * (one request, and the tokens of the reply replayed), and before the router, which it spares on a hit. A reply
+     * past {@code max-reply-bytes} is stopped.
      */
     public Flux<ChatChunk> stream(ChatCall call) {
         return reply(call, false);

@@ -2,7 +2,9 @@ package dev.sluice.gateway.chat;
 
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.llm.Role;
+import dev.sluice.gateway.llm.Sampling;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -52,8 +54,9 @@ final class NativeChatReader {
             all.addAll(messages);
             messages = all;
         }
-        ChatRequest request = new ChatRequest(wire.model(), messages, wire.temperature(), null, wire.maxTokens(),
-                null, null, null, null, null, null, null, null, null);
+        ChatRequest request = new ChatRequest(wire.model(), messages,
+                new Sampling(wire.temperature(), null, null, null, null, null),
+                new ReplyOptions(wire.maxTokens(), null, null, null, null), null, null, null);
         return hasAgent ? agents.apply(wire.agent(), request) : request;
     }
 

@@ -1,13 +1,15 @@
 package dev.sluice.gateway.chat;
 
 import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.JsonFields;
 
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import reactor.core.publisher.Flux;
 
 /**
- * Stops a reply that grows past {@code sluice.chat.max-reply-bytes} of text and tool-call arguments (UTF-8):
+ * Stops a reply that grows past {@code sluice.chat.max-reply-bytes} of text, tool-call arguments and extras
+ * (reasoning, logprobs, other choices, as the upstream wrote them), in UTF-8:
  * the stream ends with a {@link ErrorCode#REPLY_TOO_LARGE} error and the upstream call is cancelled. It runs
  * on the router's output, ahead of the cache, so a single flight's replay buffer holds no more than this either.
  */
@@ -39,7 +41,18 @@ final class ReplySizeLimit {
         if (chunk instanceof ChatChunk.ToolCallDelta call) {
             return utf8Length(call.argumentsDelta()) + utf8Length(call.name());
         }
+        if (chunk instanceof ChatChunk.Extra extra) {
+            return utf8Length(extra.reply()) + utf8Length(extra.choiceFields()) + utf8Length(extra.message());
+        }
         return 0;
+    }
+
+    private static long utf8Length(JsonFields fields) {
+        long bytes = 0;
+        for (JsonFields.Field field : fields.fields()) {
+            bytes += utf8Length(field.name()) + utf8Length(field.json());
+        }
+        return bytes;
     }
 
     /** Counts without encoding: one to four bytes a code point, two chars for the four-byte ones. */

@@ -69,6 +69,13 @@ public final class Tally extends RoutingTally implements CacheListener, ReplyCos
             }
             replyChars += length(call.name()) + length(call.argumentsDelta());
         }
+        else if (chunk instanceof ChatChunk.Extra extra) {
+            // Reasoning and other choices are the model's writing too, billed as output.
+            if (firstTokenAt == 0 && extra.hasContent()) {
+                firstTokenAt = System.nanoTime();
+            }
+            replyChars += extra.message().length();
+        }
         else if (chunk instanceof ChatChunk.Finish finish) {
             finishReason = finish.reason();
         }

@@ -6,8 +6,20 @@ import java.util.List;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-/** A whole reply, assembled from a stream of chunks for callers that did not ask to stream. */
-public record ChatReply(String text, List<ToolCall> toolCalls, FinishReason finishReason, ChatChunk.Usage usage) {
+/**
+ * A whole reply, assembled from a stream of chunks for callers that did not ask to stream.
+ *
+ * @param stopSequence which stop sequence ended it, when the provider said so
+ * @param extras the stream's {@link ChatChunk.Extra}s, in order, for an API edge that folds them into its whole
+ *        reply; empty for nearly every reply
+ */
+public record ChatReply(String text, List<ToolCall> toolCalls, FinishReason finishReason, String stopSequence,
+        ChatChunk.Usage usage, List<ChatChunk.Extra> extras) {
+
+    public ChatReply {
+        toolCalls = List.copyOf(toolCalls);
+        extras = List.copyOf(extras);
+    }
 
     /**
      * Collects a stream into one reply. A stream that ends without a finish chunk is an error
@@ -22,7 +34,9 @@ public record ChatReply(String text, List<ToolCall> toolCalls, FinishReason fini
         private final StringBuilder text = new StringBuilder();
         private final List<ToolCallBuilder> calls = new ArrayList<>();
         private FinishReason finish = FinishReason.STOP;
+        private String stopSequence;
         private ChatChunk.Usage usage;
+        private List<ChatChunk.Extra> extras;
 
         public void add(ChatChunk chunk) {
             if (chunk instanceof ChatChunk.TextDelta delta) {
@@ -36,9 +50,16 @@ public record ChatReply(String text, List<ToolCall> toolCalls, FinishReason fini
             }
             else if (chunk instanceof ChatChunk.Finish f) {
                 finish = f.reason();
+                stopSequence = f.stopSequence();
             }
             else if (chunk instanceof ChatChunk.Usage u) {
                 usage = u;
+            }
+            else if (chunk instanceof ChatChunk.Extra extra) {
+                if (extras == null) {
+                    extras = new ArrayList<>();
+                }
+                extras.add(extra);
             }
         }
 
@@ -48,7 +69,8 @@ public record ChatReply(String text, List<ToolCall> toolCalls, FinishReason fini
         }
 
         public ChatReply build() {
-            return new ChatReply(text.toString(), calls.stream().map(ToolCallBuilder::build).toList(), finish, usage);
+            return new ChatReply(text.toString(), calls.stream().map(ToolCallBuilder::build).toList(), finish,
+                    stopSequence, usage, extras == null ? List.of() : extras);
         }
     }
 

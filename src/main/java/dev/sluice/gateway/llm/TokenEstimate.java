@@ -7,9 +7,11 @@ import tools.jackson.databind.JsonNode;
 /**
  * The one estimate of tokens before a tokenizer has run: characters over four, rounded up. {@link #input} counts
  * every field a provider reads, since each of them is billed: messages (the system prompt among them) with their
- * names and tool calls, tool definitions with their schemas, the response format's schema and the stop sequences.
- * An image counts as {@link #IMAGE_TOKENS} whatever its size: providers bill its pixels, which neither its base64
- * length nor a URL tell.
+ * names, tool calls and other fields, tool definitions with their schemas, the response format's schema, the stop
+ * sequences and the parameters passed through as they came (a {@code prediction} is billed; the others count too,
+ * as nothing here knows which are not). An image counts as {@link #IMAGE_TOKENS} whatever its size: providers bill its
+ * pixels, which neither its base64 length nor a URL tell; so does any other part that is not text (audio, a file),
+ * whose seconds or pages its size does not tell either.
  */
 public final class TokenEstimate {
 
@@ -30,9 +32,10 @@ public final class TokenEstimate {
         long chars = 0;
         long images = 0;
         for (ChatMessage message : request.messages()) {
-            chars += length(message.content()) + length(message.name()) + length(message.toolCallId());
+            chars += length(message.content()) + length(message.name()) + length(message.toolCallId())
+                    + message.extra().length();
             for (ContentPart part : message.parts()) {
-                if (part instanceof ContentPart.Image) {
+                if (part.text() == null) {
                     images++;
                 }
             }
@@ -40,13 +43,14 @@ public final class TokenEstimate {
                 chars += length(call.id()) + length(call.name()) + length(call.arguments());
             }
         }
-        for (ToolDefinition tool : request.tools()) {
+        for (ToolDefinition tool : request.toolUse().definitions()) {
             chars += length(tool.name()) + length(tool.description()) + length(tool.parameters());
         }
-        if (request.responseFormat() != null) {
-            chars += length(request.responseFormat().type()) + length(request.responseFormat().jsonSchema());
+        ResponseFormat format = request.reply().format();
+        if (format != null) {
+            chars += length(format.type()) + length(format.jsonSchema());
         }
-        chars += length(request.stop());
+        chars += length(request.sampling().stop()) + request.passThrough().length();
         return ofChars(chars) + images * IMAGE_TOKENS;
     }
 

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 
+import dev.sluice.gateway.llm.ReplyOptions;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
@@ -24,6 +25,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param tokensPerMinute token budget per minute, unlimited when unset
  * @param timeouts how long the upstream may stay silent in each phase of a call
  * @param tokenInterval pause between tokens of the demo simulator (demo only)
+ * @param replyCapParameter the name a reply cap the caller did not name (a quota's, or one from the native or the
+ *        Anthropic API) is sent under: {@code max-tokens}, which every OpenAI-compatible server reads, or
+ *        {@code max-completion-tokens}, which OpenAI's reasoning models require (openai only)
  */
 public record ProviderProperties(
         @NotNull ProviderType type,
@@ -36,7 +40,8 @@ public record ProviderProperties(
         @Positive Integer requestsPerMinute,
         @Positive Integer tokensPerMinute,
         @DefaultValue @Valid Timeouts timeouts,
-        @DefaultValue("40ms") @NotNull Duration tokenInterval) {
+        @DefaultValue("40ms") @NotNull Duration tokenInterval,
+        @DefaultValue("max-tokens") @NotNull ReplyOptions.CapName replyCapParameter) {
 
     public ProviderProperties {
         apiKeys = apiKeys == null ? List.of() : List.copyOf(apiKeys);

@@ -60,7 +60,7 @@ public class ProviderRegistry implements DisposableBean {
                 checkBaseUrl(property, settings, true, "an openai provider needs an absolute base URL, e.g. https://api.openai.com/v1");
                 requireKeys(property, settings, "an openai provider needs at least one non-blank API key"
                         + " (local servers such as Ollama accept any, e.g. 'none')");
-                yield OpenAiProtocol.of(settings.baseUrl(), jsonMapper);
+                yield OpenAiProtocol.of(settings.baseUrl(), settings.replyCapParameter(), jsonMapper);
             }
             case ANTHROPIC -> {
                 checkBaseUrl(property, settings, false, "must be absolute, e.g. " + AnthropicProtocol.DEFAULT_BASE_URL);

@@ -67,6 +67,24 @@ public abstract sealed class UpstreamException extends RuntimeException {
         }
     }
 
+    /**
+     * The request asks for what this provider's protocol cannot express (a parameter, a content part, a value): it was
+     * not sent, since leaving it out would answer another request than the caller's. Another provider may take it.
+     */
+    public static final class Unsupported extends UpstreamException {
+        private final String parameter;
+
+        /** @param parameter the request field at fault, as the caller named it ({@code logprobs}, {@code messages[2].content[0]}) */
+        public Unsupported(String parameter, String message) {
+            super(message);
+            this.parameter = parameter;
+        }
+
+        public String parameter() {
+            return parameter;
+        }
+    }
+
     /** 5xx, a 402 (the account is out of credit), a refused connection or a full connection pool: the upstream cannot serve right now. */
     public static final class Unavailable extends UpstreamException {
         public Unavailable(String message) {

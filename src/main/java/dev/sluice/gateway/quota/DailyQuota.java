@@ -27,10 +27,11 @@ import reactor.core.publisher.Mono;
 /**
  * Daily quotas per user, requests and tokens, reset at 00:00 UTC and kept in the database so that every replica
  * enforces the same count. A chat request reserves one request, an estimate of every input field and a reply cap
- * before anything goes upstream; the cap (the request's {@code max_tokens}, else {@code reply-allowance}, and never
- * more than the tokens left today) is what it sends upstream as {@code max_tokens}, so that the reply cannot spend
- * past what was reserved. It settles to the real usage when its stream ends, however it ends. A request whose reply
- * has no tokens of its own (embeddings) reserves its input the same way, and settles to the provider's count of it.
+ * before anything goes upstream; the cap (the request's {@code max_tokens} or {@code max_completion_tokens} for each
+ * of its {@code n} choices, else {@code reply-allowance}, and never more than the tokens left today) is what it sends
+ * upstream, under the name the caller gave it, so that the reply cannot spend past what was reserved. It settles to
+ * the real usage when its stream ends, however it ends. A request whose reply has no tokens of its own (embeddings)
+ * reserves its input the same way, and settles to the provider's count of it.
  * <p>
  * While the database cannot answer (unreachable, or slower than {@code reservation-timeout}), quotas fail closed
  * beyond a small allowance per replica: see {@link StoreOutage}.
@@ -69,9 +70,12 @@ public class DailyQuota {
         if (!properties.enabled()) {
             return Flux.defer(() -> reply.apply(request));
         }
-        long replyCap = request.maxTokens() == null ? properties.replyAllowance() : Math.max(1, request.maxTokens());
-        return reserved(user, TokenEstimate.input(request), replyCap, cost,
-                replyTokens -> reply.apply(request.withMaxTokens(Math.toIntExact(replyTokens))));
+        Integer maxTokens = request.reply().maxTokens();
+        int choices = request.reply().choiceCount();
+        long replyCap = (maxTokens == null ? properties.replyAllowance() : Math.max(1, maxTokens)) * (long) choices;
+        // Each choice may take its share of what was reserved.
+        return reserved(user, TokenEstimate.input(request), replyCap, cost, replyTokens -> reply.apply(
+                request.withMaxTokens(Math.toIntExact(Math.max(1, replyTokens / choices)))));
     }
 
     /**

@@ -17,8 +17,8 @@ import org.springframework.validation.annotation.Validated;
  *
  * @param dailyRequests chat requests a user may make per UTC day, unless an admin set other limits for them
  * @param dailyTokens tokens (prompt and reply) a user may spend per UTC day, unless an admin set other limits for them
- * @param replyAllowance the reply cap of a request that sets no {@code max_tokens}: held until its real usage is known,
- *        and sent upstream as its {@code max_tokens}
+ * @param replyAllowance the reply cap of a request that sets none ({@code max_tokens}, {@code max_completion_tokens}):
+ *        held until its real usage is known, and sent upstream as its cap
  * @param maxPendingSettlements most settlements (a finished request's real usage) waiting for the database at once; past
  *        that they are dropped and counted, and what they held is released at the next reset
  * @param enabled whether chats are metered at all (default true); off, nothing is reserved or charged and
@@ -36,7 +36,7 @@ import org.springframework.validation.annotation.Validated;
 public record QuotaProperties(
         @DefaultValue("500") @PositiveOrZero int dailyRequests,
         @DefaultValue("500000") @PositiveOrZero long dailyTokens,
-        // Sent upstream as max_tokens, which no provider takes as 0.
+        // Sent upstream as the reply cap, which no provider takes as 0.
         @DefaultValue("1000") @Positive int replyAllowance,
         // A Phaser tracks them for the drain on shutdown, and it takes at most 65,535 parties.
         @DefaultValue("10000") @Positive @Max(60_000) int maxPendingSettlements,

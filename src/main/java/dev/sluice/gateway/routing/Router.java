@@ -40,11 +40,13 @@ import reactor.pool.PoolAcquireTimeoutException;
  * model (for every model when the provider says the limit is the key's) and tries another at once, a refused
  * key (a 401 or the vendor's invalid-key error) leaves the rotation, a 5xx, a 402, a lost connection or a
  * silent first token is retried after a jittered backoff and then handed to the next target; an open
- * circuit, a full bulkhead, a spent budget or no usable key passes a target over. A request the provider
- * refuses (any other 4xx, a 403 included) is the caller's and is tried nowhere else. After the first token
- * the provider is never switched: a failure ends the stream as an error. Faults leave here as
- * {@link GatewayException}s from the one error table, with messages safe to show to callers: what the
- * provider said, its addresses and its billing, go to the log at WARN with the request's id instead.
+ * circuit, a full bulkhead, a spent budget or no usable key passes a target over, and so does a request its protocol
+ * cannot express (a parameter another protocol has, unsent): another target may take it, and when none can, the
+ * caller gets a 400 naming the parameter. A request the provider refuses (any other 4xx, a 403 included) is the
+ * caller's and is tried nowhere else. After the first token the provider is never switched: a failure ends the
+ * stream as an error. Faults leave here as {@link GatewayException}s from the one error table, with messages safe to
+ * show to callers: what the provider said, its addresses and its billing, go to the log at WARN with the request's id
+ * instead.
  */
 @Component
 public class Router {
@@ -52,6 +54,8 @@ public class Router {
     private static final Logger log = LoggerFactory.getLogger(Router.class);
     private static final Duration MIN_COOLDOWN = Duration.ofSeconds(1);
     private static final Duration OVERLOADED_RETRY_AFTER = Duration.ofSeconds(1);
+    /** The most a failure can tell, on {@link #telling}'s scale. */
+    private static final int UPSTREAM_FAULT = 2;
 
     private final ProviderRegistry providers;
     private final ProviderGuards guards;
@@ -178,7 +182,7 @@ public class Router {
         private final Calls<R, T> calls;
         private boolean started;
         private long firstTokenAt;
-        /** The most telling failure so far: an upstream fault beats a target passed over. */
+        /** The most telling failure so far (see {@link #remember}). */
         private RuntimeException failure;
         /** The target called last, for the log and the error of a request no one could serve. */
         private Target lastTried;
@@ -196,7 +200,8 @@ public class Router {
             if (index == targets.size()) {
                 listener.upstreamStopped();
                 return Flux.deferContextual(context -> {
-                    if (failure != null && !(failure instanceof PassedOver)) {
+                    // A target passed over, or a request no target's protocol could express, is nothing to warn of.
+                    if (telling(failure) == UPSTREAM_FAULT) {
                         RequestLogContext.log(context, () -> log.warn("No provider could serve '{}' (last: {}): {}",
                                 route.name(), lastTried, failure.getMessage()));
                     }
@@ -302,6 +307,12 @@ public class Router {
                     return tries(target, provider, guard, retry);
                 });
             }
+            if (error instanceof UpstreamException.Unsupported unsupported) {
+                // Never sent, so no call: this protocol cannot say what the caller asked; the next target's may.
+                breaker.releasePermission();
+                guard.meters().skip(Skip.UNSUPPORTED);
+                return Flux.error(unsupported);
+            }
             if (error instanceof UpstreamException.Rejected) {
                 // The request itself is at fault: another key or provider would refuse it too.
                 breaker.releasePermission();
@@ -323,13 +334,21 @@ public class Router {
             return Flux.error(error);
         }
 
+        /**
+         * Keeps the most telling failure: an upstream fault over a target passed over (which may serve again soon) over
+         * a request a target's protocol could not express (which says most only when no target could).
+         */
         private void remember(RuntimeException error) {
-            if (failure == null || !(error instanceof PassedOver) || failure instanceof PassedOver) {
+            if (telling(error) >= telling(failure)) {
                 failure = error;
             }
         }
 
         private GatewayException toClientError() {
+            if (failure instanceof UpstreamException.Unsupported unsupported) {
+                return new GatewayException(ErrorCode.UNSUPPORTED_PARAMETER, unsupported.getMessage(),
+                        unsupported.parameter(), null);
+            }
             if (failure instanceof PassedOver || failure == null) {
                 return new GatewayException(ErrorCode.OVERLOADED, "Every provider for '" + route.name()
                         + "' is at capacity or resting; try again shortly", null, OVERLOADED_RETRY_AFTER);
@@ -357,6 +376,14 @@ public class Router {
         return rest.compareTo(MIN_COOLDOWN) < 0 ? MIN_COOLDOWN : rest;
     }
 
+    /** How much {@code error} says of why a request was not served: see {@code Walk.remember}. */
+    private static int telling(RuntimeException error) {
+        if (error == null || error instanceof UpstreamException.Unsupported) {
+            return 0;
+        }
+        return error instanceof PassedOver ? 1 : UPSTREAM_FAULT;
+    }
+
     /** Whether a failure before the first token should move on to the next target. */
     private static boolean fallsBack(Throwable error) {
         return error instanceof PassedOver
@@ -369,7 +396,8 @@ public class Router {
         for (ChatMessage message : request.messages()) {
             chars += message.content() == null ? 0 : message.content().length();
         }
-        return chars / 4 + (request.maxTokens() == null ? 0 : request.maxTokens());
+        Integer maxTokens = request.reply().maxTokens();
+        return chars / 4 + (maxTokens == null ? 0 : (long) maxTokens * request.reply().choiceCount());
     }
 
     /** A target passed over without a call; never leaves the router. */

@@ -21,6 +21,11 @@ public enum ErrorCode {
     RATE_LIMITED(HttpStatus.TOO_MANY_REQUESTS, "rate_limit_error", "rate_limit_error"),
     /** The upstream refused the request's content (a parameter it does not take, a prompt too long...). */
     UPSTREAM_REJECTED(HttpStatus.BAD_REQUEST, "invalid_request_error", "invalid_request_error"),
+    /**
+     * No provider of the route can express a parameter of the request in its protocol (OpenAI's own code for a
+     * parameter a model does not take).
+     */
+    UNSUPPORTED_PARAMETER(HttpStatus.BAD_REQUEST, "invalid_request_error", "invalid_request_error"),
     /** The upstream answered 403 for this request (flagged content, a region, a model the account may not use). */
     UPSTREAM_REFUSED(HttpStatus.FORBIDDEN, "permission_error", "permission_error"),
     /** The reply grew past {@code sluice.chat.max-reply-bytes} (embeddings: {@code sluice.embeddings.max-reply-bytes}) and was stopped. */

@@ -5,10 +5,14 @@ import java.util.List;
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.ContentPart;
+import dev.sluice.gateway.llm.JsonFields;
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.llm.ResponseFormat;
 import dev.sluice.gateway.llm.Role;
+import dev.sluice.gateway.llm.Sampling;
 import dev.sluice.gateway.llm.ToolChoice;
 import dev.sluice.gateway.llm.ToolDefinition;
+import dev.sluice.gateway.llm.ToolUse;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -17,7 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CacheKeyTests {
 
     private static final ChatRequest BASE = new ChatRequest("fast", List.of(ChatMessage.of(Role.SYSTEM, "Be brief."),
-            ChatMessage.of(Role.USER, "Hi")), 0.0, null, 100, List.of("\n"), null, null, null, null, null, null, null, null);
+            ChatMessage.of(Role.USER, "Hi")), new Sampling(0.0, null, null, null, null, List.of("\n")),
+            new ReplyOptions(100, null, null, null, null), null, null, null);
 
     @Test
     void theSameRequestHasTheSameKeyInItsScope() {
@@ -43,13 +48,32 @@ class CacheKeyTests {
                 with(BASE, 0.0, null, null, List.of("\n"), null),
                 with(BASE, 0.0, null, 100, List.of(), null),
                 with(BASE, 0.0, null, 100, List.of("\n"), 42L),
-                new ChatRequest("fast", BASE.messages(), 0.0, null, 100, List.of("\n"), null, null, null,
+                new ChatRequest("fast", BASE.messages(), BASE.sampling(), BASE.reply(), new ToolUse(
                         List.of(new ToolDefinition("weather", null, json.readTree("{\"type\":\"object\"}"), null)),
-                        null, null, null, null),
-                new ChatRequest("fast", BASE.messages(), 0.0, null, 100, List.of("\n"), null, null, null, null,
-                        ToolChoice.of(ToolChoice.Mode.REQUIRED), null, null, null),
-                new ChatRequest("fast", BASE.messages(), 0.0, null, 100, List.of("\n"), null, null, null, null, null, null,
-                        new ResponseFormat("json_object", null), null),
+                        null, null), null, null),
+                new ChatRequest("fast", BASE.messages(), BASE.sampling(), BASE.reply(),
+                        new ToolUse(List.of(), ToolChoice.of(ToolChoice.Mode.REQUIRED), null), null, null),
+                new ChatRequest("fast", BASE.messages(), BASE.sampling(),
+                        new ReplyOptions(100, null, null, null, new ResponseFormat("json_object", null)), null, null, null),
+                // The cap's name, how many choices, how hard to think: each changes what the provider is asked.
+                new ChatRequest("fast", BASE.messages(), BASE.sampling(),
+                        new ReplyOptions(100, ReplyOptions.CapName.MAX_COMPLETION_TOKENS, null, null, null), null, null, null),
+                new ChatRequest("fast", BASE.messages(), BASE.sampling(), new ReplyOptions(100, null, 2, null, null),
+                        null, null, null),
+                new ChatRequest("fast", BASE.messages(), BASE.sampling(), new ReplyOptions(100, null, null, "high", null),
+                        null, null, null),
+                // A parameter passed through as it came, or another value of it.
+                new ChatRequest("fast", BASE.messages(), BASE.sampling(), BASE.reply(), null, null,
+                        JsonFields.of("logprobs", "true")),
+                new ChatRequest("fast", BASE.messages(), BASE.sampling(), BASE.reply(), null, null,
+                        JsonFields.of("logprobs", "false")),
+                // A part of a kind the neutral model does not model, a message's own field, an image's detail.
+                BASE.withMessages(List.of(ChatMessage.of(Role.SYSTEM, "Be brief."), ChatMessage.of(Role.USER, List.of(
+                        new ContentPart.Raw("input_audio", "{\"type\":\"input_audio\"}", null), new ContentPart.Text("Hi"))))),
+                BASE.withMessages(List.of(ChatMessage.of(Role.SYSTEM, "Be brief."), new ChatMessage(Role.USER, "Hi",
+                        List.of(), null, null, List.of(), JsonFields.of("cache_control", "{}")))),
+                BASE.withMessages(List.of(ChatMessage.of(Role.SYSTEM, "Be brief."), ChatMessage.of(Role.USER,
+                        List.of(new ContentPart.Image(null, null, "https://example.com/cat.png", "low"), new ContentPart.Text("Hi"))))),
                 // The same text with an image, or with another one.
                 BASE.withMessages(List.of(ChatMessage.of(Role.SYSTEM, "Be brief."), ChatMessage.of(Role.USER,
                         List.of(ContentPart.Image.inline("image/png", "iVBORw0KGgo="), new ContentPart.Text("Hi"))))),
@@ -63,8 +87,8 @@ class CacheKeyTests {
 
     @Test
     void theEndUserNameAndTheSignOfZeroDoNotChangeTheKey() {
-        ChatRequest named = new ChatRequest("fast", BASE.messages(), -0.0, null, 100, List.of("\n"), null, null, null, null,
-                null, null, null, "end-user-7");
+        ChatRequest named = new ChatRequest("fast", BASE.messages(), new Sampling(-0.0, null, null, null, null, List.of("\n")),
+                BASE.reply(), null, "end-user-7", null);
 
         assertThat(CacheKey.of("p:", "s", named)).isEqualTo(CacheKey.of("p:", "s", BASE));
     }
@@ -75,7 +99,7 @@ class CacheKeyTests {
 
     private static ChatRequest with(ChatRequest request, Double temperature, Double topP, Integer maxTokens, List<String> stop,
             Long seed) {
-        return new ChatRequest(request.model(), request.messages(), temperature, topP, maxTokens, stop, seed, null, null, null,
-                null, null, null, null);
+        return new ChatRequest(request.model(), request.messages(), new Sampling(temperature, topP, seed, null, null, stop),
+                new ReplyOptions(maxTokens, null, null, null, null), null, null, null);
     }
 }

@@ -5,6 +5,7 @@ import java.util.List;
 
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.FinishReason;
+import dev.sluice.gateway.llm.JsonFields;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,6 +25,21 @@ class CachedReplyTests {
         assertThat(decoded).isEqualTo(REPLY);
         assertThat(CachedReply.decode(new CachedReply(List.of(new ChatChunk.Finish(FinishReason.STOP)), null, 0).encode()).provider())
                 .isNull();
+    }
+
+    @Test
+    void whatTheUpstreamSaidBeyondTheNeutralModelComesBackToo() {
+        CachedReply reasoned = new CachedReply(List.of(
+                new ChatChunk.Extra(0, JsonFields.of("system_fingerprint", "\"fp_1\""), JsonFields.EMPTY,
+                        JsonFields.of("reasoning_content", "\"Hmm\""), false),
+                new ChatChunk.Extra(1, JsonFields.EMPTY, JsonFields.of("finish_reason", "\"stop\""),
+                        JsonFields.of("content", "\"No\""), true),
+                new ChatChunk.TextDelta("Yes"), new ChatChunk.Finish(FinishReason.STOP, "END"),
+                new ChatChunk.Usage(3, 4, JsonFields.of("completion_tokens_details", "{\"reasoning_tokens\":2}"))),
+                "openai/o4-mini", 1L);
+
+        assertThat(CachedReply.decode(reasoned.encode())).as("extras, the stop sequence, the usage's details")
+                .isEqualTo(reasoned);
     }
 
     @Test

@@ -16,6 +16,7 @@ import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.FinishReason;
 import dev.sluice.gateway.llm.Role;
+import dev.sluice.gateway.llm.Sampling;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.util.unit.DataSize;
@@ -32,8 +33,8 @@ import static org.awaitility.Awaitility.await;
 /** The cache on the chat path, in memory, against a scripted upstream: single flight, what is stored, degrading. */
 class ReplyCacheTests {
 
-    private static final ChatRequest DETERMINISTIC = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Hi")), 0.0,
-            null, null, null, null, null, null, null, null, null, null, null);
+    private static final ChatRequest DETERMINISTIC = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Hi")),
+            temperature(0.0), null, null, null, null);
     private static final List<ChatChunk> REPLY = List.of(new ChatChunk.TextDelta("Hel"), new ChatChunk.TextDelta("lo"),
             new ChatChunk.Finish(FinishReason.STOP), new ChatChunk.Usage(1, 2));
 
@@ -257,8 +258,7 @@ class ReplyCacheTests {
 
     @Test
     void requestsThePolicyLeavesOutPassByAndNoStoreSkipsTheWrite() {
-        ChatRequest warm = new ChatRequest("fast", DETERMINISTIC.messages(), 0.7, null, null, null, null, null, null, null, null,
-                null, null, null);
+        ChatRequest warm = new ChatRequest("fast", DETERMINISTIC.messages(), temperature(0.7), null, null, null, null);
         Asked bypassed = Asked.none();
         StepVerifier.create(serve(warm, bypassed, () -> Flux.fromIterable(REPLY)))
                 .expectNextCount(4).verifyComplete();
@@ -276,8 +276,7 @@ class ReplyCacheTests {
 
     @Test
     void optInCachesOnlyWhatAsksForItAndAlwaysCachesEverything() {
-        ChatRequest warm = new ChatRequest("fast", DETERMINISTIC.messages(), 0.7, null, null, null, null, null, null, null, null,
-                null, null, null);
+        ChatRequest warm = new ChatRequest("fast", DETERMINISTIC.messages(), temperature(0.7), null, null, null, null);
         cache = cache(properties(CacheProperties.When.OPT_IN, 262_144), new LocalResponseCache(1 << 20, registry));
         Asked plain = Asked.none();
         Asked optedIn = Asked.of(List.of("max-age=60"));
@@ -514,5 +513,9 @@ class ReplyCacheTests {
         public String kind() {
             return "failing";
         }
+    }
+
+    private static Sampling temperature(double temperature) {
+        return new Sampling(temperature, null, null, null, null, null);
     }
 }

@@ -77,11 +77,12 @@ class BadInputTests {
                 {"model":"demo","temperature":7,"messages":[{"role":"user","content":"hi"}]}""")
                 .expectStatus().isBadRequest().expectBody().jsonPath("$.error.param").isEqualTo("temperature");
         openAi("""
-                {"model":"demo","n":3,"messages":[{"role":"user","content":"hi"}]}""")
+                {"model":"demo","n":0,"messages":[{"role":"user","content":"hi"}]}""")
                 .expectStatus().isBadRequest().expectBody().jsonPath("$.error.param").isEqualTo("n");
         openAi("""
-                {"model":"demo","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}""")
-                .expectStatus().isBadRequest().expectBody().jsonPath("$.error.param").isEqualTo("messages[0].content[0]");
+                {"model":"demo","messages":[{"role":"user","content":[{"type":"image_url","image_url":{}}]}]}""")
+                .expectStatus().isBadRequest().expectBody().jsonPath("$.error.param")
+                .isEqualTo("messages[0].content[0].image_url.url");
     }
 
     @Test

@@ -115,7 +115,7 @@ class TallyTests {
         tallied(reply, () -> { }).blockLast();
 
         assertThat(tally.reply()).isEqualTo(new ChatReply("Let me look.", List.of(new ToolCall("call_1", "lookup", "{\"q\":1}")),
-                FinishReason.TOOL_CALLS, new ChatChunk.Usage(3, 4)));
+                FinishReason.TOOL_CALLS, null, new ChatChunk.Usage(3, 4), List.of()));
         assertThat(tally.replyChars()).as("text, the tool's name and its arguments").isEqualTo(12 + 6 + 7);
     }
 

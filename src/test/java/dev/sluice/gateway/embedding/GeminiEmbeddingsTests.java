@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.ProviderType;
 import dev.sluice.gateway.provider.UpstreamException;
@@ -43,7 +44,7 @@ class GeminiEmbeddingsTests {
         client = new EventStreamClient("gemini", new ProviderProperties(ProviderType.GEMINI, baseUrl, List.of(KEY),
                 List.of("*"), 10, 10, Duration.ofSeconds(2), null, null, new ProviderProperties.Timeouts(
                         Duration.ofSeconds(2), Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(300)),
-                Duration.ofMillis(40)), JSON, GeminiProtocol.of(baseUrl, JSON));
+                Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS), JSON, GeminiProtocol.of(baseUrl, JSON));
         embeddings = new GeminiEmbeddings(baseUrl, client, JSON, 64 * 1024, () -> new IllegalStateException("too large"));
     }
 

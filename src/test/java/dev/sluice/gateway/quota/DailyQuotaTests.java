@@ -13,6 +13,7 @@ import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.FinishReason;
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
@@ -131,7 +132,7 @@ class DailyQuotaTests {
                 .verify(TIMEOUT);
         meter(user, REQUEST, reply("Hi")).blockLast(TIMEOUT);
 
-        assertThat(sent).extracting(ChatRequest::maxTokens).as("the last one's reply is capped to the 30 left after its prompt")
+        assertThat(sent).extracting(request -> request.reply().maxTokens()).as("the last one's reply is capped to the 30 left after its prompt")
                 .containsExactly(950, 30);
     }
 
@@ -160,7 +161,7 @@ class DailyQuotaTests {
 
         meter(user, REQUEST, reply("Hi")).blockLast(TIMEOUT);
 
-        assertThat(sent).singleElement().extracting(ChatRequest::maxTokens).as("the reply allowance").isEqualTo(100);
+        assertThat(sent).singleElement().extracting(request -> request.reply().maxTokens()).as("the reply allowance").isEqualTo(100);
     }
 
     @Test
@@ -169,7 +170,41 @@ class DailyQuotaTests {
 
         meter(user, REQUEST.withMaxTokens(42), reply("Hi")).blockLast(TIMEOUT);
 
-        assertThat(sent).singleElement().extracting(ChatRequest::maxTokens).isEqualTo(42);
+        assertThat(sent).singleElement().extracting(request -> request.reply().maxTokens()).isEqualTo(42);
+    }
+
+    @Test
+    void maxCompletionTokensIsCappedLikeMaxTokensAndKeepsItsName() {
+        UUID user = H2.newUser();
+        ChatRequest request = new ChatRequest("fake", REQUEST.messages(), null,
+                new ReplyOptions(1_995, ReplyOptions.CapName.MAX_COMPLETION_TOKENS, null, null, null), null, null, null);
+
+        StepVerifier.create(meter(user, request, Flux.concat(Flux.just(text("Hi")), Flux.never())))
+                .expectNextCount(1)
+                .then(() -> assertThat(usage(user).reservedTokens()).as("reserved as max_tokens would be").isEqualTo(2_000))
+                .thenCancel()
+                .verify(TIMEOUT);
+
+        assertThat(sent).singleElement().extracting(ChatRequest::reply)
+                .as("2,000 left less the 10 prompt tokens, sent under the caller's name")
+                .isEqualTo(new ReplyOptions(1_990, ReplyOptions.CapName.MAX_COMPLETION_TOKENS, null, null, null));
+    }
+
+    @Test
+    void eachOfSeveralChoicesReservesItsCapAndGetsItsShareOfWhatIsLeft() {
+        UUID user = H2.newUser();
+        ChatRequest threeChoices = new ChatRequest("fake", REQUEST.messages(), null,
+                new ReplyOptions(1_000, ReplyOptions.CapName.MAX_TOKENS, 3, null, null), null, null, null);
+
+        StepVerifier.create(meter(user, threeChoices, Flux.concat(Flux.just(text("Hi")), Flux.never())))
+                .expectNextCount(1)
+                .then(() -> assertThat(usage(user).reservedTokens()).as("three replies of up to 1,000 do not fit: all that is left")
+                        .isEqualTo(2_000))
+                .thenCancel()
+                .verify(TIMEOUT);
+
+        assertThat(sent).singleElement().extracting(request -> request.reply().maxTokens())
+                .as("the 1,990 left after the prompt, a third to each choice").isEqualTo(663);
     }
 
     @Test
@@ -182,7 +217,7 @@ class DailyQuotaTests {
                 .thenCancel()
                 .verify(TIMEOUT);
 
-        assertThat(sent).singleElement().extracting(ChatRequest::maxTokens)
+        assertThat(sent).singleElement().extracting(request -> request.reply().maxTokens())
                 .as("2,000 left less the 10 prompt tokens").isEqualTo(1_990);
     }
 

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.ProviderRegistry;
 import dev.sluice.gateway.provider.ProviderType;
@@ -114,7 +115,8 @@ class ModelCatalogTests {
     private static ModelCatalog catalog(DirectModels directModels, UpstreamModels upstream) {
         ProviderProperties demo = new ProviderProperties(ProviderType.DEMO, null, List.of(), List.of("listed", "*"), 10, 10,
                 Duration.ofSeconds(1), null, null, new ProviderProperties.Timeouts(Duration.ofSeconds(1),
-                        Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1)), Duration.ofMillis(1));
+                        Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1)), Duration.ofMillis(1),
+                ReplyOptions.CapName.MAX_TOKENS);
         ProviderRegistry providers = new ProviderRegistry(new ProvidersProperties(Map.of("demo", demo)),
                 JsonMapper.builder().build());
         AliasesProperties aliases = new AliasesProperties(Map.of("fast",

@@ -74,6 +74,7 @@ class RoutingIT extends IntegrationTest {
         registry.add("sluice.aliases.patient.targets", () -> "silent/m,backup/m");
         registry.add("sluice.aliases.narrow.targets", () -> "narrow/m");
         registry.add("sluice.aliases.committed.targets", () -> "midway/m,backup/m");
+        registry.add("sluice.aliases.simulated-first.targets", () -> "demo/sluice-demo,backup/m");
         registry.add("sluice.providers.gone.type", () -> "openai");
         registry.add("sluice.providers.gone.base-url", () -> "http://127.0.0.1:" + CLOSED_PORT + "/v1");
         registry.add("sluice.providers.gone.api-keys", () -> "gone-key");
@@ -120,6 +121,24 @@ class RoutingIT extends IntegrationTest {
                 });
         assertThat(Duration.ofNanos(System.nanoTime() - limitedAt)).as("key A rested for its Retry-After")
                 .isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void aRequestOneTargetsProtocolCannotExpressGoesToTheNextAndOneNoneCanIsA400NamingTheParameter() {
+        String logprobs = "{\"model\":\"%s\",\"logprobs\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
+
+        web.post().uri("/v1/chat/completions").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(logprobs.formatted("simulated-first")).exchange()
+                .expectStatus().isOk()
+                .expectHeader().valueEquals("X-Sluice-Provider", "backup/m");
+        web.post().uri("/v1/chat/completions").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(logprobs.formatted("demo")).exchange()
+                .expectStatus().isBadRequest()
+                .expectBody().jsonPath("$.error.code").isEqualTo("unsupported_parameter")
+                .jsonPath("$.error.param").isEqualTo("logprobs");
+
+        assertThat(backup.requestBodies()).as("the simulator has no logprobs: the next target got the request as sent")
+                .singleElement().satisfies(body -> assertThat(SseEvents.json(body).path("logprobs").booleanValue()).isTrue());
     }
 
     @Test

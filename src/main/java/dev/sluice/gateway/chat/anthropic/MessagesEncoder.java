@@ -33,8 +33,9 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>
  * Token counts: {@code message_start} carries the gateway's estimate of the input, as the provider's count comes only
  * at the end; {@code message_delta} carries the provider's counts (input and output), or estimates of both when the
- * provider reported none. The neutral stream does not say which stop sequence matched, so a stop is
- * {@code end_turn} and {@code stop_sequence} is null. Fragments of one tool call must come together, as every
+ * provider reported none. A stop at one of the request's stop sequences is {@code stop_sequence}, naming it, when
+ * the provider said which matched (Anthropic does, and vLLM); otherwise, and for OpenAI, whose protocol does not say,
+ * a stop is {@code end_turn} and {@code stop_sequence} is null. Fragments of one tool call must come together, as every
  * provider sends them: one for an earlier, closed call ends the stream with an error rather than a wrong block.
  */
 final class MessagesEncoder implements EventEncoder {
@@ -61,6 +62,7 @@ final class MessagesEncoder implements EventEncoder {
     private int lastCall = NONE;
     private long outputChars;
     private FinishReason finish = FinishReason.STOP;
+    private String stopSequence;
     private boolean delivered;
 
     /** @param request the request as read, whose model (as the caller named it) the reply names */
@@ -84,6 +86,7 @@ final class MessagesEncoder implements EventEncoder {
         else if (chunk instanceof ChatChunk.Finish f) {
             closeBlock(out);
             finish = f.reason();
+            stopSequence = f.stopSequence();
         }
         else if (chunk instanceof ChatChunk.Usage usage) {
             messageDelta(usage.promptTokens(), usage.completionTokens(), out);
@@ -123,7 +126,7 @@ final class MessagesEncoder implements EventEncoder {
                 ? new MessagesWire.Usage(reply.usage().promptTokens(), reply.usage().completionTokens())
                 : new MessagesWire.Usage(TokenEstimate.input(request), TokenEstimate.ofChars(chars));
         return new MessagesWire.Message(id, "message", "assistant", request.model(), content,
-                stopReason(reply.finishReason()), null, usage);
+                stopReason(reply.finishReason(), reply.stopSequence()), reply.stopSequence(), usage);
     }
 
     private void messageStart(EventWriter out) {
@@ -238,13 +241,14 @@ final class MessagesEncoder implements EventEncoder {
 
     private void messageDelta(long inputTokens, long outputTokens, EventWriter out) {
         delivered = true;
-        String reason = stopReason(finish);
+        String reason = stopReason(finish, stopSequence);
+        String sequence = stopSequence;
         out.event(MESSAGE_DELTA, json -> {
             json.writeStartObject();
             json.writeStringProperty("type", "message_delta");
             json.writeObjectPropertyStart("delta");
             json.writeStringProperty("stop_reason", reason);
-            json.writeNullProperty("stop_sequence");
+            json.writeStringProperty("stop_sequence", sequence);
             json.writeEndObject();
             json.writeObjectPropertyStart("usage");
             json.writeNumberProperty("input_tokens", inputTokens);
@@ -260,7 +264,10 @@ final class MessagesEncoder implements EventEncoder {
         json.writeNumberProperty("index", index);
     }
 
-    static String stopReason(FinishReason reason) {
+    static String stopReason(FinishReason reason, String stopSequence) {
+        if (stopSequence != null && reason == FinishReason.STOP) {
+            return "stop_sequence";
+        }
         return switch (reason) {
             case STOP -> "end_turn";
             case LENGTH -> "max_tokens";

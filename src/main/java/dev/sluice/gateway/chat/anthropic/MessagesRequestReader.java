@@ -8,10 +8,13 @@ import java.util.Set;
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.ContentPart;
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.llm.Role;
+import dev.sluice.gateway.llm.Sampling;
 import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.llm.ToolChoice;
 import dev.sluice.gateway.llm.ToolDefinition;
+import dev.sluice.gateway.llm.ToolUse;
 import dev.sluice.gateway.routing.ModelNames;
 import dev.sluice.gateway.web.GatewayException;
 import tools.jackson.databind.JsonNode;
@@ -72,10 +75,10 @@ final class MessagesRequestReader {
         List<ChatMessage> messages = new ArrayList<>();
         system(wire.system(), "system", messages);
         messages(wire.messages(), messages);
-        Tools tools = tools(wire.tools(), wire.toolChoice());
-        return new ChatRequest(wire.model(), messages, wire.temperature(), wire.topP(), wire.maxTokens(),
-                stopSequences(wire.stopSequences()), null, null, null, tools.definitions(), tools.choice(),
-                tools.parallel(), null, user(wire.metadata()));
+        return new ChatRequest(wire.model(), messages,
+                new Sampling(wire.temperature(), wire.topP(), null, null, null, stopSequences(wire.stopSequences())),
+                new ReplyOptions(wire.maxTokens(), null, null, null, null), tools(wire.tools(), wire.toolChoice()),
+                user(wire.metadata()), null);
     }
 
     private static void refuseUnknown(Map<String, JsonNode> others) {
@@ -212,7 +215,7 @@ final class MessagesRequestReader {
             }
         }
         ChatMessage text = ChatMessage.of(Role.ASSISTANT, texts);
-        return new ChatMessage(Role.ASSISTANT, text.content(), calls, null, null, text.parts());
+        return new ChatMessage(Role.ASSISTANT, text.content(), calls, null, null, text.parts(), null);
     }
 
     private static ContentPart.Image image(JsonNode source, String path) {
@@ -276,10 +279,7 @@ final class MessagesRequestReader {
         return new ToolCall(id.asString(), name.asString(), absent(input) ? "{}" : input.toString());
     }
 
-    private record Tools(List<ToolDefinition> definitions, ToolChoice choice, Boolean parallel) {
-    }
-
-    private static Tools tools(List<JsonNode> wire, JsonNode choice) {
+    private static ToolUse tools(List<JsonNode> wire, JsonNode choice) {
         List<ToolDefinition> definitions = new ArrayList<>(wire == null ? 0 : wire.size());
         if (wire != null) {
             for (int i = 0; i < wire.size(); i++) {
@@ -287,7 +287,7 @@ final class MessagesRequestReader {
             }
         }
         if (absent(choice)) {
-            return new Tools(definitions, null, null);
+            return new ToolUse(definitions, null, null);
         }
         check(choice.isObject(), "tool_choice", "must be an object");
         Boolean parallel = null;
@@ -308,7 +308,7 @@ final class MessagesRequestReader {
             }
             default -> throw GatewayException.invalid("tool_choice.type", "must be 'auto', 'any', 'tool' or 'none'");
         };
-        return new Tools(definitions, toolChoice, parallel);
+        return new ToolUse(definitions, toolChoice, parallel);
     }
 
     /** A custom tool; Anthropic's server tools (web search, code execution...) have no provider behind Sluice. */

@@ -1,7 +1,9 @@
 package dev.sluice.gateway.chat.openai;
 
 import java.util.List;
+import java.util.Map;
 
+import com.fasterxml.jackson.annotation.JsonAnySetter;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
@@ -9,7 +11,9 @@ import tools.jackson.databind.annotation.JsonNaming;
 /**
  * The body of {@code POST /v1/chat/completions} as OpenAI defines it. Fields that take several shapes
  * (string or array content, string or object tool choice) stay JSON here and are read by
- * {@link ChatCompletionRequestReader}, which names the field when one is wrong.
+ * {@link ChatCompletionRequestReader}, which names the field when one is wrong. The fields Sluice has no use for
+ * ({@code logprobs}, {@code metadata}, whatever OpenAI adds next) land in {@code others}, of the request and of each
+ * message, to be passed on as they came.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 record ChatCompletionRequest(
@@ -29,15 +33,18 @@ record ChatCompletionRequest(
         JsonNode toolChoice,
         Boolean parallelToolCalls,
         ResponseFormat responseFormat,
+        String reasoningEffort,
         String user,
-        Integer n) {
+        Integer n,
+        @JsonAnySetter Map<String, JsonNode> others) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     record StreamOptions(Boolean includeUsage) {
     }
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    record Message(String role, JsonNode content, List<ToolCall> toolCalls, String toolCallId, String name) {
+    record Message(String role, JsonNode content, List<ToolCall> toolCalls, String toolCallId, String name,
+            @JsonAnySetter Map<String, JsonNode> others) {
     }
 
     record ToolCall(String id, String type, FunctionCall function) {

@@ -61,7 +61,7 @@ class OpenAiEndpoint {
                     ChatRequest chatRequest = ChatCompletionRequestReader.read(wire);
                     CacheDirectives cache = CacheDirectives.parse(request.headers().header(HttpHeaders.CACHE_CONTROL));
                     boolean includeUsage = wire.streamOptions() != null && Boolean.TRUE.equals(wire.streamOptions().includeUsage());
-                    ChatCompletionEncoder encoder = new ChatCompletionEncoder(chatRequest.model(), includeUsage);
+                    ChatCompletionEncoder encoder = new ChatCompletionEncoder(chatRequest.model(), includeUsage, json);
                     ChatCall call = new ChatCall(both.getT2(), chatRequest, cache, null);
                     if (Boolean.TRUE.equals(wire.stream())) {
                         Flux<ChatChunk> chunks = chat.stream(call);

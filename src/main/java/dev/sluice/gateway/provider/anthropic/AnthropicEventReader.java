@@ -5,6 +5,7 @@ import java.util.Map;
 
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.FinishReason;
+import dev.sluice.gateway.llm.JsonFields;
 import dev.sluice.gateway.provider.http.ChunkSink;
 import dev.sluice.gateway.provider.http.JsonEventReader;
 import dev.sluice.gateway.provider.http.UpstreamFailures;
@@ -13,9 +14,12 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Reads the events of one streamed Messages API reply: {@code message_start} (input tokens), content
- * blocks of text or {@code tool_use} with their deltas, {@code message_delta} (stop reason, output
- * tokens), {@code message_stop}; {@code ping} and block ends carry nothing, an {@code error} event breaks
- * the stream. Each payload names its own type, so the SSE {@code event:} lines are not needed.
+ * blocks of text or {@code tool_use} with their deltas, {@code message_delta} (stop reason, the stop sequence that
+ * matched, output tokens), {@code message_stop}; {@code ping} and block ends carry nothing, an {@code error} event
+ * breaks the stream. Each payload names its own type, so the SSE {@code event:} lines are not needed.
+ * <p>
+ * Thinking (asked for with a reasoning effort) is the reply's {@code reasoning_content}, as OpenAI-compatible
+ * servers that reason name it; its signature, which only Anthropic can read back, is not kept.
  * <p>
  * Anthropic numbers content blocks across text and tool calls; tool calls are numbered from 0 among
  * themselves, as OpenAI's clients expect.
@@ -41,8 +45,10 @@ final class AnthropicEventReader extends JsonEventReader {
             case "message_delta" -> {
                 usage(event.path("usage"), reply);
                 JsonNode stopReason = event.path("delta").path("stop_reason");
+                JsonNode stopSequence = event.path("delta").path("stop_sequence");
                 if (stopReason.isString()) {
-                    reply.finish(finishReason(stopReason.stringValue()));
+                    reply.finish(finishReason(stopReason.stringValue()),
+                            stopSequence.isString() ? stopSequence.stringValue() : null);
                 }
             }
             case "message_stop" -> stopped = true;
@@ -69,13 +75,19 @@ final class AnthropicEventReader extends JsonEventReader {
         else if (type.equals("text")) {
             reply.text(content.path("text").asString(null));
         }
-        // thinking and server tool blocks have no place in the neutral model
+        // a thinking block's text comes in its deltas; server tool blocks have no place in the neutral model
     }
 
     private void blockDelta(int block, JsonNode delta, ChunkSink reply) {
         String type = delta.path("type").asString("");
         if (type.equals("text_delta")) {
             reply.text(delta.path("text").asString(null));
+        }
+        else if (type.equals("thinking_delta")) {
+            JsonNode thinking = delta.path("thinking");
+            if (thinking.isString() && !thinking.stringValue().isEmpty()) {
+                reply.extra(JsonFields.EMPTY, JsonFields.EMPTY, JsonFields.of("reasoning_content", thinking.toString()));
+            }
         }
         else if (type.equals("input_json_delta")) {
             Integer index = toolCallByBlock.get(block);

@@ -26,7 +26,22 @@ final class AnthropicRequestWire {
             @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Tool> tools,
             ToolChoice toolChoice,
             Metadata metadata,
+            Thinking thinking,
+            OutputConfig outputConfig,
             boolean stream) {
+    }
+
+    /** Extended thinking: {@code enabled}, with a budget of tokens below {@code max_tokens}. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record Thinking(String type, int budgetTokens) {
+    }
+
+    /** {@code format}: the JSON Schema the reply's text must follow. */
+    record OutputConfig(Format format) {
+    }
+
+    /** {@code type} is {@code json_schema}. */
+    record Format(String type, JsonNode schema) {
     }
 
     record Message(String role, List<Block> content) {

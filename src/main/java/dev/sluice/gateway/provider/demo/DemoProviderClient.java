@@ -15,6 +15,7 @@ import dev.sluice.gateway.llm.ToolDefinition;
 import dev.sluice.gateway.provider.ProviderClient;
 import dev.sluice.gateway.provider.UpstreamCall;
 import dev.sluice.gateway.provider.UpstreamException;
+import dev.sluice.gateway.provider.http.OpenAiOnly;
 import reactor.core.publisher.Flux;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -26,11 +27,15 @@ import tools.jackson.databind.node.ObjectNode;
  * It honours what a client asks of the reply's shape rather than ignoring it: a {@code tool_choice} that
  * requires a call (or names a function) gets a call of that tool, with arguments that fit its schema, and a
  * {@code response_format} of {@code json_object} or {@code json_schema} gets JSON text (fitting the schema).
- * Tools left to {@code auto} get the usual text, which says what a real model would have been offered.
+ * Tools left to {@code auto} get the usual text, which says what a real model would have been offered. What it
+ * cannot simulate it refuses by name, as another provider's protocol would: a reasoning effort (it does not reason),
+ * more than one choice, and the parameters and content parts only an OpenAI-compatible provider takes (see
+ * {@link OpenAiOnly}). Sampling parameters are taken as they are: the simulator's reply is the same at any.
  */
 public final class DemoProviderClient implements ProviderClient {
 
     private static final int QUOTE_LIMIT = 120;
+    private static final String PROTOCOL = "The demo simulator";
 
     private final Duration tokenInterval;
 
@@ -41,9 +46,18 @@ public final class DemoProviderClient implements ProviderClient {
     @Override
     public Flux<ChatChunk> stream(UpstreamCall call) {
         ChatRequest request = call.request();
-        ToolChoice choice = request.toolChoice();
+        try {
+            OpenAiOnly.refuse(request, PROTOCOL);
+        }
+        catch (UpstreamException.Unsupported unsupported) {
+            return Flux.error(unsupported);
+        }
+        if (request.reply().reasoningEffort() != null) {
+            return Flux.error(OpenAiOnly.unsupported("reasoning_effort", PROTOCOL + " does not reason"));
+        }
+        ToolChoice choice = request.toolUse().choice();
         if (choice != null && choice.mode() == ToolChoice.Mode.FUNCTION
-                && request.tools().stream().noneMatch(offered -> offered.name().equals(choice.function()))) {
+                && request.toolUse().definitions().stream().noneMatch(offered -> offered.name().equals(choice.function()))) {
             // The client's mistake, as a provider would see it: a 400 that is not tried elsewhere.
             return Flux.error(new UpstreamException.Rejected(400, "tool_choice names the function '" + choice.function()
                     + "', which is not among the request's tools"));
@@ -52,9 +66,9 @@ public final class DemoProviderClient implements ProviderClient {
         if (tool != null) {
             return toolCall(request, tool);
         }
-        List<String> tokens = tokenize(isJson(request.responseFormat()) ? jsonReply(request)
+        List<String> tokens = tokenize(isJson(request.reply().format()) ? jsonReply(request)
                 : reply(request.messages()) + offeredTools(request));
-        Integer maxTokens = call.request().maxTokens();
+        Integer maxTokens = request.reply().maxTokens();
         int count = maxTokens == null ? tokens.size() : Math.min(maxTokens, tokens.size());
         FinishReason finish = count < tokens.size() ? FinishReason.LENGTH : FinishReason.STOP;
         ChatChunk.Usage usage = new ChatChunk.Usage(estimateTokens(call.request().messages()), count);
@@ -66,15 +80,16 @@ public final class DemoProviderClient implements ProviderClient {
 
     /** The tool the request obliges the model to call, or {@code null} when a text reply will do. */
     private static ToolDefinition requiredTool(ChatRequest request) {
-        ToolChoice choice = request.toolChoice();
-        if (choice == null || request.tools().isEmpty()) {
+        ToolChoice choice = request.toolUse().choice();
+        List<ToolDefinition> tools = request.toolUse().definitions();
+        if (choice == null || tools.isEmpty()) {
             return null;
         }
         if (choice.mode() == ToolChoice.Mode.REQUIRED) {
-            return request.tools().get(0);
+            return tools.get(0);
         }
         if (choice.mode() == ToolChoice.Mode.FUNCTION) {
-            return request.tools().stream().filter(tool -> tool.name().equals(choice.function())).findFirst().orElseThrow();
+            return tools.stream().filter(tool -> tool.name().equals(choice.function())).findFirst().orElseThrow();
         }
         return null;
     }
@@ -97,7 +112,7 @@ public final class DemoProviderClient implements ProviderClient {
      * the usual reply, so a client that parses it finds valid JSON either way.
      */
     static String jsonReply(ChatRequest request) {
-        ResponseFormat format = request.responseFormat();
+        ResponseFormat format = request.reply().format();
         if ("json_schema".equals(format.type()) && format.jsonSchema() != null
                 && format.jsonSchema().path("schema").isObject()) {
             return JsonSample.of(format.jsonSchema().path("schema")).toString();
@@ -108,11 +123,12 @@ public final class DemoProviderClient implements ProviderClient {
     }
 
     private static String offeredTools(ChatRequest request) {
-        if (request.tools().isEmpty()) {
+        List<ToolDefinition> tools = request.toolUse().definitions();
+        if (tools.isEmpty()) {
             return "";
         }
         return " A real model would have been offered these tools: "
-                + String.join(", ", request.tools().stream().map(ToolDefinition::name).toList())
+                + String.join(", ", tools.stream().map(ToolDefinition::name).toList())
                 + "; set tool_choice to \"required\" or name one to get a simulated call.";
     }
 

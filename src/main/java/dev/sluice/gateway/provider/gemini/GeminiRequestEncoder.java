@@ -8,14 +8,18 @@ import java.util.Map;
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.ContentPart;
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.llm.ResponseFormat;
 import dev.sluice.gateway.llm.Role;
+import dev.sluice.gateway.llm.Sampling;
 import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.llm.ToolChoice;
 import dev.sluice.gateway.llm.ToolDefinition;
 import dev.sluice.gateway.provider.UpstreamCall;
 import dev.sluice.gateway.provider.UpstreamException;
 import dev.sluice.gateway.provider.http.Conversation;
+import dev.sluice.gateway.provider.http.OpenAiOnly;
+import dev.sluice.gateway.provider.http.ReasoningBudget;
 import dev.sluice.gateway.provider.http.ToolArguments;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -26,8 +30,16 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code systemInstruction}; a message's parts are text and inline image parts; assistant turns are {@code model}
  * turns whose tool calls are {@code functionCall} parts; tool results are user turns of {@code functionResponse}
  * parts, named after the call they answer (Gemini matches them by name, not id); see {@link Conversation}.
+ * <p>
+ * JSON modes are {@code responseMimeType} (with the schema as {@code responseJsonSchema}), a reasoning effort is
+ * {@code thinkingConfig.thinkingBudget} (see {@link ReasoningBudget}). What Gemini cannot express is refused by name
+ * (see {@link OpenAiOnly}), never dropped: images by URL among them, as which URLs Gemini fetches depends on the
+ * model. The end user ({@code user}) labels a request for abuse tracking, which Gemini has no field for, and an
+ * image's {@code detail} is a hint Gemini has no use for: neither goes anywhere.
  */
 final class GeminiRequestEncoder {
+
+    private static final String PROTOCOL = "Gemini's API";
 
     private final JsonMapper json;
 
@@ -37,14 +49,15 @@ final class GeminiRequestEncoder {
 
     GeminiRequestWire.Request wire(UpstreamCall call) {
         ChatRequest request = call.request();
+        OpenAiOnly.refuse(request, PROTOCOL);
         Map<String, String> functionByCallId = new HashMap<>();
         Conversation<GeminiRequestWire.Part> conversation = Conversation.of(request.messages(),
-                message -> parts(message, functionByCallId));
+                message -> parts(request, message, functionByCallId));
         List<GeminiRequestWire.Content> contents = new ArrayList<>(conversation.turns().size());
         for (Conversation.Turn<GeminiRequestWire.Part> turn : conversation.turns()) {
             contents.add(new GeminiRequestWire.Content(turn.assistant() ? "model" : "user", turn.parts()));
         }
-        List<ToolDefinition> tools = request.tools();
+        List<ToolDefinition> tools = request.toolUse().definitions();
         return new GeminiRequestWire.Request(
                 contents,
                 conversation.system().isEmpty() ? null : new GeminiRequestWire.Content(null,
@@ -53,11 +66,12 @@ final class GeminiRequestEncoder {
                 tools.isEmpty() ? List.of() : List.of(new GeminiRequestWire.Tool(tools.stream()
                         .map(tool -> new GeminiRequestWire.FunctionDeclaration(tool.name(), tool.description(), tool.parameters()))
                         .toList())),
-                tools.isEmpty() ? null : toolConfig(request.toolChoice()));
+                tools.isEmpty() ? null : toolConfig(request.toolUse().choice()));
     }
 
     /** Gemini refuses empty parts, so an empty message has none and is left out. */
-    private List<GeminiRequestWire.Part> parts(ChatMessage message, Map<String, String> functionByCallId) {
+    private List<GeminiRequestWire.Part> parts(ChatRequest request, ChatMessage message,
+            Map<String, String> functionByCallId) {
         List<GeminiRequestWire.Part> parts = new ArrayList<>(1 + message.toolCalls().size());
         if (message.role() == Role.TOOL) {
             String function = functionByCallId.getOrDefault(message.toolCallId(), message.name());
@@ -69,17 +83,22 @@ final class GeminiRequestEncoder {
                     toolResult(message.content()))));
             return parts;
         }
-        if (message.hasParts()) {
-            for (ContentPart part : message.parts()) {
-                if (part instanceof ContentPart.Text text && !text.text().isEmpty()) {
-                    parts.add(GeminiRequestWire.Part.text(text.text()));
+        List<ContentPart> content = message.parts();
+        for (int i = 0; i < content.size(); i++) {
+            ContentPart part = content.get(i);
+            if (part instanceof ContentPart.Text text && !text.text().isEmpty()) {
+                parts.add(GeminiRequestWire.Part.text(text.text()));
+            }
+            else if (part instanceof ContentPart.Image image) {
+                if (!image.isInline()) {
+                    throw OpenAiOnly.unsupported(OpenAiOnly.path(request, message) + ".content[" + i + "]", PROTOCOL
+                            + " takes images inline only; send the image's bytes (base64, as a data: URL) rather than"
+                            + " its URL");
                 }
-                else if (part instanceof ContentPart.Image image) {
-                    parts.add(inlineImage(image));
-                }
+                parts.add(GeminiRequestWire.Part.inline(image.mediaType(), image.data()));
             }
         }
-        else if (message.content() != null && !message.content().isEmpty()) {
+        if (!message.hasParts() && message.content() != null && !message.content().isEmpty()) {
             parts.add(GeminiRequestWire.Part.text(message.content()));
         }
         for (ToolCall call : message.toolCalls()) {
@@ -88,15 +107,6 @@ final class GeminiRequestEncoder {
                     new GeminiRequestWire.FunctionCall(call.name(), ToolArguments.object(json, call))));
         }
         return parts;
-    }
-
-    /** Images go to Gemini inline only: which URLs its {@code fileData} reads depends on the model and the URL. */
-    private static GeminiRequestWire.Part inlineImage(ContentPart.Image image) {
-        if (!image.isInline()) {
-            throw new UpstreamException.Rejected(400, "Gemini takes images inline only; send the image's bytes"
-                    + " (base64) rather than its URL");
-        }
-        return GeminiRequestWire.Part.inline(image.mediaType(), image.data());
     }
 
     /** A function's response must be an object: a JSON object result as it is, anything else wrapped. */
@@ -117,26 +127,29 @@ final class GeminiRequestEncoder {
     }
 
     private static GeminiRequestWire.GenerationConfig generationConfig(ChatRequest request) {
-        ResponseFormat format = request.responseFormat();
+        Sampling sampling = request.sampling();
+        ReplyOptions reply = request.reply();
+        ResponseFormat format = reply.format();
         boolean wantsJson = format != null && !"text".equals(format.type());
         JsonNode schema = wantsJson && "json_schema".equals(format.type()) && format.jsonSchema() != null
                 && format.jsonSchema().path("schema").isObject() ? format.jsonSchema().path("schema") : null;
-        if (request.temperature() == null && request.topP() == null && request.maxTokens() == null
-                && request.stop().isEmpty() && request.seed() == null && request.presencePenalty() == null
-                && request.frequencyPenalty() == null && !wantsJson) {
+        if (sampling.equals(Sampling.DEFAULTS) && reply.maxTokens() == null && reply.reasoningEffort() == null
+                && !wantsJson) {
             return null;
         }
         return new GeminiRequestWire.GenerationConfig(
-                request.temperature(),
-                request.topP(),
-                request.maxTokens(),
-                request.stop(),
+                sampling.temperature(),
+                sampling.topP(),
+                reply.maxTokens(),
+                sampling.stop(),
                 // Gemini's seed is 32 bits; the low bits keep a long seed just as repeatable.
-                request.seed() == null ? null : request.seed().intValue(),
-                request.presencePenalty(),
-                request.frequencyPenalty(),
+                sampling.seed() == null ? null : sampling.seed().intValue(),
+                sampling.presencePenalty(),
+                sampling.frequencyPenalty(),
                 wantsJson ? "application/json" : null,
-                schema);
+                schema,
+                reply.reasoningEffort() == null ? null
+                        : new GeminiRequestWire.ThinkingConfig(ReasoningBudget.of(reply.reasoningEffort(), PROTOCOL)));
     }
 
     private static GeminiRequestWire.ToolConfig toolConfig(ToolChoice choice) {

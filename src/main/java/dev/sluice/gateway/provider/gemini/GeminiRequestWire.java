@@ -67,7 +67,12 @@ final class GeminiRequestWire {
             Double presencePenalty,
             Double frequencyPenalty,
             String responseMimeType,
-            JsonNode responseJsonSchema) {
+            JsonNode responseJsonSchema,
+            ThinkingConfig thinkingConfig) {
+    }
+
+    /** How many tokens the model may think in first; 0 turns thinking off where the model allows it. */
+    record ThinkingConfig(int thinkingBudget) {
     }
 
     record Tool(List<FunctionDeclaration> functionDeclarations) {

@@ -5,6 +5,7 @@ import java.util.List;
 
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.FinishReason;
+import dev.sluice.gateway.llm.JsonFields;
 
 /**
  * Where an {@link EventReader} puts what a reply says, kept to the chunk contract whatever order the
@@ -14,6 +15,11 @@ import dev.sluice.gateway.llm.FinishReason;
  * Pieces of text that arrive in one network read leave as one {@link ChatChunk.TextDelta}: the client would
  * get them in the same write anyway, and every stage after the decoder then handles one chunk per read
  * instead of one per upstream event (a fast upstream sends a whole short reply in one or two reads).
+ * <p>
+ * What a payload says beyond the neutral chunks ({@link ChatChunk.Extra}) goes ahead of what was read from that
+ * payload, the text before it made a chunk of its own, so that an edge may write the extra with the chunk it goes
+ * with. Fields of the reply that come with nothing to go ahead of (the first, role-only chunk of a stream) wait for
+ * the next payload that has something.
  */
 public final class ChunkSink {
 
@@ -27,6 +33,7 @@ public final class ChunkSink {
     private int straddling;
     private boolean finished;
     private ChatChunk.Usage usage;
+    private JsonFields waitingReplyFields;
 
     /** A piece of the answer; empty pieces carry nothing. */
     public void text(String text) {
@@ -57,11 +64,63 @@ public final class ChunkSink {
 
     /** Why the reply finished; a later reason does not change it. */
     public void finish(FinishReason reason) {
+        finish(reason, null);
+    }
+
+    /** Why the reply finished, and which of the request's stop sequences ended it (or {@code null}). */
+    public void finish(FinishReason reason, String stopSequence) {
         if (!finished) {
             finished = true;
             flushText();
-            chunks.add(new ChatChunk.Finish(reason));
+            chunks.add(new ChatChunk.Finish(reason, stopSequence));
         }
+    }
+
+    /** Whether reply fields wait for a payload with something to go ahead of: a reader calls {@link #extra} then. */
+    public boolean holdsReplyFields() {
+        return waitingReplyFields != null;
+    }
+
+    /**
+     * What the payload just read says of choice 0 beyond its chunks: fields of the reply that are new or changed, of
+     * the choice and of its message; any may be empty. It goes ahead of what the payload added, with the reply fields
+     * still waiting; with nothing to go ahead of and only reply fields, they wait too.
+     */
+    public void extra(JsonFields reply, JsonFields choice, JsonFields message) {
+        JsonFields replyFields = waitingReplyFields == null ? reply : waitingReplyFields.with(reply);
+        boolean added = chunks.size() > markedChunks || text.length() > markedText;
+        if (!added && choice.isEmpty() && message.isEmpty()) {
+            waitingReplyFields = replyFields.isEmpty() ? null : replyFields;
+            return;
+        }
+        waitingReplyFields = null;
+        ChatChunk.Extra extra = new ChatChunk.Extra(0, replyFields, choice, message, added);
+        if (straddling > 0) {
+            // The payload's text joined earlier text in a chunk: split it where the payload began.
+            String joined = ((ChatChunk.TextDelta) chunks.get(markedChunks)).text();
+            chunks.set(markedChunks, new ChatChunk.TextDelta(joined.substring(0, straddling)));
+            if (joined.length() > straddling) {
+                chunks.add(markedChunks + 1, new ChatChunk.TextDelta(joined.substring(straddling)));
+            }
+            chunks.add(markedChunks + 1, extra);
+        }
+        else if (markedText > 0) {
+            // Text from before the payload waits with the payload's own: the earlier part becomes a chunk first.
+            chunks.add(new ChatChunk.TextDelta(text.substring(0, markedText)));
+            text.delete(0, markedText);
+            chunks.add(extra);
+        }
+        else {
+            chunks.add(markedChunks, extra);
+        }
+    }
+
+    /** What one payload says of choice {@code index}, not 0: all its fields, which no other chunk carries. */
+    public void otherChoice(int index, JsonFields choice, JsonFields message) {
+        flushText();
+        JsonFields replyFields = waitingReplyFields == null ? JsonFields.EMPTY : waitingReplyFields;
+        waitingReplyFields = null;
+        chunks.add(new ChatChunk.Extra(index, replyFields, choice, message, false));
     }
 
     public boolean finished() {

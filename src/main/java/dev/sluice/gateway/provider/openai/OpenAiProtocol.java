@@ -2,6 +2,7 @@ package dev.sluice.gateway.provider.openai;
 
 import java.net.URI;
 
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.provider.http.WireProtocol;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -17,9 +18,10 @@ public final class OpenAiProtocol {
     private OpenAiProtocol() {
     }
 
-    public static WireProtocol of(URI baseUrl, JsonMapper json) {
+    /** @param unnamedCap the name a reply cap the caller did not name is sent under */
+    public static WireProtocol of(URI baseUrl, ReplyOptions.CapName unnamedCap, JsonMapper json) {
         URI endpoint = WireProtocol.resolve(baseUrl, "/chat/completions");
-        return new WireProtocol(call -> endpoint, OpenAiProtocol::bearer, OpenAiRequestEncoder::wire,
+        return new WireProtocol(call -> endpoint, OpenAiProtocol::bearer, new OpenAiRequestEncoder(unnamedCap)::wire,
                 () -> new CompletionChunkReader(json));
     }
 

@@ -1,56 +1,81 @@
 package dev.sluice.gateway.provider.openai;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.ContentPart;
+import dev.sluice.gateway.llm.JsonFields;
+import dev.sluice.gateway.llm.ReplyOptions;
+import dev.sluice.gateway.llm.ResponseFormat;
+import dev.sluice.gateway.llm.Sampling;
 import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.llm.ToolChoice;
 import dev.sluice.gateway.llm.ToolDefinition;
+import dev.sluice.gateway.llm.ToolUse;
 import dev.sluice.gateway.provider.UpstreamCall;
+import tools.jackson.databind.util.RawValue;
 
 /**
  * Writes a neutral request as a Chat Completions request body. The gateway always streams from the
  * upstream, also for callers that did not ask to stream, and always asks for usage so quotas settle to
  * the real token count. A message of several parts (texts, images) is an array of content parts, inline images as
- * {@code data:} URLs.
+ * {@code data:} URLs. What the caller sent beyond the neutral model (parameters, message fields, parts of other
+ * kinds) goes back as it came, so that this protocol loses nothing on its way through.
+ * <p>
+ * The reply cap goes under the name the caller gave it ({@code max_tokens} or {@code max_completion_tokens}); a cap
+ * the caller did not name (a quota's, or one from an API with one name for it) under the provider's
+ * {@code reply-cap-parameter}.
  */
 final class OpenAiRequestEncoder {
 
     private static final OpenAiRequestWire.StreamOptions INCLUDE_USAGE = new OpenAiRequestWire.StreamOptions(true);
 
-    private OpenAiRequestEncoder() {
+    private final ReplyOptions.CapName unnamedCap;
+
+    OpenAiRequestEncoder(ReplyOptions.CapName unnamedCap) {
+        this.unnamedCap = unnamedCap;
     }
 
-    static OpenAiRequestWire.Request wire(UpstreamCall call) {
+    OpenAiRequestWire.Request wire(UpstreamCall call) {
         ChatRequest request = call.request();
         List<OpenAiRequestWire.Message> messages = new ArrayList<>(request.messages().size());
         for (ChatMessage message : request.messages()) {
             messages.add(message(message));
         }
+        Sampling sampling = request.sampling();
+        ReplyOptions reply = request.reply();
+        ToolUse tools = request.toolUse();
+        ReplyOptions.CapName capName = reply.capName() != null ? reply.capName() : unnamedCap;
+        boolean completionTokens = capName == ReplyOptions.CapName.MAX_COMPLETION_TOKENS;
+        ResponseFormat format = reply.format();
         // OpenAI answers 400 to tool_choice or parallel_tool_calls without tools; they mean nothing then.
-        boolean hasTools = !request.tools().isEmpty();
+        boolean hasTools = !tools.isEmpty();
         return new OpenAiRequestWire.Request(
                 call.model(),
                 messages,
-                request.temperature(),
-                request.topP(),
-                request.maxTokens(),
-                request.stop(),
-                request.seed(),
-                request.presencePenalty(),
-                request.frequencyPenalty(),
-                request.tools().stream().map(OpenAiRequestEncoder::tool).toList(),
-                hasTools ? toolChoice(request.toolChoice()) : null,
-                hasTools ? request.parallelToolCalls() : null,
-                request.responseFormat() == null ? null
-                        : new OpenAiRequestWire.ResponseFormat(request.responseFormat().type(), request.responseFormat().jsonSchema()),
+                sampling.temperature(),
+                sampling.topP(),
+                completionTokens ? null : reply.maxTokens(),
+                completionTokens ? reply.maxTokens() : null,
+                reply.choices(),
+                reply.reasoningEffort(),
+                sampling.stop(),
+                sampling.seed(),
+                sampling.presencePenalty(),
+                sampling.frequencyPenalty(),
+                tools.definitions().stream().map(OpenAiRequestEncoder::tool).toList(),
+                hasTools ? toolChoice(tools.choice()) : null,
+                hasTools ? tools.parallelCalls() : null,
+                format == null ? null : new OpenAiRequestWire.ResponseFormat(format.type(), format.jsonSchema()),
                 request.user(),
                 true,
-                INCLUDE_USAGE);
+                INCLUDE_USAGE,
+                raw(request.passThrough()));
     }
 
     private static OpenAiRequestWire.Message message(ChatMessage message) {
@@ -59,21 +84,37 @@ final class OpenAiRequestEncoder {
             calls.add(new OpenAiRequestWire.ToolCall(call.id(), "function", new OpenAiRequestWire.FunctionCall(call.name(), call.arguments())));
         }
         Object content = message.hasParts() ? parts(message.parts()) : message.content();
-        return new OpenAiRequestWire.Message(message.role().wireName(), content, calls, message.toolCallId(), message.name());
+        return new OpenAiRequestWire.Message(message.role().wireName(), content, calls, message.toolCallId(),
+                message.name(), raw(message.extra()));
     }
 
-    private static List<OpenAiRequestWire.Part> parts(List<ContentPart> parts) {
-        List<OpenAiRequestWire.Part> wire = new ArrayList<>(parts.size());
+    private static List<Object> parts(List<ContentPart> parts) {
+        List<Object> wire = new ArrayList<>(parts.size());
         for (ContentPart part : parts) {
             if (part instanceof ContentPart.Text text) {
                 wire.add(OpenAiRequestWire.Part.text(text.text()));
             }
             else if (part instanceof ContentPart.Image image) {
                 wire.add(OpenAiRequestWire.Part.image(image.isInline()
-                        ? "data:" + image.mediaType() + ";base64," + image.data() : image.url()));
+                        ? "data:" + image.mediaType() + ";base64," + image.data() : image.url(), image.detail()));
+            }
+            else if (part instanceof ContentPart.Raw raw) {
+                wire.add(new RawValue(raw.json()));
             }
         }
         return wire;
+    }
+
+    /** Fields as they came, to be written verbatim; none for nearly every request. */
+    private static Map<String, RawValue> raw(JsonFields fields) {
+        if (fields.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, RawValue> raw = new LinkedHashMap<>();
+        for (JsonFields.Field field : fields.fields()) {
+            raw.put(field.name(), new RawValue(field.json()));
+        }
+        return raw;
     }
 
     private static OpenAiRequestWire.Tool tool(ToolDefinition tool) {

@@ -21,8 +21,8 @@ public final class ProviderMeters {
     /** How one upstream call ended. */
     public enum Outcome { OK, RATE_LIMITED, AUTH_REJECTED, REJECTED, UNAVAILABLE, TIMED_OUT, BROKEN, CANCELLED }
 
-    /** Why a provider was passed over without a call. */
-    public enum Skip { CIRCUIT_OPEN, BULKHEAD_FULL, BUDGET_SPENT, NO_USABLE_KEY }
+    /** Why a provider was passed over without a call; {@code UNSUPPORTED}: its protocol cannot express the request. */
+    public enum Skip { CIRCUIT_OPEN, BULKHEAD_FULL, BUDGET_SPENT, NO_USABLE_KEY, UNSUPPORTED }
 
     /** Below this, the reply came in one piece (a non-streaming call) and its pace means nothing. */
     private static final long MIN_PACE_WINDOW_NANOS = 1_000_000;

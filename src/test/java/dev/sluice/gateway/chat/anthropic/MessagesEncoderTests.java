@@ -122,7 +122,7 @@ class MessagesEncoderTests {
     @Test
     void aWholeReplyIsOneMessageOfItsTextThenItsToolCalls() {
         ChatReply reply = new ChatReply("Checking.", List.of(new ToolCall("call_1", "get_weather", "{\"city\":\"Paris\"}"),
-                new ToolCall(null, "get_time", "")), FinishReason.TOOL_CALLS, new ChatChunk.Usage(20, 7));
+                new ToolCall(null, "get_time", "")), FinishReason.TOOL_CALLS, null, new ChatChunk.Usage(20, 7), List.of());
 
         JsonNode message = JSON.readTree(JSON.writeValueAsString(encoder.message(reply)));
 
@@ -140,7 +140,8 @@ class MessagesEncoderTests {
 
     @Test
     void aWholeReplyWhoseToolArgumentsAreNoObjectIsRefusedRatherThanGuessed() {
-        ChatReply cut = new ChatReply("", List.of(new ToolCall("call_1", "ls", "{\"path\": \"/re")), FinishReason.LENGTH, null);
+        ChatReply cut = new ChatReply("", List.of(new ToolCall("call_1", "ls", "{\"path\": \"/re")), FinishReason.LENGTH, null,
+                null, List.of());
 
         assertThatThrownBy(() -> encoder.message(cut)).as("tool_use.input must be an object")
                 .isInstanceOfSatisfying(GatewayException.class, e -> assertThat(e.getMessage()).contains("'ls'"));
@@ -149,7 +150,26 @@ class MessagesEncoderTests {
     @ParameterizedTest
     @CsvSource({"STOP, end_turn", "LENGTH, max_tokens", "TOOL_CALLS, tool_use", "CONTENT_FILTER, refusal"})
     void finishReasonsAreAnthropicsStopReasons(FinishReason reason, String stopReason) {
-        assertThat(MessagesEncoder.stopReason(reason)).isEqualTo(stopReason);
+        assertThat(MessagesEncoder.stopReason(reason, null)).isEqualTo(stopReason);
+    }
+
+    @Test
+    void aStopAtAStopSequenceTheProviderNamedIsStopSequenceNamingItStreamedAndWhole() {
+        String stream = EventWriters.write(out -> {
+            encoder.chunk(new ChatChunk.TextDelta("one, two"), out);
+            encoder.chunk(new ChatChunk.Finish(FinishReason.STOP, "three"), out);
+            encoder.chunk(new ChatChunk.Usage(5, 3), out);
+            encoder.complete(out);
+        });
+        ChatReply whole = new ChatReply("one, two", List.of(), FinishReason.STOP, "three", new ChatChunk.Usage(5, 3), List.of());
+
+        JsonNode delta = events(stream).stream().filter(event -> event.path("type").asString().equals("message_delta"))
+                .findFirst().orElseThrow().path("delta");
+        assertThat(delta.toString()).as("the stream's message_delta")
+                .isEqualTo("{\"stop_reason\":\"stop_sequence\",\"stop_sequence\":\"three\"}");
+        assertThat(encoder.message(whole)).as("the whole message")
+                .satisfies(message -> assertThat(message.stopReason()).isEqualTo("stop_sequence"))
+                .satisfies(message -> assertThat(message.stopSequence()).isEqualTo("three"));
     }
 
     /** The data of each event, checked to be named after its type. */

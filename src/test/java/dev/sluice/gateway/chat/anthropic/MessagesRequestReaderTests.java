@@ -5,10 +5,13 @@ import java.util.List;
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.ContentPart;
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.llm.Role;
+import dev.sluice.gateway.llm.Sampling;
 import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.llm.ToolChoice;
 import dev.sluice.gateway.llm.ToolDefinition;
+import dev.sluice.gateway.llm.ToolUse;
 import dev.sluice.gateway.provider.http.EventStreams;
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
@@ -43,12 +46,14 @@ class MessagesRequestReaderTests {
                 ChatMessage.of(Role.USER, "Carry on."),
                 ChatMessage.of(Role.ASSISTANT, "On it."),
                 ChatMessage.of(Role.USER, "Thanks")),
-                1.0, 0.9, 32000, List.of("\n\nHuman:"), null, null, null,
-                List.of(new ToolDefinition("ls", "List a directory", JSON.readTree(
+                new Sampling(1.0, 0.9, null, null, null, List.of("\n\nHuman:")),
+                new ReplyOptions(32000, null, null, null, null),
+                new ToolUse(List.of(new ToolDefinition("ls", "List a directory", JSON.readTree(
                                 "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"}},\"required\":[\"path\"]}"), null),
                         new ToolDefinition("read", null, JSON.readTree(
                                 "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"}}}"), true)),
-                ToolChoice.of(ToolChoice.Mode.AUTO), false, null, "user_abc_account__session_123");
+                        ToolChoice.of(ToolChoice.Mode.AUTO), false),
+                "user_abc_account__session_123", null);
         assertThat(read).as("system blocks as system messages, a turn's tool results split from its text, an error"
                 + " flag said in the text; cache hints, disabled thinking, thinking edits and the default effort read as the"
                 + " no-ops they are")
@@ -67,9 +72,9 @@ class MessagesRequestReaderTests {
         assertThat(read.messages()).containsExactly(ChatMessage.of(Role.SYSTEM, "Be brief."),
                 ChatMessage.of(Role.USER, List.of(ContentPart.Image.at("https://example.com/cat.jpg"),
                         new ContentPart.Text("What is this?"))));
-        assertThat(read.stop()).isEmpty();
-        assertThat(read.toolChoice()).isNull();
-        assertThat(read.parallelToolCalls()).as("left to the provider when the caller did not say").isNull();
+        assertThat(read.sampling().stop()).isEmpty();
+        assertThat(read.toolUse().choice()).isNull();
+        assertThat(read.toolUse().parallelCalls()).as("left to the provider when the caller did not say").isNull();
     }
 
     @Test
@@ -83,7 +88,7 @@ class MessagesRequestReaderTests {
     void countingTokensNeedsNoMaxTokensButAChatDoes() {
         MessagesRequest withoutMaxTokens = wire("{\"model\":\"fast\"," + HI + "}");
 
-        assertThat(MessagesRequestReader.readForCount(withoutMaxTokens).maxTokens()).isNull();
+        assertThat(MessagesRequestReader.readForCount(withoutMaxTokens).reply().maxTokens()).isNull();
         assertThatThrownBy(() -> MessagesRequestReader.read(withoutMaxTokens)).as("Anthropic requires it on a chat")
                 .isInstanceOfSatisfying(GatewayException.class, e -> assertThat(e.getMessage()).isEqualTo("max_tokens: is required"));
         assertThatThrownBy(() -> MessagesRequestReader.read(wire("{\"model\":\"fast\",\"max_tokens\":0," + HI + "}")))
@@ -138,7 +143,7 @@ class MessagesRequestReaderTests {
     private static ToolChoice toolChoice(String choice) {
         return MessagesRequestReader.read(wire("{\"model\":\"fast\",\"max_tokens\":10," + HI
                 + ",\"tools\":[{\"name\":\"ls\",\"input_schema\":{\"type\":\"object\"}}],\"tool_choice\":" + choice + "}"))
-                .toolChoice();
+                .toolUse().choice();
     }
 
     private static MessagesRequest wire(String body) {

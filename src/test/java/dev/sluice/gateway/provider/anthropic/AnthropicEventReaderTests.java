@@ -9,6 +9,7 @@ import dev.sluice.gateway.llm.ChatChunk.ToolCallDelta;
 import dev.sluice.gateway.llm.ChatChunk.Usage;
 import dev.sluice.gateway.llm.ChatReply;
 import dev.sluice.gateway.llm.FinishReason;
+import dev.sluice.gateway.llm.JsonFields;
 import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
 import dev.sluice.gateway.provider.http.EventStreams;
@@ -105,7 +106,7 @@ class AnthropicEventReaderTests {
     }
 
     @Test
-    void thinkingAndEventTypesAddedLaterAreSkipped() {
+    void thinkingIsTheReasoningContentItsSignatureAndEventTypesAddedLaterAreSkipped() {
         decode(START
                 + "data: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n"
                 + "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"Hmm\"}}\n\n"
@@ -116,7 +117,18 @@ class AnthropicEventReaderTests {
                 + "data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":5}}\n\n")
                 .as(StepVerifier::create)
                 .as("an input delta for a block that is no tool call is not a tool call")
+                .expectNext(new ChatChunk.Extra(0, JsonFields.EMPTY, JsonFields.EMPTY,
+                        JsonFields.of("reasoning_content", "\"Hmm\""), false))
                 .expectNext(new TextDelta("Hi"), new Finish(FinishReason.STOP), new Usage(3, 5))
+                .verifyComplete();
+    }
+
+    @Test
+    void theStopSequenceThatMatchedIsSaid() {
+        decode(START + TEXT + "data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"stop_sequence\","
+                + "\"stop_sequence\":\"END\"},\"usage\":{\"output_tokens\":2}}\n\n")
+                .as(StepVerifier::create)
+                .expectNext(new TextDelta("Hi"), new Finish(FinishReason.STOP, "END"), new Usage(3, 2))
                 .verifyComplete();
     }
 

@@ -8,19 +8,23 @@ import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatReply;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.FinishReason;
+import dev.sluice.gateway.llm.JsonFields;
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.llm.ResponseFormat;
 import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.llm.ToolChoice;
 import dev.sluice.gateway.llm.ToolDefinition;
+import dev.sluice.gateway.llm.ToolUse;
 import dev.sluice.gateway.provider.UpstreamCall;
-import dev.sluice.gateway.testing.GlobalVirtualTime;
 import dev.sluice.gateway.provider.UpstreamException;
+import dev.sluice.gateway.testing.GlobalVirtualTime;
 import org.junit.jupiter.api.Test;
 import reactor.test.StepVerifier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 @GlobalVirtualTime
 class DemoProviderClientTests {
@@ -123,6 +127,26 @@ class DemoProviderClientTests {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
+    @Test
+    void whatTheSimulatorCannotSimulateIsRefusedByName() {
+        List<ChatMessage> hi = List.of(ChatMessage.of(Role.USER, "Hi"));
+        List<ChatRequest> requests = List.of(
+                new ChatRequest("demo", hi, null, new ReplyOptions(null, null, null, "high", null), null, null, null),
+                new ChatRequest("demo", hi, null, new ReplyOptions(null, null, 2, null, null), null, null, null),
+                new ChatRequest("demo", hi, null, null, null, null, JsonFields.of("logprobs", "true")));
+
+        assertThat(requests).extracting(request -> refusal(new UpstreamCall("sluice-demo", request, null)))
+                .as("it does not reason, makes one reply, and has no logprobs to give")
+                .containsExactly("reasoning_effort", "n", "logprobs");
+    }
+
+    private static String refusal(UpstreamCall call) {
+        Throwable refused = catchThrowable(() -> new DemoProviderClient(Duration.ofNanos(1)).stream(call)
+                .blockLast(Duration.ofSeconds(5)));
+        assertThat(refused).isInstanceOf(UpstreamException.Unsupported.class);
+        return ((UpstreamException.Unsupported) refused).parameter();
+    }
+
     private static ChatReply collect(UpstreamCall call) {
         return ChatReply.collect(new DemoProviderClient(Duration.ofNanos(1)).stream(call)).block(Duration.ofSeconds(5));
     }
@@ -134,16 +158,15 @@ class DemoProviderClientTests {
                 "days":{"type":"integer"}},"required":["city"]}""");
         List<ToolDefinition> tools = format != null ? null : List.of(new ToolDefinition("get_weather", null, weather, null),
                 new ToolDefinition("get_time", null, null, null));
-        ChatRequest request = new ChatRequest("demo", List.of(ChatMessage.of(Role.USER, "Weather in Paris?")), null, null,
-                null, null, null, null, null, tools, choice, null, format, null);
+        ChatRequest request = new ChatRequest("demo", List.of(ChatMessage.of(Role.USER, "Weather in Paris?")), null,
+                new ReplyOptions(null, null, null, null, format), new ToolUse(tools, choice, null), null, null);
         return new UpstreamCall("sluice-demo", request, null);
     }
 
     private static UpstreamCall call(String question, Integer maxTokens) {
         ChatRequest request = ChatRequest.of("demo", List.of(ChatMessage.of(Role.USER, question)));
         if (maxTokens != null) {
-            request = new ChatRequest("demo", request.messages(), null, null, maxTokens, null, null, null, null,
-                    null, null, null, null, null);
+            request = request.withMaxTokens(maxTokens);
         }
         return new UpstreamCall("sluice-demo", request, null);
     }

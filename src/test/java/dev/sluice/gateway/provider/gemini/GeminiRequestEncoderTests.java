@@ -5,12 +5,16 @@ import java.util.List;
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.ContentPart;
+import dev.sluice.gateway.llm.JsonFields;
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.llm.ResponseFormat;
 import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.llm.ToolChoice;
 import dev.sluice.gateway.llm.ToolDefinition;
+import dev.sluice.gateway.llm.ToolUse;
 import dev.sluice.gateway.provider.UpstreamCall;
 import dev.sluice.gateway.provider.UpstreamException.Rejected;
+import dev.sluice.gateway.provider.UpstreamException.Unsupported;
 import dev.sluice.gateway.provider.http.EventStreams;
 import dev.sluice.gateway.provider.http.SampleRequests;
 import org.junit.jupiter.api.Test;
@@ -49,8 +53,8 @@ class GeminiRequestEncoderTests {
 
     @Test
     void jsonObjectAsksForJsonWithoutASchema() {
-        ChatRequest request = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Hi")), null, null, null, null,
-                null, null, null, null, null, null, new ResponseFormat("json_object", null), null);
+        ChatRequest request = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Hi")), null,
+                new ReplyOptions(null, null, null, null, new ResponseFormat("json_object", null)), null, null, null);
 
         assertThat(written(call(request)).path("generationConfig").toString())
                 .isEqualTo("{\"responseMimeType\":\"application/json\"}");
@@ -59,8 +63,8 @@ class GeminiRequestEncoderTests {
     @ParameterizedTest
     @CsvSource({"AUTO, AUTO", "REQUIRED, ANY", "NONE, NONE"})
     void toolChoiceModesMapToFunctionCallingModes(ToolChoice.Mode mode, String geminiMode) {
-        ChatRequest request = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Time?")), null, null, null, null,
-                null, null, null, List.of(GET_TIME), ToolChoice.of(mode), null, null, null);
+        ChatRequest request = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Time?")), null, null,
+                new ToolUse(List.of(GET_TIME), ToolChoice.of(mode), null), null, null);
 
         assertThat(written(call(request)).path("toolConfig").toString())
                 .isEqualTo("{\"functionCallingConfig\":{\"mode\":\"" + geminiMode + "\"}}");
@@ -99,10 +103,31 @@ class GeminiRequestEncoderTests {
     }
 
     @Test
-    void anImageByUrlIsRefused() {
+    void anImageByUrlIsRefusedNamingThePart() {
         assertThatThrownBy(() -> written(call(SampleRequests.withImages())))
                 .as("Sluice sends Gemini images inline only, and says so rather than drop one")
-                .isInstanceOf(Rejected.class).hasMessageContaining("inline");
+                .isInstanceOfSatisfying(Unsupported.class, refused -> assertThat(refused.parameter())
+                        .isEqualTo("messages[0].content[3]"))
+                .hasMessageContaining("inline");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"none, 0", "low, 1024", "medium, 8192", "high, 24576"})
+    void aReasoningEffortIsAThinkingBudget(String effort, int budget) {
+        ChatRequest request = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Hi")), null,
+                new ReplyOptions(null, null, null, effort, null), null, null, null);
+
+        assertThat(written(call(request)).path("generationConfig").toString())
+                .isEqualTo("{\"thinkingConfig\":{\"thinkingBudget\":" + budget + "}}");
+    }
+
+    @Test
+    void aParameterOnlyOpenAiTakesIsRefusedByName() {
+        ChatRequest request = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Hi")), null, null, null, null,
+                JsonFields.of("logit_bias", "{\"1\":-100}"));
+
+        assertThatThrownBy(() -> written(call(request))).as("never dropped: the reply would answer another request")
+                .isInstanceOfSatisfying(Unsupported.class, refused -> assertThat(refused.parameter()).isEqualTo("logit_bias"));
     }
 
     private JsonNode written(UpstreamCall call) {

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.ProviderType;
 import dev.sluice.gateway.provider.UpstreamException.AuthRejected;
@@ -45,7 +46,8 @@ class JsonClientTests {
         client = new EventStreamClient("fake", new ProviderProperties(ProviderType.OPENAI, baseUrl, List.of(KEY),
                 List.of("*"), 10, 10, Duration.ofSeconds(2), null, null, new ProviderProperties.Timeouts(
                         Duration.ofSeconds(2), Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(300)),
-                Duration.ofMillis(40)), JSON, OpenAiProtocol.of(baseUrl, JSON));
+                Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS), JSON,
+                OpenAiProtocol.of(baseUrl, ReplyOptions.CapName.MAX_TOKENS, JSON));
         embeddings = OpenAiProtocol.embeddings(baseUrl);
     }
 

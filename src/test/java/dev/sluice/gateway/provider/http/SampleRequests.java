@@ -5,11 +5,14 @@ import java.util.List;
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.ContentPart;
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.llm.ResponseFormat;
 import dev.sluice.gateway.llm.Role;
+import dev.sluice.gateway.llm.Sampling;
 import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.llm.ToolChoice;
 import dev.sluice.gateway.llm.ToolDefinition;
+import dev.sluice.gateway.llm.ToolUse;
 import tools.jackson.databind.json.JsonMapper;
 
 /** Requests that every protocol's encoder is tested on, each with its own recorded body. */
@@ -36,15 +39,16 @@ public final class SampleRequests {
                         new ChatMessage(Role.TOOL, "14:05", null, "call_2", null),
                         ChatMessage.of(Role.USER, "Thanks! And tomorrow?"),
                         ChatMessage.of(Role.SYSTEM, "Answer in French.")),
-                0.2, 0.9, 256, List.of("END"), 42L, 0.1, 0.3,
-                List.of(new ToolDefinition("get_weather", "Current weather in a city",
+                new Sampling(0.2, 0.9, 42L, 0.1, 0.3, List.of("END")),
+                new ReplyOptions(256, null, null, null, new ResponseFormat("json_schema", JSON.readTree(
+                        "{\"name\":\"weather\",\"strict\":true,\"schema\":{\"type\":\"object\",\"properties\":"
+                                + "{\"temp_c\":{\"type\":\"number\"}},\"required\":[\"temp_c\"]}}"))),
+                new ToolUse(List.of(new ToolDefinition("get_weather", "Current weather in a city",
                                 JSON.readTree("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},"
                                         + "\"required\":[\"city\"],\"additionalProperties\":false}"), true),
                         new ToolDefinition("get_time", null, null, null)),
-                ToolChoice.function("get_weather"), false,
-                new ResponseFormat("json_schema", JSON.readTree("{\"name\":\"weather\",\"strict\":true,\"schema\":"
-                        + "{\"type\":\"object\",\"properties\":{\"temp_c\":{\"type\":\"number\"}},\"required\":[\"temp_c\"]}}")),
-                "user-7");
+                        ToolChoice.function("get_weather"), false),
+                "user-7", null);
     }
 
     /** A tiny PNG, base64, as a caller inlines an image. */

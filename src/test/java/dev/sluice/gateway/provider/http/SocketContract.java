@@ -15,6 +15,7 @@ import java.util.function.Function;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.ProviderType;
@@ -234,6 +235,6 @@ public abstract class SocketContract {
     private static ProviderProperties properties() {
         return new ProviderProperties(ProviderType.OPENAI, null, List.of(KEY), List.of("*"), 10, 10, Duration.ofSeconds(2),
                 null, null, new ProviderProperties.Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(15),
-                        Duration.ofSeconds(10), Duration.ofSeconds(300)), Duration.ofMillis(40));
+                        Duration.ofSeconds(10), Duration.ofSeconds(300)), Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS);
     }
 }

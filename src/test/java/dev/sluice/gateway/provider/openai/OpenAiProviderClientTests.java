@@ -9,6 +9,7 @@ import java.util.List;
 import dev.sluice.bench.FakeUpstream;
 import dev.sluice.bench.Script;
 import dev.sluice.gateway.llm.ChatChunk.Finish;
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.llm.ChatChunk.TextDelta;
 import dev.sluice.gateway.llm.ChatChunk.Usage;
 import dev.sluice.gateway.llm.ChatMessage;
@@ -305,8 +306,9 @@ class OpenAiProviderClientTests {
         ProviderProperties properties = new ProviderProperties(ProviderType.OPENAI, URI.create(baseUrl), List.of("sk-test"),
                 List.of("*"), maxConcurrency, maxQueue, maxQueueWait, null, null,
                 new ProviderProperties.Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(15), idle, Duration.ofSeconds(300)),
-                Duration.ofMillis(40));
-        return new EventStreamClient("fake", properties, JSON, OpenAiProtocol.of(properties.baseUrl(), JSON));
+                Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS);
+        return new EventStreamClient("fake", properties, JSON,
+                OpenAiProtocol.of(properties.baseUrl(), properties.replyCapParameter(), JSON));
     }
 
     private static UpstreamCall call(String apiKey) {

@@ -6,11 +6,16 @@ import java.util.List;
 
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.ContentPart;
+import dev.sluice.gateway.llm.JsonFields;
+import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.llm.ResponseFormat;
 import dev.sluice.gateway.llm.Role;
+import dev.sluice.gateway.llm.Sampling;
 import dev.sluice.gateway.llm.ToolCall;
 import dev.sluice.gateway.llm.ToolChoice;
 import dev.sluice.gateway.llm.ToolDefinition;
+import dev.sluice.gateway.llm.ToolUse;
 import dev.sluice.gateway.provider.UpstreamCall;
 import dev.sluice.gateway.provider.http.SampleRequests;
 import org.junit.jupiter.api.Test;
@@ -32,17 +37,74 @@ class OpenAiRequestEncoderTests {
                                 null, null),
                         new ChatMessage(Role.TOOL, "{\"temp_c\":21}", null, "call_1", "get_weather"),
                         ChatMessage.of(Role.USER, "")),
-                0.2, 0.9, 256, List.of("\n\n"), 42L, 0.1, 0.3,
-                List.of(new ToolDefinition("get_weather", "Current weather in a city",
+                new Sampling(0.2, 0.9, 42L, 0.1, 0.3, List.of("\n\n")),
+                new ReplyOptions(256, ReplyOptions.CapName.MAX_TOKENS, null, null,
+                        new ResponseFormat("json_schema", JSON.readTree("{\"name\":\"weather\",\"schema\":{\"type\":\"object\"}}"))),
+                new ToolUse(List.of(new ToolDefinition("get_weather", "Current weather in a city",
                         JSON.readTree("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}"),
-                        true)),
-                ToolChoice.function("get_weather"), false,
-                new ResponseFormat("json_schema", JSON.readTree("{\"name\":\"weather\",\"schema\":{\"type\":\"object\"}}")),
-                "user-7");
+                        true)), ToolChoice.function("get_weather"), false),
+                "user-7", null);
 
         JsonNode written = JSON.readTree(encode(new UpstreamCall("gpt-4o-mini", request, "sk-secret")));
 
         assertThat(written).as("the recorded request body").isEqualTo(fixture("full-request.json"));
+    }
+
+    @Test
+    void whatTheNeutralModelDoesNotModelGoesBackAsTheCallerWroteIt() throws IOException {
+        ChatRequest request = new ChatRequest("reasoning",
+                List.of(new ChatMessage(Role.USER, "Transcribe this\nand this", List.of(), null, null, List.of(
+                                new ContentPart.Text("Transcribe this"),
+                                new ContentPart.Raw("input_audio",
+                                        "{\"type\":\"input_audio\",\"input_audio\":{\"data\":\"UklGRg==\",\"format\":\"wav\"}}", null),
+                                new ContentPart.Image(null, null, "https://example.com/a.png", "high"),
+                                new ContentPart.Raw("text", "{\"type\":\"text\",\"text\":\"and this\",\"cache_control\":{\"type\":\"ephemeral\"}}",
+                                        "and this")),
+                                JsonFields.EMPTY),
+                        new ChatMessage(Role.ASSISTANT, "Done.", List.of(), null, null, List.of(),
+                                JsonFields.of("reasoning_content", "\"It was short.\""))),
+                null,
+                new ReplyOptions(300, ReplyOptions.CapName.MAX_COMPLETION_TOKENS, 2, "high", null),
+                null, null,
+                new JsonFields(List.of(new JsonFields.Field("logprobs", "true"), new JsonFields.Field("top_logprobs", "2"),
+                        new JsonFields.Field("logit_bias", "{\"50256\":-100}"),
+                        new JsonFields.Field("metadata", "{\"run\":\"r-1\"}"),
+                        new JsonFields.Field("prediction", "{\"type\":\"content\",\"content\":\"Done.\"}"),
+                        new JsonFields.Field("modalities", "[\"text\"]"),
+                        new JsonFields.Field("verbosity_next_year", "\"terse\""))));
+
+        JsonNode written = JSON.readTree(encode(new UpstreamCall("o4-mini", request, null)));
+
+        assertThat(written).as("the recorded request body").isEqualTo(fixture("pass-through-request.json"));
+        assertThat(written.has("max_tokens")).as("the cap goes only under the name the caller gave it").isFalse();
+    }
+
+    @Test
+    void aCapTheCallerDidNotNameGoesUnderTheProvidersName() {
+        ChatRequest quotaCapped = ChatRequest.of("fast", List.of(ChatMessage.of(Role.USER, "Hi"))).withMaxTokens(1000);
+
+        JsonNode byDefault = JSON.readTree(encode(call(quotaCapped)));
+        JsonNode forReasoningModels = JSON.readTree(JSON.writeValueAsBytes(
+                new OpenAiRequestEncoder(ReplyOptions.CapName.MAX_COMPLETION_TOKENS).wire(call(quotaCapped))));
+
+        assertThat(byDefault.path("max_tokens").intValue()).as("the name every OpenAI-compatible server reads")
+                .isEqualTo(1000);
+        assertThat(forReasoningModels.path("max_completion_tokens").intValue())
+                .as("the name OpenAI's reasoning models require, where the operator chose it").isEqualTo(1000);
+        assertThat(forReasoningModels.has("max_tokens")).isFalse();
+    }
+
+    @Test
+    void aQuotasCapOfANamedCapKeepsTheName() {
+        ChatRequest request = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Hi")), null,
+                new ReplyOptions(5000, ReplyOptions.CapName.MAX_COMPLETION_TOKENS, null, null, null), null, null, null)
+                .withMaxTokens(1000);
+
+        JsonNode written = JSON.readTree(encode(call(request)));
+
+        assertThat(written.path("max_completion_tokens").intValue()).as("the capped value, under the caller's name")
+                .isEqualTo(1000);
+        assertThat(written.has("max_tokens")).isFalse();
     }
 
     @Test
@@ -74,8 +136,8 @@ class OpenAiRequestEncoderTests {
 
     @Test
     void toolChoiceAndParallelToolCallsAreDroppedWhenThereAreNoTools() {
-        ChatRequest request = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Hi")), null, null, null, null,
-                null, null, null, List.of(), ToolChoice.of(ToolChoice.Mode.AUTO), true, null, null);
+        ChatRequest request = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Hi")), null, null,
+                new ToolUse(List.of(), ToolChoice.of(ToolChoice.Mode.AUTO), true), null, null);
 
         JsonNode written = JSON.readTree(encode(call(request)));
 
@@ -86,8 +148,8 @@ class OpenAiRequestEncoderTests {
 
     @Test
     void aResponseFormatWithoutSchemaIsJustItsType() {
-        ChatRequest request = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Hi")), null, null, null, null,
-                null, null, null, null, null, null, new ResponseFormat("json_object", null), null);
+        ChatRequest request = new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Hi")), null,
+                new ReplyOptions(null, null, null, null, new ResponseFormat("json_object", null)), null, null, null);
 
         JsonNode written = JSON.readTree(encode(call(request)));
 
@@ -115,12 +177,12 @@ class OpenAiRequestEncoderTests {
 
     private static ChatRequest withTools(ToolChoice choice, Boolean parallel) {
         ToolDefinition tool = new ToolDefinition("get_time", null, JSON.readTree("{\"type\":\"object\"}"), null);
-        return new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Time?")), null, null, null, null, null, null,
-                null, List.of(tool), choice, parallel, null, null);
+        return new ChatRequest("fast", List.of(ChatMessage.of(Role.USER, "Time?")), null, null,
+                new ToolUse(List.of(tool), choice, parallel), null, null);
     }
 
     private static byte[] encode(UpstreamCall call) {
-        return JSON.writeValueAsBytes(OpenAiRequestEncoder.wire(call));
+        return JSON.writeValueAsBytes(new OpenAiRequestEncoder(ReplyOptions.CapName.MAX_TOKENS).wire(call));
     }
 
     private static UpstreamCall call(ChatRequest request) {
