@@ -220,10 +220,13 @@ class SecurityRegressionIT extends IntegrationTest {
         user.awaitSettled(web); // what the block held is back before the next chat asks what is left
         quotaChat(user, "\"max_tokens\":500,").expectStatus().isOk();
 
-        assertThat(sentUpstream()).extracting(body -> body.path("max_tokens").asInt())
+        List<JsonNode> sent = sentUpstream();
+        assertThat(sent).extracting(body -> body.has("max_tokens") ? body.path("max_tokens").asInt()
+                        : body.path("max_completion_tokens").asInt())
                 .as("as asked; as asked under its newer name; the 1,000-token reply allowance; and the 19 tokens left"
                         + " after the 1-token prompt")
                 .containsExactly(50, 40, 1_000, 19);
+        assertThat(sent.get(1).has("max_tokens")).as("the newer name's cap goes under that name alone").isFalse();
     }
 
     @Test
