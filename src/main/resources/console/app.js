@@ -5,6 +5,9 @@ import { render } from './markdown.js';
 const $ = (id) => document.getElementById(id);
 const PAGES = ['login', 'chat', 'keys', 'status', 'admin'];
 const PAGE_SIZE = 20;
+// The picked model and agent, remembered in this browser: a choice, not a secret.
+const MODEL = 'sluice.model';
+const AGENT = 'sluice.agent';
 
 const state = {
   anonymousAllowed: false,
@@ -154,11 +157,12 @@ async function loadPickers() {
     const chosen = model.value;
     model.replaceChildren(...models.items.map((entry) => option(entry.id,
       entry.simulated ? `${entry.id} (simulated)` : entry.id)));
-    if (chosen && models.items.some((entry) => entry.id === chosen)) model.value = chosen;
+    const wanted = chosen || localStorage.getItem(MODEL);
+    if (wanted && models.items.some((entry) => entry.id === wanted)) model.value = wanted;
     const agent = $('agent');
-    const chosenAgent = agent.value;
+    const wantedAgent = agent.value || localStorage.getItem(AGENT) || '';
     agent.replaceChildren(option('', 'None'), ...agents.items.map((entry) => option(entry.name, entry.name)));
-    agent.value = chosenAgent;
+    if (agents.items.some((entry) => entry.name === wantedAgent)) agent.value = wantedAgent;
   } catch (error) {
     if (!handleUnauthorized(error)) $('chat-error').textContent = error.message;
   }
@@ -200,6 +204,8 @@ async function loadConversations(more) {
   }
 }
 
+$('model').addEventListener('change', () => localStorage.setItem(MODEL, $('model').value));
+$('agent').addEventListener('change', () => localStorage.setItem(AGENT, $('agent').value));
 $('more-conversations').addEventListener('click', () => loadConversations(true));
 $('new-chat').addEventListener('click', () => {
   stopStreaming();
@@ -284,13 +290,19 @@ function reply() {
   return { node, body, meta };
 }
 
+/** A reply from the history: one that was stopped or failed says so, and only a complete one can be rated. */
 function storedReply(message) {
   const view = reply();
   render(message.content ?? '', view.body);
-  if (message.status && message.status !== 'complete' && message.status !== 'completed') {
-    view.node.classList.add('failed');
+  if (message.status === 'cancelled') {
+    failed(view, 'Stopped.');
+    finish(view, null, message.provider);
+  } else if (message.status === 'failed') {
+    failed(view, `The reply failed${message.error ? `: ${message.error}` : '.'}`);
+    finish(view, null, message.provider);
+  } else {
+    finish(view, message.id, message.provider);
   }
-  finish(view, message.id, message.provider);
   return view.node;
 }
 
