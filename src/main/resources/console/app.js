@@ -43,6 +43,7 @@ async function route() {
   $('nav').hidden = !mayChat;
   $('admin-link').hidden = !isAdmin();
   $('logout').hidden = !signedIn();
+  $('sign-in').hidden = signedIn() || page === 'login';
   $('who').textContent = signedIn() ? (session.claims?.email ?? '') : (state.anonymousAllowed ? 'anonymous' : '');
   $('anonymous-note').hidden = !state.anonymousAllowed;
   if (page === 'chat') await showChat();
