@@ -147,6 +147,25 @@ const scenarios = {
     return { message };
   },
 
+  /** An admin finds a user in today's usage (paging on), sets their daily quota and clears the cache. */
+  async admin(page) {
+    await logIn(page);
+    await page.getByRole('link', { name: 'Admin' }).click();
+    const row = page.getByRole('row', { name: new RegExp(args.user.replace(/[.+]/g, '\\$&')) });
+    await page.getByRole('row').nth(1).waitFor();
+    for (let pages = 0; pages < 50 && await row.count() === 0; pages++) {
+      await page.getByRole('button', { name: 'More' }).click();
+      await page.waitForLoadState('networkidle');
+    }
+    await row.getByLabel('Daily requests').fill('7');
+    await row.getByLabel('Daily tokens').fill('7000');
+    await row.getByRole('button', { name: 'Save quota' }).click();
+    await row.getByRole('button', { name: 'Saved' }).waitFor();
+    await page.getByRole('button', { name: 'Clear cache' }).click();
+    await page.getByText(/^Cleared \d+ entries\.$/).waitFor();
+    return {};
+  },
+
   /** A key created in the page, shown once; a spare one revoked. */
   async keys(page) {
     await logIn(page);

@@ -37,10 +37,12 @@ import static org.awaitility.Awaitility.await;
 // The same properties as AuthIT, so that both share one application context.
 @TestPropertySource(properties = {"sluice.auth.anonymous=false",
         "sluice.auth.jwt-secret=integration-test-secret-of-at-least-32-bytes",
-        "sluice.auth.bootstrap-admin.email=boss@admins.example",
-        "sluice.auth.bootstrap-admin.password=the boss password"})
+        "sluice.auth.bootstrap-admin.email=" + ConsoleBrowserIT.ADMIN,
+        "sluice.auth.bootstrap-admin.password=" + ConsoleBrowserIT.ADMIN_PASSWORD})
 class ConsoleBrowserIT extends IntegrationTest {
 
+    static final String ADMIN = "boss@admins.example";
+    static final String ADMIN_PASSWORD = "the boss password";
     private static final Path PROJECT = Path.of("compat", "console-e2e");
     private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("SLUICE_TEST_CHROMIUM", "/usr/bin/chromium"));
     private static final Duration LIMIT = Duration.ofSeconds(120);
@@ -109,7 +111,7 @@ class ConsoleBrowserIT extends IntegrationTest {
         arguments.put("model", "fake");
         String user = register(arguments);
         web.put().uri("/api/v1/admin/users/{id}/quota", user)
-                .header(HttpHeaders.AUTHORIZATION, "Bearer " + token("boss@admins.example", "the boss password"))
+                .header(HttpHeaders.AUTHORIZATION, "Bearer " + token(ADMIN, ADMIN_PASSWORD))
                 .contentType(MediaType.APPLICATION_JSON)
                 .bodyValue(Map.of("daily_requests", 1, "daily_tokens", 1_000_000))
                 .exchange()
@@ -136,6 +138,30 @@ class ConsoleBrowserIT extends IntegrationTest {
                 .jsonPath("$.items[0].name").isEqualTo("from the console");
         web.get().uri("/v1/models").header(HttpHeaders.AUTHORIZATION, "Bearer " + key).exchange()
                 .expectStatus().isOk();
+    }
+
+    @Test
+    void anAdminSetsAUsersQuotaFromTodaysUsageAndClearsTheCache() {
+        Map<String, Object> user = account();
+        register(user);
+        String userToken = token((String) user.get("email"), PASSWORD);
+        web.post().uri("/api/v1/chat").header(HttpHeaders.AUTHORIZATION, "Bearer " + userToken)
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("model", "fake", "prompt", "Hi", "stream", false))
+                .exchange()
+                .expectStatus().isOk();
+        Map<String, Object> arguments = new LinkedHashMap<>();
+        arguments.put("email", ADMIN);
+        arguments.put("password", ADMIN_PASSWORD);
+        arguments.put("user", user.get("email"));
+
+        run("admin", arguments);
+
+        web.get().uri("/api/v1/quota").header(HttpHeaders.AUTHORIZATION, "Bearer " + userToken).exchange()
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.requests.limit").isEqualTo(7)
+                .jsonPath("$.tokens.limit").isEqualTo(7000);
     }
 
     private static Map<String, Object> account() {
