@@ -47,6 +47,15 @@ public class AccessTokens {
                 .maximumSize(REMEMBERED_TOKENS)
                 .expireAfterWrite(properties.tokenTtl())
                 .build();
+        warmUp();
+    }
+
+    /**
+     * The first parse builds Jackson's deserializers for the claims under a lock; requests that arrive together after
+     * startup (a page loading its data) would otherwise wait on it on event-loop threads. Done once here instead.
+     */
+    private void warmUp() {
+        parser.parseSignedClaims(issue(new Caller(Caller.ANONYMOUS_ID, "warm-up", Caller.Role.USER, null)));
     }
 
     private static byte[] secret(AuthProperties properties, boolean production) {

@@ -6,8 +6,10 @@ import java.util.List;
 import dev.sluice.gateway.auth.apikey.ApiKeys;
 import dev.sluice.gateway.config.InvalidConfigurationException;
 import dev.sluice.gateway.web.ApiErrorHandler;
+import dev.sluice.gateway.web.CorsPolicy;
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
+import dev.sluice.gateway.web.WebProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
@@ -64,9 +66,9 @@ class SecurityConfig {
     @Bean
     @Order(Ordered.HIGHEST_PRECEDENCE)
     SecurityWebFilterChain chatFilterChain(ServerHttpSecurity http, AccessTokens tokens, ApiKeys apiKeys,
-            Roles roles, AuthProperties properties, Environment environment, ApiErrorHandler errors) {
+            Roles roles, AuthProperties properties, WebProperties web, Environment environment, ApiErrorHandler errors) {
         checkAnonymousAllowed(properties, environment);
-        return stateless(http.securityMatcher(ServerWebExchangeMatchers.pathMatchers(HttpMethod.POST, CHATS)), errors)
+        return stateless(http.securityMatcher(ServerWebExchangeMatchers.pathMatchers(HttpMethod.POST, CHATS)), web, errors)
                 .addFilterAt(authentication(ServerWebExchangeMatchers.anyExchange(), tokens, apiKeys, roles, properties, errors),
                         SecurityWebFiltersOrder.AUTHENTICATION)
                 .authorizeExchange(exchanges -> exchanges.anyExchange().authenticated())
@@ -76,11 +78,11 @@ class SecurityConfig {
     @Bean
     @Order(Ordered.LOWEST_PRECEDENCE)
     SecurityWebFilterChain securityFilterChain(ServerHttpSecurity http, AccessTokens tokens, ApiKeys apiKeys,
-            Roles roles, AuthProperties properties, Environment environment, ApiErrorHandler errors) {
+            Roles roles, AuthProperties properties, WebProperties web, Environment environment, ApiErrorHandler errors) {
         checkAnonymousAllowed(properties, environment);
         ServerWebExchangeMatcher api = ServerWebExchangeMatchers.pathMatchers("/v1/**", "/api/v1/**");
         ServerWebExchangeMatcher open = ServerWebExchangeMatchers.pathMatchers(OPEN);
-        return stateless(http, errors)
+        return stateless(http, web, errors)
                 .addFilterAt(authentication(new AndServerWebExchangeMatcher(api, new NegatedServerWebExchangeMatcher(open)),
                         tokens, apiKeys, roles, properties, errors), SecurityWebFiltersOrder.AUTHENTICATION)
                 .authorizeExchange(exchanges -> exchanges
@@ -109,9 +111,21 @@ class SecurityConfig {
         }
     }
 
-    /** No session, no CSRF token, no login page or form, no saved request: each request carries its credential. */
-    private static ServerHttpSecurity stateless(ServerHttpSecurity http, ApiErrorHandler errors) {
+    /**
+     * No session, no CSRF token, no login page or form, no saved request: each request carries its credential. CORS
+     * only for the configured origins; a preflight is answered ahead of authentication, as browsers send it without
+     * credentials.
+     */
+    private static ServerHttpSecurity stateless(ServerHttpSecurity http, WebProperties web, ApiErrorHandler errors) {
         return http
+                .cors(cors -> {
+                    if (web.cors().enabled()) {
+                        cors.configurationSource(CorsPolicy.of(web.cors()));
+                    }
+                    else {
+                        cors.disable();
+                    }
+                })
                 .csrf(ServerHttpSecurity.CsrfSpec::disable)
                 .httpBasic(ServerHttpSecurity.HttpBasicSpec::disable)
                 .formLogin(ServerHttpSecurity.FormLoginSpec::disable)

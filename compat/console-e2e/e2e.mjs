@@ -1,0 +1,225 @@
+// Drives the Sluice console in headless Chromium, one scenario a run:
+//   node e2e.mjs <base-url> <scenario> <json-arguments>
+// ConsoleBrowserIT scripts the fake upstream before each run and checks what the gateway and the fake saw after it.
+// Prints "RESULT <json>" and exits 0 when every expectation holds; otherwise prints why and exits 1.
+import { chromium } from 'playwright-core';
+
+const [base, scenario, rawArgs = '{}'] = process.argv.slice(2);
+const args = JSON.parse(rawArgs);
+const TIMEOUT = 15_000;
+
+function expect(condition, message) {
+  if (!condition) throw new Error(`expected ${message}`);
+}
+
+async function signUp(page) {
+  await page.goto(base);
+  await page.getByLabel('Email').fill(args.email);
+  await page.getByLabel('Password').fill(args.password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+}
+
+async function logIn(page) {
+  await page.goto(base);
+  await page.getByLabel('Email').fill(args.email);
+  await page.getByLabel('Password').fill(args.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+}
+
+/** Types a message and sends it with Enter, as a user would. */
+async function send(page, text) {
+  const field = page.getByLabel('Message');
+  await field.fill(text);
+  await field.press('Enter');
+}
+
+const replies = (page) => page.getByRole('article');
+const lastReply = (page) => replies(page).last();
+
+async function finished(page) {
+  const reply = lastReply(page);
+  await reply.and(page.locator('[aria-busy="false"]')).waitFor();
+  return reply;
+}
+
+const scenarios = {
+  /** register → log out → log in → stream → Stop → reload → sidebar → continue → feedback → delete. */
+  async journey(page) {
+    await signUp(page);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await logIn(page);
+    await page.getByRole('combobox', { name: 'Model' }).selectOption(args.model);
+
+    await send(page, 'Count slowly');
+    const streaming = lastReply(page).and(page.locator('[aria-busy="true"]'));
+    await streaming.waitFor();
+    await page.waitForFunction(() => document.querySelector('article')?.textContent.includes('tok3 '));
+    const early = (await streaming.textContent()).length;
+    await page.waitForFunction((length) => document.querySelector('article').textContent.length > length + 10, early);
+    expect(await streaming.count() === 1, 'the reply to be still streaming while tokens arrive');
+    await page.getByRole('button', { name: 'Stop' }).click();
+    const stopped = await finished(page);
+    expect((await stopped.textContent()).includes('Stopped.'), 'a stopped reply to say so');
+    await page.getByRole('button', { name: 'Send' }).waitFor();
+
+    // The history is written off the request path: reload until the conversation is listed.
+    const sidebar = page.getByRole('complementary', { name: 'Conversations' });
+    for (let attempt = 0; attempt < 20 && await sidebar.getByRole('link').count() === 0; attempt++) {
+      await page.reload();
+      await page.getByRole('button', { name: 'Log out' }).waitFor();
+      await page.waitForTimeout(attempt === 0 ? 0 : 250);
+    }
+    const conversations = sidebar.getByRole('link');
+    expect(await conversations.count() === 1, 'the stopped conversation in the sidebar after a reload');
+    await conversations.first().click();
+    await page.getByText('Count slowly').waitFor();
+
+    await send(page, 'And now?');
+    const second = await finished(page);
+    await second.getByText('Second answer').waitFor();
+    expect(await second.getByRole('alert').count() === 0, 'a complete reply without an error');
+
+    await second.getByRole('button', { name: 'Good reply' }).click();
+    await second.getByRole('button', { name: 'Good reply', pressed: true }).waitFor();
+
+    if (args.screenshots) {
+      await page.screenshot({ path: `${args.screenshots}/console-chat.png` });
+      await page.getByRole('link', { name: 'Status' }).click();
+      await page.getByRole('cell', { name: args.model }).first().waitFor();
+      await page.screenshot({ path: `${args.screenshots}/console-status.png` });
+      await page.getByRole('link', { name: 'Chat' }).click();
+      await conversations.first().click();
+      await page.getByText('Count slowly').waitFor();
+    }
+
+    await page.getByRole('button', { name: 'Delete conversation' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('#conversations a').length === 0);
+    await page.reload();
+    await page.getByRole('button', { name: 'New chat' }).waitFor();
+    expect(await sidebar.getByRole('link').count() === 0, 'no conversation after deleting it, even after a reload');
+    return {};
+  },
+
+  /** Model output with HTML in it shows as text, and no script of it runs. */
+  async markup(page) {
+    let dialogs = 0;
+    page.on('dialog', (dialog) => { dialogs++; dialog.dismiss(); });
+    await signUp(page);
+    await page.getByRole('combobox', { name: 'Model' }).selectOption(args.model);
+    await send(page, 'Say something nasty');
+    const reply = await finished(page);
+    const text = await reply.textContent();
+    expect(text.includes('<img src=x onerror=alert(1)>'), `the markup shown as text, got: ${text}`);
+    expect(await reply.locator('img').count() === 0, 'no img element made from model output');
+    expect(await reply.locator('strong').count() === 1, 'Markdown bold still rendered');
+    expect(await reply.locator('pre code').count() === 1, 'a fenced code block rendered as code');
+    await page.waitForTimeout(200);
+    expect(dialogs === 0, 'no alert from model output');
+    return {};
+  },
+
+  /** A stream that breaks mid-way ends as an error, never as a finished reply. */
+  async failure(page) {
+    await signUp(page);
+    await page.getByRole('combobox', { name: 'Model' }).selectOption(args.model);
+    await send(page, 'Break please');
+    const reply = await finished(page);
+    await reply.getByRole('alert').waitFor();
+    const alert = await reply.getByRole('alert').textContent();
+    expect(alert.startsWith('The reply failed'), `an error shown on the reply, got: ${alert}`);
+    expect(await reply.getByRole('button', { name: 'Good reply' }).count() === 0, 'no feedback on a failed reply');
+    return { alert };
+  },
+
+  /** At the daily limit, the refusal says when the quota resets. */
+  async quota(page) {
+    await logIn(page);
+    await page.getByRole('combobox', { name: 'Model' }).selectOption(args.model);
+    await send(page, 'The one request of the day');
+    await finished(page);
+    await page.getByText('1/1 requests').waitFor();
+    await send(page, 'One too many');
+    const refused = await finished(page);
+    const message = await refused.getByRole('alert').textContent();
+    expect(message.includes('resets at'), `the reset time in the refusal, got: ${message}`);
+    return { message };
+  },
+
+  /** An admin finds a user in today's usage (paging on), sets their daily quota and clears the cache. */
+  async admin(page) {
+    await logIn(page);
+    await page.getByRole('link', { name: 'Admin' }).click();
+    const row = page.getByRole('row', { name: new RegExp(args.user.replace(/[.+]/g, '\\$&')) });
+    await page.getByRole('row').nth(1).waitFor();
+    for (let pages = 0; pages < 50 && await row.count() === 0; pages++) {
+      await page.getByRole('button', { name: 'More' }).click();
+      await page.waitForLoadState('networkidle');
+    }
+    await row.getByLabel('Daily requests').fill('7');
+    await row.getByLabel('Daily tokens').fill('7000');
+    await row.getByRole('button', { name: 'Save quota' }).click();
+    await row.getByRole('button', { name: 'Saved' }).waitFor();
+    await page.getByRole('button', { name: 'Clear cache' }).click();
+    await page.getByText(/^Cleared \d+ entries\.$/).waitFor();
+    return {};
+  },
+
+  /** A key created in the page, shown once; a spare one revoked. */
+  async keys(page) {
+    await logIn(page);
+    await page.getByRole('link', { name: 'Keys' }).click();
+    await page.getByLabel('Key name').fill('spare');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.locator('#new-key-value').and(page.getByText(/^sk-/)).waitFor();
+    await page.getByRole('row', { name: /spare/ }).getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('row', { name: /spare/ }).waitFor({ state: 'detached' });
+
+    await page.getByLabel('Key name').fill('from the console');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const shown = page.locator('#new-key-value');
+    await shown.and(page.getByText(/^sk-/)).waitFor();
+    const key = await shown.textContent();
+    await page.getByRole('row', { name: /from the console/ }).getByRole('button', { name: 'Revoke' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Revoke' }).count() === 1, 'only the kept key listed');
+    return { key };
+  },
+};
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  // Root in a container has no user namespace for Chromium's sandbox.
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+});
+let failed = false;
+let current = null;
+const traffic = []; // printed when a scenario fails
+const cspViolations = [];
+try {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on('response', async (response) => {
+    const line = `${response.request().method()} ${response.url()} ${response.status()}`;
+    traffic.push(response.status() >= 400 ? `${line} ${await response.text().catch(() => '')}` : line);
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error') console.log(`browser console: ${message.text()}`);
+    if (message.text().includes('Content Security Policy')) cspViolations.push(message.text());
+  });
+  page.on('pageerror', (error) => console.log(`page error: ${error.message}`));
+  current = page;
+  const result = await scenarios[scenario](page);
+  expect(cspViolations.length === 0, `no Content-Security-Policy violation, got: ${cspViolations}`);
+  console.log(`RESULT ${JSON.stringify(result)}`);
+} catch (error) {
+  failed = true;
+  console.log(`FAILED ${scenario}: ${error.stack ?? error}`);
+  console.log(`requests:\n${traffic.join('\n')}`);
+  if (current) console.log(`the page showed:\n${await current.locator('body').innerText().catch(() => '?')}`);
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
