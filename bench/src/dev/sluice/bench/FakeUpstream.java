@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 import io.netty.buffer.ByteBuf;
@@ -246,6 +247,18 @@ public final class FakeUpstream implements AutoCloseable {
         String apiKey = bearer(request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION));
         Exchange exchange = new Exchange();
         response.withConnection(exchange::attach);
+        return acceptedBody(request, response, apiKey, root -> {
+            Script script = queue.poll();
+            return reply(script != null ? script : defaultScript, root, exchange, response);
+        });
+    }
+
+    /**
+     * Reads and records the body, then answers 400 when it is not a JSON object, the refusal for a refused key, or
+     * what {@code answer} makes of it.
+     */
+    private Mono<Void> acceptedBody(HttpServerRequest request, HttpServerResponse response, String apiKey,
+            Function<JsonNode, Mono<Void>> answer) {
         return request.receive().aggregate().asString(StandardCharsets.UTF_8).defaultIfEmpty("")
                 .flatMap(body -> {
                     record(apiKey, body);
@@ -262,8 +275,7 @@ public final class FakeUpstream implements AutoCloseable {
                     if (refusedKeys.contains(apiKey)) {
                         return refuse(response);
                     }
-                    Script script = queue.poll();
-                    return reply(script != null ? script : defaultScript, root, exchange, response);
+                    return answer.apply(root);
                 });
     }
 
@@ -426,36 +438,21 @@ public final class FakeUpstream implements AutoCloseable {
      */
     private Publisher<Void> embeddings(HttpServerRequest request, HttpServerResponse response) {
         String apiKey = bearer(request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION));
-        return request.receive().aggregate().asString(StandardCharsets.UTF_8).defaultIfEmpty("")
-                .flatMap(body -> {
-                    record(apiKey, body);
-                    JsonNode root;
-                    try {
-                        root = JSON.readTree(body);
-                    }
-                    catch (JacksonException e) {
-                        return badRequest(response, "Request body is not valid JSON");
-                    }
-                    if (root == null || !root.isObject()) {
-                        return badRequest(response, "Request body must be a JSON object");
-                    }
-                    if (refusedKeys.contains(apiKey)) {
-                        return refuse(response);
-                    }
-                    Script queued = queue.poll();
-                    Script script = queued != null ? queued : defaultScript;
-                    Mono<Void> wait = script.firstTokenAfter().isZero() ? Mono.empty()
-                            : Mono.delay(script.firstTokenAfter()).then();
-                    if (script.status() != 200) {
-                        return wait.then(Mono.defer(() -> errorReply(script, response)));
-                    }
-                    byte[] reply = embeddingReply(root).getBytes(StandardCharsets.UTF_8);
-                    return wait.then(response.status(200)
-                            .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                            .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(reply.length))
-                            .send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(reply)))
-                            .then());
-                });
+        return acceptedBody(request, response, apiKey, root -> {
+            Script queued = queue.poll();
+            Script script = queued != null ? queued : defaultScript;
+            Mono<Void> wait = script.firstTokenAfter().isZero() ? Mono.empty()
+                    : Mono.delay(script.firstTokenAfter()).then();
+            if (script.status() != 200) {
+                return wait.then(Mono.defer(() -> errorReply(script, response)));
+            }
+            byte[] reply = embeddingReply(root).getBytes(StandardCharsets.UTF_8);
+            return wait.then(response.status(200)
+                    .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                    .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(reply.length))
+                    .send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(reply)))
+                    .then());
+        });
     }
 
     private static String embeddingReply(JsonNode root) {
