@@ -35,6 +35,7 @@ async function send(page, text) {
   await field.press('Enter');
 }
 
+const messages = (page) => page.locator('#messages');
 const replies = (page) => page.getByRole('article');
 const lastReply = (page) => replies(page).last();
 
@@ -74,7 +75,7 @@ const scenarios = {
     const conversations = sidebar.getByRole('link');
     expect(await conversations.count() === 1, 'the stopped conversation in the sidebar after a reload');
     await conversations.first().click();
-    await page.getByText('Count slowly').waitFor();
+    await messages(page).getByText('Count slowly').waitFor();
 
     await send(page, 'And now?');
     const second = await finished(page);
@@ -91,7 +92,7 @@ const scenarios = {
       await page.screenshot({ path: `${args.screenshots}/console-status.png` });
       await page.getByRole('link', { name: 'Chat' }).click();
       await conversations.first().click();
-      await page.getByText('Count slowly').waitFor();
+      await messages(page).getByText('Count slowly').waitFor();
     }
 
     await page.getByRole('button', { name: 'Delete conversation' }).click();
@@ -100,6 +101,41 @@ const scenarios = {
     await page.getByRole('button', { name: 'New chat' }).waitFor();
     expect(await sidebar.getByRole('link').count() === 0, 'no conversation after deleting it, even after a reload');
     return {};
+  },
+
+  /** A long conversation opens at its end; scrolling up loads the older pages, in order, each message once. */
+  async older(page) {
+    const questions = () => messages(page).locator('.message.user').allTextContents();
+    const open = async () => {
+      await page.getByRole('link', { name: 'Question 1', exact: true }).click();
+      await messages(page).getByText(`Question ${args.turns}`, { exact: true }).waitFor();
+    };
+    await logIn(page);
+    await open();
+    const pane = messages(page);
+    expect(await pane.evaluate((element) => element.scrollHeight - element.scrollTop - element.clientHeight < 2),
+      'the conversation scrolled to its newest message');
+    const firstShown = await pane.locator('.message').count();
+    expect(!(await questions()).includes('Question 1'), 'the oldest message not loaded before scrolling up');
+    for (let scrolls = 0; scrolls < 20 && !(await questions()).includes('Question 1'); scrolls++) {
+      const shown = await pane.locator('.message').count();
+      await pane.evaluate((element) => { element.scrollTop = 0; });
+      await page.waitForFunction((count) => document.querySelectorAll('#messages .message').length > count, shown);
+    }
+    const all = await questions();
+    const expected = Array.from({ length: args.turns }, (_, i) => `Question ${i + 1}`);
+    expect(JSON.stringify(all) === JSON.stringify(expected), `every question once, oldest first, got: ${all}`);
+
+    await page.setViewportSize({ width: 1100, height: 3000 });
+    await page.getByRole('button', { name: 'New chat' }).click();
+    await open();
+    // Loaded until it can scroll, or all of it when even that does not fill the pane.
+    await page.waitForFunction((all) => {
+      const pane = document.getElementById('messages');
+      return pane.scrollHeight > pane.clientHeight || pane.querySelectorAll('.message').length === all;
+    }, 2 * args.turns);
+    const tallFirstShown = await pane.locator('.message').count();
+    return { firstShown, tallFirstShown };
   },
 
   /** Model output with HTML in it shows as text, and no script of it runs. */
@@ -153,9 +189,11 @@ const scenarios = {
     await page.getByRole('link', { name: 'Admin' }).click();
     const row = page.getByRole('row', { name: new RegExp(args.user.replace(/[.+]/g, '\\$&')) });
     await page.getByRole('row').nth(1).waitFor();
+    const shown = page.locator('#usage-list tr');
     for (let pages = 0; pages < 50 && await row.count() === 0; pages++) {
+      const before = await shown.count();
       await page.getByRole('button', { name: 'More' }).click();
-      await page.waitForLoadState('networkidle');
+      await page.waitForFunction((count) => document.querySelectorAll('#usage-list tr').length > count, before);
     }
     await row.getByLabel('Daily requests').fill('7');
     await row.getByLabel('Daily tokens').fill('7000');

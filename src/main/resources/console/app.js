@@ -14,7 +14,7 @@ const state = {
   conversationId: null,
   conversationsCursor: null,
   olderCursor: null,
-  loadingOlder: false,
+  loadingOlder: null, // {page}: the page of older messages being loaded for the chat shown
   streaming: null, // the AbortController of the reply being streamed
   usageCursor: null,
 };
@@ -141,6 +141,7 @@ async function refusal(error) {
 function resetChat() {
   state.conversationId = null;
   state.olderCursor = null;
+  state.loadingOlder = null;
   $('messages').replaceChildren();
   $('chat-error').textContent = '';
   $('delete-conversation').hidden = true;
@@ -231,18 +232,36 @@ async function openConversation(id) {
   await loadOlder();
   const messages = $('messages');
   messages.scrollTop = messages.scrollHeight;
+  // A page too short to scroll gives no scroll event to ask for the next: load until the pane can scroll.
+  while (state.olderCursor && id === state.conversationId && messages.scrollHeight <= messages.clientHeight) {
+    if (!await loadOlder()) break;
+  }
 }
 
-/** The page of messages before the oldest shown, newest first from the API, put above what is shown. */
-async function loadOlder() {
-  if (state.loadingOlder || !state.conversationId) return;
+/**
+ * The page of messages before the oldest shown, newest first from the API, put above what is shown, keeping in view
+ * what the reader was looking at. One page at a time: a call while one loads waits for that one.
+ */
+function loadOlder() {
   const id = state.conversationId;
+  if (!id) return Promise.resolve(false);
+  if (!state.loadingOlder) {
+    // resetChat drops it: a page that comes after that is for a chat no longer shown.
+    const loading = {};
+    const current = () => state.loadingOlder === loading;
+    loading.page = loadOlderPage(id, current).finally(() => { if (current()) state.loadingOlder = null; });
+    state.loadingOlder = loading;
+  }
+  return state.loadingOlder.page;
+}
+
+/** Whether the page came and is shown. */
+async function loadOlderPage(id, current) {
   const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (state.olderCursor) query.set('before', state.olderCursor);
-  state.loadingOlder = true;
   try {
     const page = await call('GET', `/api/v1/conversations/${encodeURIComponent(id)}/messages?${query}`);
-    if (id !== state.conversationId) return;
+    if (!current()) return false;
     const messages = $('messages');
     const fromBottom = messages.scrollHeight - messages.scrollTop;
     const nodes = page.items.slice().reverse().map((message) => message.role === 'user'
@@ -250,10 +269,10 @@ async function loadOlder() {
     messages.prepend(...nodes);
     messages.scrollTop = messages.scrollHeight - fromBottom;
     state.olderCursor = page.next_cursor;
+    return true;
   } catch (error) {
     if (!handleUnauthorized(error)) $('chat-error').textContent = error.message;
-  } finally {
-    state.loadingOlder = false;
+    return false;
   }
 }
 

@@ -47,6 +47,8 @@ class ConsoleBrowserIT extends IntegrationTest {
     private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("SLUICE_TEST_CHROMIUM", "/usr/bin/chromium"));
     private static final Duration LIMIT = Duration.ofSeconds(120);
     private static final String PASSWORD = "a long console password";
+    /** Turns of the long conversation: 60 messages, three pages of the console's 20. */
+    private static final int LONG_CONVERSATION = 30;
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @TempDir
@@ -83,6 +85,38 @@ class ConsoleBrowserIT extends IntegrationTest {
         assertThat(sent).as("the stopped reply and the continuation").hasSize(2);
         assertThat(sent.get(1)).as("the continuation carries the first question as context")
                 .contains("Count slowly").contains("And now?");
+    }
+
+    @Test
+    void aLongConversationOpensAtItsNewestMessagesAndLoadsOlderPagesAsTheUserScrollsUp() {
+        Map<String, Object> arguments = account();
+        register(arguments);
+        String token = token((String) arguments.get("email"), PASSWORD);
+        String conversation = null;
+        for (int turn = 1; turn <= LONG_CONVERSATION; turn++) {
+            Map<String, Object> body = new LinkedHashMap<>(Map.of("model", "fake", "prompt", "Question " + turn,
+                    "stream", false));
+            if (conversation != null) {
+                body.put("conversation_id", conversation);
+            }
+            conversation = web.post().uri("/api/v1/chat").header(HttpHeaders.AUTHORIZATION, "Bearer " + token)
+                    .contentType(MediaType.APPLICATION_JSON).bodyValue(body)
+                    .exchange()
+                    .expectStatus().isOk()
+                    .expectBody(JsonNode.class).returnResult().getResponseBody().path("conversation_id").asString();
+        }
+        String path = "/api/v1/conversations/" + conversation + "/messages?limit=100";
+        await().atMost(Duration.ofSeconds(10)).until(() -> web.get().uri(path)
+                .header(HttpHeaders.AUTHORIZATION, "Bearer " + token).exchange()
+                .expectBody(JsonNode.class).returnResult().getResponseBody().path("items").size() == 2 * LONG_CONVERSATION);
+        arguments.put("turns", LONG_CONVERSATION);
+
+        JsonNode result = run("older", arguments);
+
+        assertThat(result.path("firstShown").asInt()).as("only the newest pages at first, not the whole conversation")
+                .isLessThan(2 * LONG_CONVERSATION);
+        assertThat(result.path("tallFirstShown").asInt()).as("a pane taller than a page fills itself without a scroll")
+                .isGreaterThan(20);
     }
 
     @Test
