@@ -138,6 +138,14 @@ const scenarios = {
     return { firstShown, tallFirstShown };
   },
 
+  /** Swagger UI at /docs shows both APIs' operations under its own Content-Security-Policy. */
+  async docs(page) {
+    await page.goto(new URL('docs', base).href);
+    await page.getByText('/v1/chat/completions', { exact: true }).first().waitFor();
+    await page.getByText('/api/v1/chat', { exact: true }).first().waitFor();
+    return { operations: await page.locator('.opblock').count() };
+  },
+
   /** Model output with HTML in it shows as text, and no script of it runs. */
   async markup(page) {
     let dialogs = 0;

@@ -7,8 +7,6 @@ import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.web.server.SecurityWebFilterChain;
-import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
-import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
 
 /**
  * The console's files are public (the page asks for a login itself, and every API call carries the user's token),
@@ -26,15 +24,6 @@ class ConsoleSecurity {
     @Bean
     @Order(Ordered.HIGHEST_PRECEDENCE + 1)
     SecurityWebFilterChain consoleFilterChain(ServerHttpSecurity http) {
-        return http.securityMatcher(ServerWebExchangeMatchers.pathMatchers("/", ConsoleEndpoint.ASSETS))
-                .csrf(ServerHttpSecurity.CsrfSpec::disable)
-                .httpBasic(ServerHttpSecurity.HttpBasicSpec::disable)
-                .formLogin(ServerHttpSecurity.FormLoginSpec::disable)
-                .logout(ServerHttpSecurity.LogoutSpec::disable)
-                .requestCache(ServerHttpSecurity.RequestCacheSpec::disable)
-                .securityContextRepository(NoOpServerSecurityContextRepository.getInstance())
-                .headers(headers -> headers.contentSecurityPolicy(csp -> csp.policyDirectives(POLICY)))
-                .authorizeExchange(exchanges -> exchanges.anyExchange().permitAll())
-                .build();
+        return PublicPages.chain(http, POLICY, "/", ConsoleEndpoint.ASSETS);
     }
 }

@@ -12,6 +12,7 @@ import dev.sluice.gateway.testing.IntegrationTest;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.core.io.Resource;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.HandlerFunction;
@@ -61,13 +62,25 @@ class ApiDocumentIT extends IntegrationTest {
     }
 
     @Test
+    void theDocumentIsAnsweredWhateverLanguageTheBrowserAsksFor() {
+        // A language not built at startup was built anew on the event loop, a classpath scan that BlockHound turned
+        // into a 500 here, and kept beside the others; now every language gets the one document.
+        for (String languages : List.of("fr-CA,fr;q=0.9", "de-DE", "ja")) {
+            web.get().uri("/v3/api-docs").header(HttpHeaders.ACCEPT_LANGUAGE, languages).exchange()
+                    .expectStatus().isOk();
+        }
+    }
+
+    @Test
     void swaggerUiAtDocsShowsTheDocument() {
         String location = web.get().uri("/docs").exchange()
                 .expectStatus().is3xxRedirection()
                 .returnResult(Void.class).getResponseHeaders().getLocation().toString();
         web.get().uri(location).exchange()
                 .expectStatus().isOk()
-                .expectHeader().contentTypeCompatibleWith(MediaType.TEXT_HTML);
+                .expectHeader().contentTypeCompatibleWith(MediaType.TEXT_HTML)
+                .expectHeader().value("Content-Security-Policy", policy -> assertThat(policy)
+                        .contains("script-src 'self';").contains("frame-ancestors 'none'"));
         web.get().uri(location.replace("index.html", "swagger-initializer.js")).exchange()
                 .expectStatus().isOk();
         web.get().uri("/v3/api-docs/swagger-config").exchange()

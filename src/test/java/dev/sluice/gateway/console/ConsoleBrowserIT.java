@@ -120,6 +120,13 @@ class ConsoleBrowserIT extends IntegrationTest {
     }
 
     @Test
+    void theApiDescriptionRendersUnderItsContentSecurityPolicy() {
+        JsonNode result = run("docs", new LinkedHashMap<>());
+
+        assertThat(result.path("operations").asInt()).as("Swagger UI listed the document's operations").isGreaterThan(20);
+    }
+
+    @Test
     void modelOutputWithMarkupIsShownAsText() {
         upstream.enqueue(Script.text("<img src=x onerror=alert(1)>", " and **bold**\n\n```js\nalert(2)\n```"));
         Map<String, Object> arguments = account();
