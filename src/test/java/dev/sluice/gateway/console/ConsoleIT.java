@@ -18,14 +18,14 @@ class ConsoleIT extends IntegrationTest {
         String page = web.get().uri("/").exchange()
                 .expectStatus().isOk()
                 .expectHeader().contentTypeCompatibleWith(MediaType.TEXT_HTML)
-                .expectHeader().valueEquals(CSP, ConsoleSecurity.POLICY)
+                .expectHeader().valueEquals(CSP, PublicPageSecurity.CONSOLE_POLICY)
                 .expectHeader().valueEquals("X-Frame-Options", "DENY")
                 .expectBody(String.class).returnResult().getResponseBody();
 
         assertThat(page).as("the page loads its code as a module from the gateway itself")
                 .contains("<script type=\"module\" src=\"/console/app.js\"></script>");
         assertThat(page).as("no inline script, which the policy would block").doesNotContainPattern("<script(?![^>]*src=)");
-        assertThat(ConsoleSecurity.POLICY).as("no inline code, no other origin, never framed")
+        assertThat(PublicPageSecurity.CONSOLE_POLICY).as("no inline code, no other origin, never framed")
                 .contains("default-src 'self'", "frame-ancestors 'none'").doesNotContain("unsafe-inline", "http");
     }
 
@@ -35,7 +35,7 @@ class ConsoleIT extends IntegrationTest {
             web.get().uri(asset).exchange()
                     .expectStatus().isOk()
                     .expectHeader().contentTypeCompatibleWith("text/javascript")
-                    .expectHeader().valueEquals(CSP, ConsoleSecurity.POLICY);
+                    .expectHeader().valueEquals(CSP, PublicPageSecurity.CONSOLE_POLICY);
         }
         web.get().uri("/console/console.css").exchange()
                 .expectStatus().isOk()
