@@ -111,6 +111,6 @@ class LocalBucketsTests {
     }
 
     static RateLimitProperties limits(int perIp, int perUser) {
-        return new RateLimitProperties(new RateLimitProperties.Limit(perIp), new RateLimitProperties.UserLimit(perUser, null), null, null, true);
+        return new RateLimitProperties(new RateLimitProperties.Limit(perIp), new RateLimitProperties.UserLimit(perUser, null), null, null, null, true);
     }
 }

@@ -48,18 +48,18 @@ class ModelCatalogTests {
     void byDefaultEveryCallerMayUseDirectModels() {
         ModelCatalog catalog = catalog(DirectModels.ALL);
 
-        StepVerifier.create(as(USER, catalog.permit(catalog.resolve("demo/listed")))).verifyComplete();
+        StepVerifier.create(catalog.permit(USER, catalog.resolve("demo/listed"))).verifyComplete();
     }
 
     @Test
     void withAdminsOnlyAUserIsRefusedADirectModelButNotAnAlias() {
         ModelCatalog catalog = catalog(DirectModels.ADMINS);
 
-        StepVerifier.create(as(USER, catalog.permit(catalog.resolve("demo/listed"))))
+        StepVerifier.create(catalog.permit(USER, catalog.resolve("demo/listed")))
                 .expectErrorSatisfies(error -> assertThat(((GatewayException) error).code()).isEqualTo(ErrorCode.FORBIDDEN))
                 .verify(Duration.ofSeconds(5));
-        StepVerifier.create(as(USER, catalog.permit(catalog.resolve("fast")))).verifyComplete();
-        StepVerifier.create(as(ADMIN, catalog.permit(catalog.resolve("demo/listed")))).verifyComplete();
+        StepVerifier.create(catalog.permit(USER, catalog.resolve("fast"))).verifyComplete();
+        StepVerifier.create(catalog.permit(ADMIN, catalog.resolve("demo/listed"))).verifyComplete();
         StepVerifier.create(as(USER, catalog.modelsForCaller()))
                 .assertNext(models -> assertThat(models).as("a user is shown the aliases only")
                         .extracting(ModelCatalog.ModelEntry::id).containsExactly("fast"))
@@ -70,7 +70,7 @@ class ModelCatalogTests {
     void withNoneNotEvenAnAdminMayUseADirectModel() {
         ModelCatalog catalog = catalog(DirectModels.NONE);
 
-        StepVerifier.create(as(ADMIN, catalog.permit(catalog.resolve("demo/listed"))))
+        StepVerifier.create(catalog.permit(ADMIN, catalog.resolve("demo/listed")))
                 .expectError(GatewayException.class)
                 .verify(Duration.ofSeconds(5));
     }
