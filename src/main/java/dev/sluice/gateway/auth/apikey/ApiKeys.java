@@ -108,8 +108,8 @@ public class ApiKeys {
 
     /** The caller's keys that still work, newest first. */
     public Mono<Page<KeyView>> list(Caller owner) {
-        return database.sql("SELECT " + VIEW_COLUMNS + """
-                         FROM api_keys WHERE user_id = :user AND revoked_at IS NULL ORDER BY created_at DESC""")
+        return database.sql("SELECT " + VIEW_COLUMNS
+                        + " FROM api_keys WHERE user_id = :user AND revoked_at IS NULL ORDER BY created_at DESC")
                 .bind("user", owner.id())
                 .map((row, metadata) -> KeyView.of(row))
                 .all()
