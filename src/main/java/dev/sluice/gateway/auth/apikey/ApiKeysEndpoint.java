@@ -41,7 +41,7 @@ class ApiKeysEndpoint {
     }
 
     private Mono<ServerResponse> create(ServerRequest request) {
-        // The body is optional: without one, an unscoped key named "default".
+        // The body is optional: without one (or null), an unscoped key named "default".
         return fields(request)
                 .zipWith(Caller.current())
                 .flatMap(tuple -> keys.create(tuple.getT2(), tuple.getT1()))
@@ -63,6 +63,7 @@ class ApiKeysEndpoint {
 
     private static Mono<KeyFields> fields(ServerRequest request) {
         return request.bodyToMono(JsonNode.class)
+                .filter(body -> !body.isNull()) // a body of null is no body, as before scopes
                 .defaultIfEmpty(JsonNodeFactory.instance.objectNode())
                 .map(body -> KeyFields.read(body, Instant.now()));
     }
