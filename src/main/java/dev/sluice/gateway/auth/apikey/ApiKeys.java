@@ -14,6 +14,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -42,8 +43,10 @@ import reactor.core.publisher.Mono;
  * Personal API keys: {@code sk-sluice-} and 43 random characters, shown once. Only a SHA-256 of the key is
  * stored (a fast hash is safe for 256 random bits, and keeps lookups cheap), with its first characters for
  * recognising it in lists. Recently used keys are remembered briefly so that a busy key does not cost a
- * database round trip per request; a revoked key stops working here at once, and on other replicas as soon
- * as they hear of it ({@link #onChanged}, through Redis), or within {@link #REMEMBERED} without Redis.
+ * database round trip per request; a revoked or changed key stops working (or works as changed) here at once, and on
+ * other replicas as soon as they hear of it ({@link #onChanged}, through Redis), or within {@link #REMEMBERED}
+ * without Redis. What a key may do ({@link KeyScope}) comes with the lookup itself, so enforcing it costs no query;
+ * an expired key is a 401 saying so, never the anonymous user.
  * <p>
  * A flood of made-up keys costs the database little: text that is not shaped like a key is refused without a
  * query, and a well-shaped key that is unknown is remembered as such ({@link #UNKNOWN_REMEMBERED}), apart from
@@ -255,7 +258,7 @@ public class ApiKeys {
         if (models == null && requestsPerMinute == null && tokensPerMinute == null && budgetUsd == null && expiresAt == null) {
             return KeyScope.NONE;
         }
-        return new KeyScope(KeyFields.models(models), requestsPerMinute, tokensPerMinute, budgetUsd,
+        return new KeyScope(models == null ? null : Set.copyOf(KeyFields.models(models)), requestsPerMinute, tokensPerMinute, budgetUsd,
                 KeyScope.BudgetPeriod.of(row.get("budget_period", String.class)),
                 expiresAt == null ? null : expiresAt.toInstant());
     }
@@ -298,10 +301,9 @@ public class ApiKeys {
             String budgetPeriod, OffsetDateTime expiresAt, String label) {
 
         static KeyView of(Row row) {
-            String models = row.get("models", String.class);
             return new KeyView(row.get("id", UUID.class), row.get("name", String.class), row.get("prefix", String.class),
                     row.get("created_at", OffsetDateTime.class), row.get("last_used_at", OffsetDateTime.class),
-                    models == null ? null : List.of(models.split(" ")), row.get("requests_per_minute", Integer.class),
+                    KeyFields.models(row.get("models", String.class)), row.get("requests_per_minute", Integer.class),
                     row.get("tokens_per_minute", Integer.class), row.get("budget_usd", BigDecimal.class),
                     row.get("budget_period", String.class), row.get("expires_at", OffsetDateTime.class),
                     row.get("label", String.class));

@@ -82,9 +82,9 @@ final class KeyFields {
         return new KeyFields(columns);
     }
 
-    /** The models as stored, one space between names, back as the scope's set; {@code null} for any model. */
-    static Set<String> models(String stored) {
-        return stored == null ? null : Set.of(stored.split(" "));
+    /** The models as stored, one space between names, back as a list; {@code null} for any model. */
+    static List<String> models(String stored) {
+        return stored == null ? null : List.of(stored.split(" "));
     }
 
     private static String name(JsonNode name) {
