@@ -1,8 +1,8 @@
 package dev.sluice.gateway.auth;
 
 import dev.sluice.gateway.web.GatewayException;
-import org.springframework.http.HttpHeaders;
 import org.springframework.stereotype.Component;
+import org.springframework.web.reactive.function.server.ServerRequest;
 
 /**
  * The end user a request is made for, with {@code sluice.auth.end-users.enabled}: {@code X-Sluice-End-User}, else the
@@ -24,11 +24,11 @@ public class EndUsers {
     }
 
     /** The end user named by the request, or {@code null} (none named, or end users are off); a 400 when it is malformed. */
-    public String of(HttpHeaders headers, String bodyUser) {
+    public String of(ServerRequest request, String bodyUser) {
         if (!enabled) {
             return null;
         }
-        String header = headers.getFirst(HEADER);
+        String header = request.headers().firstHeader(HEADER);
         if (header != null) {
             return checked(header, HEADER);
         }

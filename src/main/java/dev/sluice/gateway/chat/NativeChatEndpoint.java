@@ -76,7 +76,7 @@ class NativeChatEndpoint {
                     Caller caller = both.getT2();
                     // Checked before any lookup, so that a bad request is a 400 whatever its conversation.
                     ChatRequest asSent = NativeChatReader.read(wire, agents);
-                    String endUser = endUsers.of(request.headers().asHttpHeaders(), null); // the native body has no user
+                    String endUser = endUsers.of(request, null); // the native body has no user
                     CacheDirectives cache = CacheDirectives.parse(request.headers().header(HttpHeaders.CACHE_CONTROL));
                     List<ChatMessage> newMessages = NativeChatReader.newMessages(wire);
                     return conversations.begin(caller, blankToNull(wire.conversationId()), newMessages)

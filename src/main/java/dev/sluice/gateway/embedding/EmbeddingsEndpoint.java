@@ -63,7 +63,7 @@ class EmbeddingsEndpoint {
                 .flatMap(both -> {
                     EmbeddingRequest embeddingRequest = EmbeddingRequestReader.read(both.getT1(), properties.maxInputs());
                     EmbeddingCall call = new EmbeddingCall(both.getT2(), embeddingRequest,
-                            endUsers.of(request.headers().asHttpHeaders(), embeddingRequest.user()));
+                            endUsers.of(request, embeddingRequest.user()));
                     reportRouting(request.exchange().getResponse(), call);
                     return embeddings.embed(call).flatMap(reply -> respond(reply, call));
                 });

@@ -74,7 +74,7 @@ class AnthropicEndpoint {
                     CacheDirectives cache = CacheDirectives.parse(request.headers().header(HttpHeaders.CACHE_CONTROL));
                     MessagesEncoder encoder = new MessagesEncoder(chatRequest, json);
                     ChatCall call = new ChatCall(both.getT2(), chatRequest, cache, null,
-                            endUsers.of(request.headers().asHttpHeaders(), chatRequest.user()));
+                            endUsers.of(request, chatRequest.user()));
                     if (Boolean.TRUE.equals(wire.stream())) {
                         Flux<ChatChunk> chunks = chat.stream(call);
                         ChatStreams.reportRouting(request.exchange(), call.tally());

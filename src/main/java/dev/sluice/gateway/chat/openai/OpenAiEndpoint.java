@@ -67,7 +67,7 @@ class OpenAiEndpoint {
                     boolean includeUsage = wire.streamOptions() != null && Boolean.TRUE.equals(wire.streamOptions().includeUsage());
                     ChatCompletionEncoder encoder = new ChatCompletionEncoder(chatRequest.model(), includeUsage, json);
                     ChatCall call = new ChatCall(both.getT2(), chatRequest, cache, null,
-                            endUsers.of(request.headers().asHttpHeaders(), chatRequest.user()));
+                            endUsers.of(request, chatRequest.user()));
                     if (Boolean.TRUE.equals(wire.stream())) {
                         Flux<ChatChunk> chunks = chat.stream(call);
                         ChatStreams.reportRouting(request.exchange(), call.tally());
