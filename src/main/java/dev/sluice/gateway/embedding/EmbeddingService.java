@@ -6,6 +6,7 @@ import java.util.stream.Collectors;
 import dev.sluice.gateway.accesslog.AccessLog;
 import dev.sluice.gateway.provider.ProviderRegistry;
 import dev.sluice.gateway.quota.DailyQuota;
+import dev.sluice.gateway.ratelimit.CallerLimits;
 import dev.sluice.gateway.routing.GatewayOverhead;
 import dev.sluice.gateway.routing.ModelCatalog;
 import dev.sluice.gateway.routing.Route;
@@ -29,9 +30,11 @@ class EmbeddingService {
     private final DailyQuota quota;
     private final GatewayOverhead overhead;
     private final ProviderRegistry providers;
+    private final CallerLimits callerLimits;
 
     EmbeddingService(ModelCatalog models, Router router, EmbeddingClients clients, DailyQuota quota,
-            GatewayOverhead overhead, ProviderRegistry providers) {
+            GatewayOverhead overhead, ProviderRegistry providers, CallerLimits callerLimits) {
+        this.callerLimits = callerLimits;
         this.models = models;
         this.router = router;
         this.clients = clients;
@@ -53,7 +56,8 @@ class EmbeddingService {
         long inputTokens = request.input().estimatedTokens();
         return Mono.deferContextual(context -> {
                     AccessLog.embeddings(context, call);
-                    return models.permit(route);
+                    return models.permit(call.caller(), route)
+                            .then(callerLimits.admit(call.caller(), call.endUser(), inputTokens));
                 })
                 .then(Mono.defer(() -> {
                     if (embeddable.targets().isEmpty()) {
