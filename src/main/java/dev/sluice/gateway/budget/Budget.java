@@ -20,6 +20,11 @@ public record Budget(Scope scope, UUID scopeId, BudgetPeriod period, long limitM
         }
     }
 
+    /** The alert threshold: {@code alertAt} of the limit, in micro-USD, rounded down. */
+    long alertMicros(double alertAt) {
+        return (long) Math.floor(limitMicros * alertAt);
+    }
+
     /** "daily budget of the user", "monthly budget of the API key": what a refusal names. */
     String describe() {
         return period.label() + " budget of the " + (scope == Scope.USER ? "user" : "API key");

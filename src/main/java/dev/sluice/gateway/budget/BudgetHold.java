@@ -38,11 +38,11 @@ final class BudgetHold {
 
     /** Starts reserving {@code estimate} micro-USD on every budget, detached from whoever waits for the answer. */
     static BudgetHold open(BudgetLedger ledger, BudgetSettlements settlements, List<Budget> budgets, LocalDate today,
-            long estimate) {
+            long estimate, double alertAt) {
         Mono<Answer> reserving = Flux.fromIterable(budgets)
-                .flatMap(budget -> ledger.reserve(budget, budget.period().start(today), estimate)
-                        .map(granted -> new Try(budget, granted, null))
-                        .onErrorResume(failure -> Mono.just(new Try(budget, false, failure))))
+                .flatMap(budget -> ledger.reserve(budget, budget.period().start(today), estimate, budget.alertMicros(alertAt))
+                        .map(room -> new Try(budget, room, null))
+                        .onErrorResume(failure -> Mono.just(new Try(budget, BudgetLedger.Room.NONE, failure))))
                 .collectList()
                 .map(tries -> decided(tries, settlements, today, estimate));
         return new BudgetHold(budgets, today, estimate, settlements, reserving.toFuture());
@@ -51,22 +51,26 @@ final class BudgetHold {
     /** All granted, or the first refusal (a failure before a refusal); what was granted of a refused call goes back. */
     private static Answer decided(List<Try> tries, BudgetSettlements settlements, LocalDate today, long estimate) {
         List<Budget> granted = new ArrayList<>(tries.size());
+        List<Budget> pastAlert = new ArrayList<>(0);
         Try refusal = null;
         for (Try one : tries) {
-            if (one.granted()) {
+            if (one.room() != BudgetLedger.Room.NONE) {
                 granted.add(one.budget());
+                if (one.room() == BudgetLedger.Room.PAST_ALERT) {
+                    pastAlert.add(one.budget());
+                }
             }
             else if (refusal == null || (refusal.failure() == null && one.failure() != null)) {
                 refusal = one;
             }
         }
         if (refusal == null) {
-            return new Answer(granted, null, null);
+            return new Answer(granted, pastAlert, null, null);
         }
         for (Budget budget : granted) {
             settlements.settle(budget, budget.period().start(today), estimate, 0);
         }
-        return new Answer(List.of(), refusal.budget(), refusal.failure());
+        return new Answer(List.of(), List.of(), refusal.budget(), refusal.failure());
     }
 
     /**
@@ -101,13 +105,14 @@ final class BudgetHold {
         return estimate;
     }
 
-    private record Try(Budget budget, boolean granted, Throwable failure) {
+    private record Try(Budget budget, BudgetLedger.Room room, Throwable failure) {
     }
 
     /**
-     * Every budget held, or none: then the budget that refused ({@code failure} {@code null}) or could not be asked.
+     * Every budget held, and those of them past their alert threshold now; or none held: then the budget that refused
+     * ({@code failure} {@code null}) or could not be asked.
      */
-    record Answer(List<Budget> held, Budget refusedBy, Throwable failure) {
+    record Answer(List<Budget> held, List<Budget> pastAlert, Budget refusedBy, Throwable failure) {
 
         boolean admitted() {
             return refusedBy == null;

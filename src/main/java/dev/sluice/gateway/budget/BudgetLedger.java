@@ -23,15 +23,16 @@ class BudgetLedger {
             WHERE scope_kind = :kind AND scope_id = :id AND period = :period AND period_start = :start""";
 
     /**
-     * Holds {@code :estimate} only while the period's spending and holds leave room for it, and any room at all: a
-     * budget spent to the last micro-dollar refuses even a call that costs nothing. PostgreSQL (read committed) and H2
-     * re-check the WHERE clause on the newest row version once they hold its lock, so concurrent calls queue on the
-     * row and each sees the ones before it.
+     * Holds {@code :estimate} only while the period's spending and holds leave room for it under {@code :ceiling}
+     * (the budget, or the alert threshold below it), and any room at all under the budget: a budget spent to the last
+     * micro-dollar refuses even a call that costs nothing. PostgreSQL (read committed) and H2 re-check the WHERE
+     * clause on the newest row version once they hold its lock, so concurrent calls queue on the row and each sees
+     * the ones before it.
      */
     private static final String RESERVE = "UPDATE budget_usage SET reserved_micro_usd = reserved_micro_usd + :estimate"
             + WHERE_ROW + """
 
-              AND spent_micro_usd + reserved_micro_usd + :estimate <= :limit
+              AND spent_micro_usd + reserved_micro_usd + :estimate <= :ceiling
               AND spent_micro_usd + reserved_micro_usd < :limit""";
 
     /** PostgreSQL only: asynchronous commit for the statement's own transaction (see {@code QuotaLedger}). */
@@ -74,19 +75,30 @@ class BudgetLedger {
     }
 
     /**
-     * Holds {@code estimate} micro-USD of the budget for the period that began on {@code start}; {@code false} when it
-     * does not fit. One round trip, except for a period's first call, which opens its row first.
+     * Holds {@code estimate} micro-USD of the budget for the period that began on {@code start}, and says whether that
+     * stays within {@code alert} micro-USD, or only within the budget, or does not fit at all. One round trip below
+     * the alert threshold; one more past it (the same UPDATE against the budget itself), and two more for a period's
+     * first call, which opens its row.
      */
-    Mono<Boolean> reserve(Budget budget, LocalDate start, long estimate) {
-        return tryReserve(budget, start, estimate).flatMap(granted -> granted
-                ? Mono.just(true)
+    Mono<Room> reserve(Budget budget, LocalDate start, long estimate, long alert) {
+        return room(budget, start, estimate, alert).flatMap(room -> room != Room.NONE
+                ? Mono.just(room)
                 // No row yet, or no room: open the period (a no-op when it is open) and ask once more.
-                : row(OPEN_PERIOD, budget, start).fetch().rowsUpdated().then(tryReserve(budget, start, estimate)));
+                : row(OPEN_PERIOD, budget, start).fetch().rowsUpdated().then(room(budget, start, estimate, alert)));
     }
 
-    private Mono<Boolean> tryReserve(Budget budget, LocalDate start, long estimate) {
+    private Mono<Room> room(Budget budget, LocalDate start, long estimate, long alert) {
+        if (alert >= budget.limitMicros()) {
+            return tryReserve(budget, start, estimate, budget.limitMicros()).map(granted -> granted ? Room.WITHIN_ALERT : Room.NONE);
+        }
+        return tryReserve(budget, start, estimate, alert).flatMap(granted -> granted ? Mono.just(Room.WITHIN_ALERT)
+                : tryReserve(budget, start, estimate, budget.limitMicros()).map(past -> past ? Room.PAST_ALERT : Room.NONE));
+    }
+
+    private Mono<Boolean> tryReserve(Budget budget, LocalDate start, long estimate, long ceiling) {
         return row(reserve, budget, start)
                 .bind("estimate", estimate)
+                .bind("ceiling", ceiling)
                 .bind("limit", budget.limitMicros())
                 .fetch().rowsUpdated()
                 .map(rows -> rows == 1);
@@ -149,6 +161,9 @@ class BudgetLedger {
         Object value = row.get(column);
         return value == null ? null : ((Number) value).longValue();
     }
+
+    /** Whether a call's worst case fitted, and how: within the alert threshold, past it but within the budget, or not. */
+    enum Room { WITHIN_ALERT, PAST_ALERT, NONE }
 
     /** A period's spending and what calls in flight hold, in micro-USD. */
     record Usage(long spentMicros, long reservedMicros) {
