@@ -160,11 +160,14 @@ public class Budgets {
                 .flatMap(usage -> {
                     long used = usage.spentMicros() + usage.reservedMicros();
                     long remaining = Math.max(0, budget.limitMicros() - used);
-                    String detail = capitalized(budget.describe()) + " exceeded: " + Usd.format(used) + " of "
-                            + Usd.format(budget.limitMicros()) + " spent or held " + budget.period().span()
-                            + (remaining > 0 ? ", and this call may cost up to " + Usd.format(hold.estimate())
-                                    + "; lower max_tokens or shorten the prompt" : "")
-                            + "; it resets at " + resetsAt;
+                    String detail = remaining == 0
+                            ? capitalized(budget.describe()) + " used up: " + Usd.format(used) + " of "
+                                    + Usd.format(budget.limitMicros()) + " spent or held " + budget.period().span()
+                            : capitalized(budget.describe()) + " exceeded: this call may cost up to "
+                                    + Usd.format(hold.estimate()) + " and " + Usd.format(remaining) + " of "
+                                    + Usd.format(budget.limitMicros()) + " are left " + budget.period().span()
+                                    + "; lower max_tokens or shorten the prompt";
+                    detail += "; it resets at " + resetsAt;
                     return Mono.error(new LimitExceeded(ErrorCode.BUDGET_EXCEEDED, detail, budget.limitMicros(), remaining,
                             retryAfter));
                 });
