@@ -2,10 +2,12 @@ package dev.sluice.gateway.auth;
 
 import java.time.Duration;
 
+import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -22,6 +24,7 @@ import org.springframework.validation.annotation.Validated;
  * @param inviteTtl how long an invite code made by an admin stays usable
  * @param lookupTimeout how long an API key or role lookup may wait for the database before the request gets a 503
  * @param passwordStrength BCrypt's log2 cost for new password hashes; 10 takes tens of milliseconds
+ * @param endUsers whether a request may name the end user it is made for, whom {@code sluice.limits.per-end-user} then limits
  */
 @Validated
 @ConfigurationProperties("sluice.auth")
@@ -34,12 +37,31 @@ public record AuthProperties(
         BootstrapAdmin bootstrapAdmin,
         @DefaultValue("7d") @NotNull Duration inviteTtl,
         @DefaultValue("2s") @NotNull Duration lookupTimeout,
-        @DefaultValue("10") @Min(4) @Max(31) int passwordStrength) {
+        @DefaultValue("10") @Min(4) @Max(31) int passwordStrength,
+        @Valid EndUsers endUsers) {
+
+    public AuthProperties {
+        endUsers = endUsers == null ? new EndUsers(false, null) : endUsers;
+    }
 
     @Override
     public String toString() {
         return "AuthProperties[anonymous=" + anonymous + ", issuer=" + issuer + ", registration=" + registration
                 + ", bootstrapAdmin=" + bootstrapAdmin + "]"; // never the secret
+    }
+
+    /**
+     * End users of an application that calls with one key: named by {@code X-Sluice-End-User}, else by the body's
+     * {@code user} (OpenAI's field), and limited each by {@code sluice.limits.per-end-user}.
+     *
+     * @param enabled whether requests may name their end user (default false: {@code user} only goes upstream, as always)
+     * @param maxLength the longest end user name accepted, in characters (default 256); longer is a 400
+     */
+    public record EndUsers(boolean enabled, @Positive @Max(10_000) Integer maxLength) {
+
+        public EndUsers {
+            maxLength = maxLength == null ? 256 : maxLength;
+        }
     }
 
     /** Who may sign up with {@code POST /api/v1/auth/register}. */

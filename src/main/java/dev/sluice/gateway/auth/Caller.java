@@ -13,12 +13,27 @@ import reactor.core.publisher.Mono;
  *
  * @param id the account's id; {@link #ANONYMOUS_ID} for the anonymous user
  * @param apiKeyId the personal API key used, or {@code null} for a token or anonymous access
+ * @param scope what the API key may do; {@link KeyScope#NONE} for a token, anonymous access and an unscoped key
  */
-public record Caller(UUID id, String email, Role role, UUID apiKeyId) {
+public record Caller(UUID id, String email, Role role, UUID apiKeyId, KeyScope scope) {
 
     /** The account every anonymous request runs as; its row exists so that quotas can count it. */
     public static final UUID ANONYMOUS_ID = new UUID(0, 0);
     public static final Caller ANONYMOUS = new Caller(ANONYMOUS_ID, "anonymous", Role.USER, null);
+
+    public Caller {
+        scope = scope == null ? KeyScope.NONE : scope;
+    }
+
+    /** A caller without a key's scope: by access token, anonymous, or a key before its scope is known. */
+    public Caller(UUID id, String email, Role role, UUID apiKeyId) {
+        this(id, email, role, apiKeyId, KeyScope.NONE);
+    }
+
+    /** The same caller with another role. */
+    public Caller withRole(Role newRole) {
+        return new Caller(id, email, newRole, apiKeyId, scope);
+    }
 
     public enum Role { USER, ADMIN }
 

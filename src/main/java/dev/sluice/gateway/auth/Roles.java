@@ -49,7 +49,7 @@ public class Roles {
         Caller.Role known = stored.getIfPresent(caller.id());
         Mono<Caller.Role> role = known != null ? Mono.just(known) : lookUp(caller.id());
         return role.map(current -> current == caller.role() ? caller
-                : new Caller(caller.id(), caller.email(), current, caller.apiKeyId()));
+                : caller.withRole(current));
     }
 
     /**

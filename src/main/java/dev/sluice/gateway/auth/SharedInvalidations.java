@@ -10,7 +10,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * Tells every replica, through Redis pub/sub, what each one remembers of credentials and must now forget: an
- * API key revoked ({@code key <id>}) and an account whose role changed ({@code role <id>}). Replicas drop them
+ * API key revoked or changed ({@code key <id>}) and an account whose role changed ({@code role <id>}). Replicas drop them
  * within milliseconds, rather than when their own memory of them runs out. Without Redis, or while it is
  * unreachable, each replica forgets by itself within {@code ApiKeys.REMEMBERED} and {@code Roles.REMEMBERED}.
  */
@@ -31,7 +31,7 @@ class SharedInvalidations extends RedisChannel {
 
     @Override
     protected void publishFrom() {
-        apiKeys.onRevoked(id -> publish("key " + id));
+        apiKeys.onChanged(id -> publish("key " + id));
         roles.onChange(id -> publish("role " + id));
     }
 

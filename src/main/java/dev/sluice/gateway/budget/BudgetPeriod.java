@@ -6,6 +6,8 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Locale;
 
+import dev.sluice.gateway.auth.KeyScope;
+
 /** The span a budget covers: a UTC day, or a UTC calendar month. A period is named by the day it began. */
 public enum BudgetPeriod {
 
@@ -31,6 +33,11 @@ public enum BudgetPeriod {
             return start.plusMonths(1);
         }
     };
+
+    /** The period of a key's {@code budget_period}. */
+    static BudgetPeriod of(KeyScope.BudgetPeriod keyPeriod) {
+        return keyPeriod == KeyScope.BudgetPeriod.MONTHLY ? MONTHLY : DAILY;
+    }
 
     /** The first day of the period that holds {@code today}. */
     public abstract LocalDate start(LocalDate today);

@@ -15,6 +15,7 @@ import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.auth.KeyScope;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.TokenEstimate;
@@ -117,14 +118,20 @@ public class Budgets {
 
     /**
      * The budgets that apply to a call by {@code caller}, the one place that decides them: its user's daily and
-     * monthly budgets in force. (A scoped API key's budget joins this list here, once the caller carries it.)
+     * monthly budgets in force, and the budget of the API key it called with, if the key's scope sets one.
      */
     List<Budget> applicable(Caller caller) {
-        if (users.none()) {
+        KeyScope scope = caller.scope();
+        boolean keyBudget = scope.budgetUsd() != null && caller.apiKeyId() != null;
+        if (users.none() && !keyBudget) {
             return List.of();
         }
-        List<Budget> budgets = new ArrayList<>(2);
+        List<Budget> budgets = new ArrayList<>(3);
         users.addTo(budgets, caller.id());
+        if (keyBudget) {
+            budgets.add(new Budget(Budget.Scope.KEY, caller.apiKeyId(), BudgetPeriod.of(scope.budgetPeriod()),
+                    Usd.toMicros(scope.budgetUsd())));
+        }
         return budgets;
     }
 

@@ -9,8 +9,8 @@ import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.routing.Route;
 
 /**
- * One chat request on its way through the gateway: who asks, what, with which {@code Cache-Control}, in which
- * conversation turn (if any), along which route, and the {@link Tally} of its reply. An API edge builds it and
+ * One chat request on its way through the gateway: who asks (and for which end user), what, with which
+ * {@code Cache-Control}, in which conversation turn (if any), along which route, and the {@link Tally} of its reply. An API edge builds it and
  * encodes what {@link ChatService} streams for it; everything else that is per request lives here, not in
  * parameters, the Reactor context or the exchange's attributes.
  */
@@ -20,6 +20,7 @@ public final class ChatCall implements AccessRecord.Chat {
     private final ChatRequest request;
     private final CacheDirectives cacheDirectives;
     private final Turn turn;
+    private final String endUser;
     private final Tally tally = new Tally(System.nanoTime());
     private volatile Route route;
 
@@ -27,12 +28,14 @@ public final class ChatCall implements AccessRecord.Chat {
      * @param caller who asks; {@link Caller#ANONYMOUS} when the request has no caller (no security at all)
      * @param cacheDirectives what the request's {@code Cache-Control} asks of the cache
      * @param turn the conversation turn the reply belongs to, or {@code null} when it is not history
+     * @param endUser the end user the request is made for ({@code EndUsers}), or {@code null}
      */
-    public ChatCall(Caller caller, ChatRequest request, CacheDirectives cacheDirectives, Turn turn) {
+    public ChatCall(Caller caller, ChatRequest request, CacheDirectives cacheDirectives, Turn turn, String endUser) {
         this.caller = caller;
         this.request = request;
         this.cacheDirectives = cacheDirectives;
         this.turn = turn;
+        this.endUser = endUser;
     }
 
     public Caller caller() {
@@ -50,6 +53,11 @@ public final class ChatCall implements AccessRecord.Chat {
     /** The turn, or {@code null}. */
     public Turn turn() {
         return turn;
+    }
+
+    /** The end user the caller named, with {@code sluice.auth.end-users.enabled}; {@code null} otherwise. */
+    public String endUser() {
+        return endUser;
     }
 
     public Tally tally() {

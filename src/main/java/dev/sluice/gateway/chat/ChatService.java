@@ -12,6 +12,7 @@ import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatReply;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.quota.DailyQuota;
+import dev.sluice.gateway.ratelimit.CallerLimits;
 import dev.sluice.gateway.routing.GatewayOverhead;
 import dev.sluice.gateway.routing.ModelCatalog;
 import dev.sluice.gateway.routing.Route;
@@ -38,9 +39,11 @@ public class ChatService {
     private final Budgets budgets;
     private final ReplyCache cache;
     private final GatewayOverhead overhead;
+    private final CallerLimits callerLimits;
 
     public ChatService(ModelCatalog models, Router router, ChatProperties limits, DailyQuota quota, Budgets budgets,
-            ReplyCache cache, GatewayOverhead overhead) {
+            ReplyCache cache, GatewayOverhead overhead, CallerLimits callerLimits) {
+        this.callerLimits = callerLimits;
         this.models = models;
         this.router = router;
         this.limits = limits;
@@ -52,7 +55,8 @@ public class ChatService {
 
     /**
      * Streams the reply. Bad requests and unknown models fail here, before anything is sent upstream, so that the API
-     * edge can still answer with a plain 4xx; so does a direct model the caller may not use, as the stream starts.
+     * edge can still answer with a plain 4xx; so does a model the caller may not use (a direct one, or one outside its
+     * key's models), as the stream starts, and then a spent end user's or key's tokens-a-minute budget.
      * The turn, if any, offers the caller's messages to history here, once the request is known to be servable. The
      * caller's daily quota is charged next (a 429 when it is spent, and then nothing goes upstream), which caps the
      * reply ({@code max_tokens} or {@code max_completion_tokens}) to what it reserved, and settled to the real usage
@@ -85,7 +89,8 @@ public class ChatService {
             tally.keepWholeReply();
         }
         UUID user = call.caller().id();
-        Flux<ChatChunk> reply = models.permit(route).thenMany(
+        Flux<ChatChunk> reply = models.permit(call.caller(), route)
+                .then(callerLimits.admit(call.caller(), call.endUser(), request)).thenMany(
                 quota.meter(user, request, tally, capped -> budgets.meter(call.caller(), route, capped, tally, held ->
                         cache.serve(held, user, call.cacheDirectives(), tally, () -> {
                             tally.routed();

@@ -11,6 +11,7 @@ import java.util.Map;
 
 import dev.sluice.gateway.agent.AgentCatalog;
 import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.auth.EndUsers;
 import dev.sluice.gateway.cache.CacheDirectives;
 import dev.sluice.gateway.conversation.Conversations;
 import dev.sluice.gateway.routing.ModelCatalog;
@@ -40,9 +41,11 @@ class NativeChatEndpoint {
     private final JsonMapper json;
     private final Conversations conversations;
     private final JsonBody body;
+    private final EndUsers endUsers;
 
     NativeChatEndpoint(ChatService chat, AgentCatalog agents, ModelCatalog models, ChatProperties properties, JsonMapper json,
-            Conversations conversations, JsonBody body) {
+            Conversations conversations, JsonBody body, EndUsers endUsers) {
+        this.endUsers = endUsers;
         this.conversations = conversations;
         this.chat = chat;
         this.agents = agents;
@@ -73,11 +76,12 @@ class NativeChatEndpoint {
                     Caller caller = both.getT2();
                     // Checked before any lookup, so that a bad request is a 400 whatever its conversation.
                     ChatRequest asSent = NativeChatReader.read(wire, agents);
+                    String endUser = endUsers.of(request.headers().asHttpHeaders(), null); // the native body has no user
                     CacheDirectives cache = CacheDirectives.parse(request.headers().header(HttpHeaders.CACHE_CONTROL));
                     List<ChatMessage> newMessages = NativeChatReader.newMessages(wire);
                     return conversations.begin(caller, blankToNull(wire.conversationId()), newMessages)
                             .flatMap(turn -> respond(request, wire, new ChatCall(caller, turn.context().isEmpty() ? asSent
-                                    : NativeChatReader.read(wire, agents, turn.context()), cache, turn)));
+                                    : NativeChatReader.read(wire, agents, turn.context()), cache, turn, endUser)));
                 });
     }
 

@@ -17,17 +17,25 @@ final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, Rep
 
     private final Caller caller;
     private final EmbeddingRequest request;
+    private final String endUser;
     private volatile Route route;
     private volatile EmbeddingReply reply;
 
-    EmbeddingCall(Caller caller, EmbeddingRequest request) {
+    /** @param endUser the end user the request is made for ({@code EndUsers}), or {@code null} */
+    EmbeddingCall(Caller caller, EmbeddingRequest request, String endUser) {
         super(System.nanoTime());
         this.caller = caller;
         this.request = request;
+        this.endUser = endUser;
     }
 
     Caller caller() {
         return caller;
+    }
+
+    /** The end user the caller named, with {@code sluice.auth.end-users.enabled}; {@code null} otherwise. */
+    String endUser() {
+        return endUser;
     }
 
     EmbeddingRequest request() {

@@ -7,6 +7,7 @@ import dev.sluice.gateway.accesslog.AccessLog;
 import dev.sluice.gateway.budget.Budgets;
 import dev.sluice.gateway.provider.ProviderRegistry;
 import dev.sluice.gateway.quota.DailyQuota;
+import dev.sluice.gateway.ratelimit.CallerLimits;
 import dev.sluice.gateway.routing.GatewayOverhead;
 import dev.sluice.gateway.routing.ModelCatalog;
 import dev.sluice.gateway.routing.Route;
@@ -31,9 +32,11 @@ class EmbeddingService {
     private final Budgets budgets;
     private final GatewayOverhead overhead;
     private final ProviderRegistry providers;
+    private final CallerLimits callerLimits;
 
     EmbeddingService(ModelCatalog models, Router router, EmbeddingClients clients, DailyQuota quota, Budgets budgets,
-            GatewayOverhead overhead, ProviderRegistry providers) {
+            GatewayOverhead overhead, ProviderRegistry providers, CallerLimits callerLimits) {
+        this.callerLimits = callerLimits;
         this.models = models;
         this.router = router;
         this.clients = clients;
@@ -56,7 +59,8 @@ class EmbeddingService {
         long inputTokens = request.input().estimatedTokens();
         return Mono.deferContextual(context -> {
                     AccessLog.embeddings(context, call);
-                    return models.permit(route);
+                    return models.permit(call.caller(), route)
+                            .then(callerLimits.admit(call.caller(), call.endUser(), inputTokens));
                 })
                 .then(Mono.defer(() -> {
                     if (embeddable.targets().isEmpty()) {

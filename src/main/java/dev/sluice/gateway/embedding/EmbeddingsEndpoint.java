@@ -3,6 +3,7 @@ package dev.sluice.gateway.embedding;
 import java.nio.charset.StandardCharsets;
 
 import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.auth.EndUsers;
 import dev.sluice.gateway.cache.CacheStatus;
 import dev.sluice.gateway.routing.RoutingHeaders;
 import dev.sluice.gateway.web.JsonBody;
@@ -38,8 +39,11 @@ class EmbeddingsEndpoint {
     private final EmbeddingsProperties properties;
     private final JsonBody body;
     private final JsonMapper json;
+    private final EndUsers endUsers;
 
-    EmbeddingsEndpoint(EmbeddingService embeddings, EmbeddingsProperties properties, JsonBody body, JsonMapper json) {
+    EmbeddingsEndpoint(EmbeddingService embeddings, EmbeddingsProperties properties, JsonBody body, JsonMapper json,
+            EndUsers endUsers) {
+        this.endUsers = endUsers;
         this.embeddings = embeddings;
         this.properties = properties;
         this.body = body;
@@ -57,8 +61,9 @@ class EmbeddingsEndpoint {
     private Mono<ServerResponse> embeddings(ServerRequest request) {
         return body.read(request, JsonNode.class).zipWith(Caller.current().defaultIfEmpty(Caller.ANONYMOUS))
                 .flatMap(both -> {
-                    EmbeddingCall call = new EmbeddingCall(both.getT2(),
-                            EmbeddingRequestReader.read(both.getT1(), properties.maxInputs()));
+                    EmbeddingRequest embeddingRequest = EmbeddingRequestReader.read(both.getT1(), properties.maxInputs());
+                    EmbeddingCall call = new EmbeddingCall(both.getT2(), embeddingRequest,
+                            endUsers.of(request.headers().asHttpHeaders(), embeddingRequest.user()));
                     reportRouting(request.exchange().getResponse(), call);
                     return embeddings.embed(call).flatMap(reply -> respond(reply, call));
                 });

@@ -20,6 +20,12 @@ interface Buckets {
     /** Spends one request from the budget of {@code key} in {@code scope}, waiting for its store if need be; never blocks. */
     Mono<RateLimitDecision> tryConsume(LimitScope scope, String key);
 
+    /**
+     * Spends {@code amount} at once from the budget of {@code key} in {@code scope}, asking its store each time (no
+     * tokens are held ahead for amounts); an amount over the budget's size spends the whole budget. Never blocks.
+     */
+    Mono<RateLimitDecision> tryConsume(LimitScope scope, String key, long amount);
+
     /** {@link #tryConsumeNow}, else {@link #tryConsume}: the decision, made at once whenever it can be. */
     default Mono<RateLimitDecision> decide(LimitScope scope, String key) {
         RateLimitDecision now = tryConsumeNow(scope, key);
@@ -28,6 +34,16 @@ interface Buckets {
 
     /** Forgets the keys that no longer need state; called in the background every {@link #SWEEP_EVERY}. */
     void sweep();
+
+    /** The key of {@code id}'s budget of {@code limit} a minute in a {@link LimitScope#sized} scope. */
+    static String sized(long limit, String id) {
+        return limit + ":" + id;
+    }
+
+    /** The size of a budget: the scope's, or the one its key names ({@link #sized}). */
+    static long limitOf(LimitScope scope, String key, long scopeLimit) {
+        return scope.sized() ? Long.parseLong(key, 0, key.indexOf(':'), 10) : scopeLimit;
+    }
 
     /** {@code requestsPerMinute} with a greedy refill: a token comes back every 60/n seconds, not all at once a minute later. */
     static Bandwidth perMinute(long requestsPerMinute) {

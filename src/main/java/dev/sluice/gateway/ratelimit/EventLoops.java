@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import dev.sluice.gateway.redis.SingleWriterRedisConnection;
 import io.netty.channel.EventLoop;
+import io.netty.util.internal.ThreadExecutorMap;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import reactor.core.scheduler.Scheduler;
@@ -34,7 +35,15 @@ final class EventLoops {
         if (connection == null) {
             return null;
         }
-        EventLoop loop = connection.channel().eventLoop();
+        return of(connection.channel().eventLoop());
+    }
+
+    /** The scheduler of the event loop running this code, or {@code null} off an event loop. */
+    Scheduler current() {
+        return ThreadExecutorMap.currentExecutor() instanceof EventLoop loop ? of(loop) : null;
+    }
+
+    private Scheduler of(EventLoop loop) {
         Scheduler scheduler = schedulers.get(loop);
         return scheduler != null ? scheduler : schedulers.computeIfAbsent(loop, SingleWriterRedisConnection::inlineWhenOn);
     }

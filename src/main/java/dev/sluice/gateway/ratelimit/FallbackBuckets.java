@@ -5,6 +5,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.micrometer.core.instrument.Counter;
@@ -88,15 +89,25 @@ final class FallbackBuckets implements Buckets {
 
     @Override
     public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key) {
+        return decideShared(scope, key, () -> shared.tryConsume(scope, key), () -> local.tryConsume(scope, key));
+    }
+
+    @Override
+    public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key, long amount) {
+        return decideShared(scope, key, () -> shared.tryConsume(scope, key, amount), () -> local.tryConsume(scope, key, amount));
+    }
+
+    private Mono<RateLimitDecision> decideShared(LimitScope scope, String key, Supplier<Mono<RateLimitDecision>> fromShared,
+            Supplier<Mono<RateLimitDecision>> fromLocal) {
         if (degraded.get() && !claimRetry()) {
             fallbacks.increment();
-            return local.tryConsume(scope, key);
+            return fromLocal.get();
         }
         long sent = nanoTime.getAsLong();
-        return shared.tryConsume(scope, key)
+        return fromShared.get()
                 .timeout(timeout)
                 .doOnNext(decision -> answered(sent))
-                .onErrorResume(failure -> isBusy(failure, sent) ? Mono.just(tooSlow(scope)) : fallBack(failure, scope, key));
+                .onErrorResume(failure -> isBusy(failure, sent) ? Mono.just(tooSlow(scope, key)) : fallBack(failure, fromLocal));
     }
 
     @Override
@@ -116,9 +127,9 @@ final class FallbackBuckets implements Buckets {
         return (timedOut && shared.lastAnswerNanos() - sent > 0) || failure == RedisUnavailableException.TOO_MANY_WAITING;
     }
 
-    private RateLimitDecision tooSlow(LimitScope scope) {
+    private RateLimitDecision tooSlow(LimitScope scope, String key) {
         slow.increment();
-        return RateLimitDecision.undecided(scope, local.limit(scope));
+        return RateLimitDecision.undecided(scope, local.limit(scope, key));
     }
 
     /** Lets exactly one request through to Redis once the wait is over. */
@@ -132,7 +143,7 @@ final class FallbackBuckets implements Buckets {
         return nanoTime.getAsLong() - nextAttempt.get() >= 0;
     }
 
-    private Mono<RateLimitDecision> fallBack(Throwable failure, LimitScope scope, String key) {
+    private Mono<RateLimitDecision> fallBack(Throwable failure, Supplier<Mono<RateLimitDecision>> fromLocal) {
         nextAttempt.set(nanoTime.getAsLong() + retryEveryNanos);
         if (degraded.compareAndSet(false, true) && mayAnnounce()) {
             announced = true;
@@ -140,7 +151,7 @@ final class FallbackBuckets implements Buckets {
                     + "); each replica now allows the whole budget by itself");
         }
         fallbacks.increment();
-        return local.tryConsume(scope, key);
+        return fromLocal.get();
     }
 
     /** A decision from the shared budgets: Redis is back if it answered since (not if a held token decided). */

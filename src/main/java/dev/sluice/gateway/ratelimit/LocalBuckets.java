@@ -49,15 +49,20 @@ final class LocalBuckets implements Buckets {
     }
 
     @Override
+    public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key, long amount) {
+        return Mono.just(scopes[scope.ordinal()].consume(key, amount));
+    }
+
+    @Override
     public void sweep() {
         for (Scope scope : scopes) {
             scope.buckets.sweep();
         }
     }
 
-    /** Requests a minute of {@code scope}'s budget. */
-    long limit(LimitScope scope) {
-        return scopes[scope.ordinal()].limit;
+    /** Requests a minute of {@code key}'s budget in {@code scope}. */
+    long limit(LimitScope scope, String key) {
+        return Buckets.limitOf(scope, key, scopes[scope.ordinal()].limit);
     }
 
     int size(LimitScope scope) {
@@ -73,19 +78,26 @@ final class LocalBuckets implements Buckets {
         Scope(LimitScope scope, long limit, TimeMeter clock, int maxKeys, Scheduler earlySweeps) {
             this.scope = scope;
             this.limit = limit;
-            Bandwidth bandwidth = Buckets.perMinute(limit);
-            this.buckets = new SweptMap<>(key -> new Slot(Bucket.builder().withCustomTimePrecision(clock)
-                    // The slot's monitor already serialises each bucket's use.
-                    .withSynchronizationStrategy(SynchronizationStrategy.NONE)
-                    .addLimit(bandwidth).build(), limit), maxKeys, earlySweeps);
+            Bandwidth bandwidth = scope.sized() ? null : Buckets.perMinute(limit);
+            this.buckets = new SweptMap<>(key -> {
+                long size = Buckets.limitOf(scope, key, limit);
+                return new Slot(Bucket.builder().withCustomTimePrecision(clock)
+                        // The slot's monitor already serialises each bucket's use.
+                        .withSynchronizationStrategy(SynchronizationStrategy.NONE)
+                        .addLimit(bandwidth != null ? bandwidth : Buckets.perMinute(size)).build(), size);
+            }, maxKeys, earlySweeps);
         }
 
         RateLimitDecision consume(String key) {
+            return consume(key, 1);
+        }
+
+        RateLimitDecision consume(String key, long amount) {
             while (true) {
                 Slot slot = buckets.get(key);
-                ConsumptionProbe probe = slot.tryConsume();
+                ConsumptionProbe probe = slot.tryConsume(amount);
                 if (probe != null) {
-                    return RateLimitDecision.of(scope, limit, probe);
+                    return RateLimitDecision.of(scope, slot.capacity, probe);
                 }
                 buckets.remove(key, slot); // retired by the sweep just now: the next one is fresh
             }
@@ -104,8 +116,8 @@ final class LocalBuckets implements Buckets {
         }
 
         /** The probe, or {@code null} when the sweep has retired this slot. */
-        synchronized ConsumptionProbe tryConsume() {
-            return retired ? null : bucket.tryConsumeAndReturnRemaining(1);
+        synchronized ConsumptionProbe tryConsume(long amount) {
+            return retired ? null : bucket.tryConsumeAndReturnRemaining(Math.min(amount, capacity));
         }
 
         @Override

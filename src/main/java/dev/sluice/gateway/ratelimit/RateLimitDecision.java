@@ -8,7 +8,7 @@ import io.github.bucket4j.ConsumptionProbe;
  *
  * @param scope the budget this is about
  * @param allowed whether the request was let through (and a token spent)
- * @param limit the budget's size, requests a minute
+ * @param limit the budget's size, requests (or tokens) a minute
  * @param remaining requests left right now
  * @param resetSeconds seconds until the budget is full again
  * @param retryAfterSeconds when refused, seconds until one request fits again (at least 1); 0 when allowed
@@ -58,8 +58,8 @@ public record RateLimitDecision(LimitScope scope, boolean allowed, long limit, l
 
     /** What a 429 tells the client; never more than the limits it ran into. */
     String refusal() {
-        return "Rate limit exceeded: the " + scope.label() + " limit of " + limit
-                + " requests per minute is used up; retry in " + retryAfterSeconds + " s";
+        return "Rate limit exceeded: the " + scope.label() + " limit of " + limit + " " + scope.unit()
+                + " per minute is used up; retry in " + retryAfterSeconds + " s";
     }
 
     /** Seconds until {@code tokens} come back at the greedy refill of {@link Buckets#perMinute} ({@code limit} a minute). */

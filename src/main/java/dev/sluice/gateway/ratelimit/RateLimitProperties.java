@@ -16,22 +16,25 @@ import org.springframework.validation.annotation.Validated;
  *
  * @param perIp the budget of one client address, whoever it is; covers register and login against brute force (default 120 a minute)
  * @param perUser the budget of one account, over all its addresses, tokens and keys (default 60 a minute), and how many chats it may have in flight at once on one replica (default 20)
+ * @param perEndUser the budget of one end user of a key or account, inside the key's own, when {@code sluice.auth.end-users.enabled} (default 60 a minute)
  * @param trustedProxies CIDR blocks of proxies whose {@code X-Forwarded-For} is believed (default {@code 127.0.0.1/32}); empty trusts none
  * @param redisTimeout how long a decision may wait for Redis (default 1s); a later answer from a Redis busy with others refuses the request (429, retry in 1 s), from one that answers nothing this replica decides alone
  * @param enabled whether requests are limited at all (default true); off for a gateway behind another limiter
  */
 @Validated
 @ConfigurationProperties("sluice.limits")
-public record RateLimitProperties(@Valid Limit perIp, @Valid UserLimit perUser, List<String> trustedProxies,
+public record RateLimitProperties(@Valid Limit perIp, @Valid UserLimit perUser, @Valid Limit perEndUser, List<String> trustedProxies,
         @DefaultValue("1s") Duration redisTimeout, @DefaultValue("true") boolean enabled) {
 
     static final int DEFAULT_PER_IP = 120;
     static final int DEFAULT_PER_USER = 60;
+    static final int DEFAULT_PER_END_USER = 60;
     static final int DEFAULT_MAX_CONCURRENT_STREAMS = 20;
 
     public RateLimitProperties {
         perIp = perIp == null ? new Limit(DEFAULT_PER_IP) : perIp;
         perUser = perUser == null ? new UserLimit(DEFAULT_PER_USER, null) : perUser;
+        perEndUser = perEndUser == null ? new Limit(DEFAULT_PER_END_USER) : perEndUser;
         trustedProxies = trustedProxies == null ? List.of("127.0.0.1/32") : List.copyOf(trustedProxies);
         redisTimeout = redisTimeout == null ? Duration.ofSeconds(1) : redisTimeout;
         if (redisTimeout.isNegative() || redisTimeout.isZero()) {
@@ -47,12 +50,17 @@ public record RateLimitProperties(@Valid Limit perIp, @Valid UserLimit perUser, 
 
     /** The defaults, as a test or a tool without Spring gets them. */
     public static RateLimitProperties defaults() {
-        return new RateLimitProperties(null, null, null, null, true);
+        return new RateLimitProperties(null, null, null, null, null, true);
     }
 
-    /** Requests a minute one key of {@code scope} may make. */
+    /** Requests a minute one key of {@code scope} may make; 0 for a {@link LimitScope#sized} scope, whose keys say. */
     int requestsPerMinute(LimitScope scope) {
-        return scope == LimitScope.PER_IP ? perIp.requestsPerMinute() : perUser.requestsPerMinute();
+        return switch (scope) {
+            case PER_IP -> perIp.requestsPerMinute();
+            case PER_USER -> perUser.requestsPerMinute();
+            case PER_END_USER -> perEndUser.requestsPerMinute();
+            case PER_KEY, PER_KEY_TOKENS -> 0;
+        };
     }
 
     List<IpNetwork> trustedProxyNetworks() {

@@ -5,7 +5,8 @@ import reactor.core.publisher.Mono;
 /**
  * Spends one request from the client address's budget before authentication, so that failures count too (a host
  * guessing passwords or keys is stopped there, before its guesses reach the database), and then, once the caller
- * is known to have an account, from the account's budget; the decision that binds is the answer. A request refused
+ * is known to have an account, from its API key's budget if the key has one, then from the account's; the decision
+ * that binds is the answer. A request refused
  * per IP never reaches the account's budget, so a flood from one address cannot drain its victims'.
  */
 final class RateLimiter {
@@ -22,14 +23,29 @@ final class RateLimiter {
     }
 
     /**
-     * @param perIp the decision that let the request through its address's budget
+     * @param sofar the decision that let the request through its address's budget (and its key's)
      * @param account the per-user key
      */
-    Mono<RateLimitDecision> checkUser(RateLimitDecision perIp, String account) {
-        RateLimitDecision now = buckets.tryConsumeNow(LimitScope.PER_USER, account);
+    Mono<RateLimitDecision> checkUser(RateLimitDecision sofar, String account) {
+        return check(sofar, LimitScope.PER_USER, account);
+    }
+
+    /**
+     * An API key's own budget, spent before its account's, so that a key over its limit leaves the account's budget
+     * to its other keys.
+     *
+     * @param perIp the decision that let the request through its address's budget
+     * @param apiKey the per-key key, {@link Buckets#sized} with the key's limit
+     */
+    Mono<RateLimitDecision> checkKey(RateLimitDecision perIp, String apiKey) {
+        return check(perIp, LimitScope.PER_KEY, apiKey);
+    }
+
+    private Mono<RateLimitDecision> check(RateLimitDecision sofar, LimitScope scope, String key) {
+        RateLimitDecision now = buckets.tryConsumeNow(scope, key);
         if (now != null) {
-            return Mono.just(RateLimitDecision.binding(perIp, now)); // a value, so the filter needs no hop back to its loop
+            return Mono.just(RateLimitDecision.binding(sofar, now)); // a value, so the filter needs no hop back to its loop
         }
-        return buckets.tryConsume(LimitScope.PER_USER, account).map(perUser -> RateLimitDecision.binding(perIp, perUser));
+        return buckets.tryConsume(scope, key).map(decision -> RateLimitDecision.binding(sofar, decision));
     }
 }

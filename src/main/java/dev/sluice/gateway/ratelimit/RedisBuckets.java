@@ -18,8 +18,8 @@ import reactor.core.scheduler.Schedulers;
  * from a key's budget ahead of need and decides from them alone ({@link Lease}): a request costs a Redis round trip
  * only when its replica holds no token for its key, and a call to Redis serves all the requests waiting then.
  * <p>
- * Keys name the limit ({@code sluice:ratelimit:per-user:60:<user id>}), so that a changed limit starts from
- * fresh buckets instead of inheriting ones built for another size.
+ * Keys name the limit ({@code sluice:ratelimit:per-user:60:<user id>}, {@code sluice:ratelimit:per-key:10:<key id>}), so
+ * that a changed limit starts from fresh buckets instead of inheriting ones built for another size.
  */
 final class RedisBuckets implements SharedBuckets {
 
@@ -58,6 +58,40 @@ final class RedisBuckets implements SharedBuckets {
         }
     }
 
+    /** Straight to Redis, on its connection's loop: amounts are for budgets few keys have (an API key's tokens). */
+    @Override
+    public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key, long amount) {
+        Scope budgets = scopes[scope.ordinal()];
+        long limit = Buckets.limitOf(scope, key, budgets.limit);
+        return Mono.fromFuture(() -> {
+            CompletableFuture<RateLimitDecision> decision = new CompletableFuture<>();
+            redis.loop().schedule(() -> {
+                AsyncProxyManager<String> manager = redis.buckets();
+                if (manager == null) {
+                    decision.completeExceptionally(RedisUnavailableException.NOT_CONNECTED);
+                    return;
+                }
+                try {
+                    manager.builder().build(key(scope, limit, key), budgets.configuration(limit))
+                            .tryConsumeAndReturnRemaining(Math.min(amount, limit))
+                            .whenComplete((probe, failure) -> {
+                                if (failure != null) {
+                                    decision.completeExceptionally(failure instanceof CompletionException
+                                            && failure.getCause() != null ? failure.getCause() : failure);
+                                }
+                                else {
+                                    decision.complete(RateLimitDecision.of(scope, limit, probe));
+                                }
+                            });
+                }
+                catch (RuntimeException failure) {
+                    decision.completeExceptionally(failure);
+                }
+            });
+            return decision;
+        });
+    }
+
     @Override
     public long lastAnswerNanos() {
         return redis.lastAnswerNanos();
@@ -70,9 +104,9 @@ final class RedisBuckets implements SharedBuckets {
         }
     }
 
-    /** The Redis key of a budget. */
+    /** The Redis key of a budget; a {@link LimitScope#sized} scope's keys name their limit already. */
     static String key(LimitScope scope, long limit, String client) {
-        return PREFIX + scope.tag() + ":" + limit + ":" + client;
+        return scope.sized() ? PREFIX + scope.tag() + ":" + client : PREFIX + scope.tag() + ":" + limit + ":" + client;
     }
 
     private final class Scope {
@@ -85,10 +119,17 @@ final class RedisBuckets implements SharedBuckets {
         Scope(LimitScope scope, long limit) {
             this.scope = scope;
             this.limit = limit;
-            this.configuration = BucketConfiguration.builder().addLimit(Buckets.perMinute(limit)).build();
-            this.leases = new SweptMap<>(client -> new Lease(scope, limit,
-                    new SharedBudget(key(scope, limit, client), configuration), TimeMeter.SYSTEM_NANOTIME),
-                    LocalBuckets.MAX_KEYS_PER_SCOPE, Schedulers.parallel());
+            this.configuration = scope.sized() ? null : BucketConfiguration.builder().addLimit(Buckets.perMinute(limit)).build();
+            this.leases = new SweptMap<>(client -> {
+                long size = Buckets.limitOf(scope, client, limit);
+                return new Lease(scope, size, new SharedBudget(key(scope, size, client), configuration(size)),
+                        TimeMeter.SYSTEM_NANOTIME);
+            }, LocalBuckets.MAX_KEYS_PER_SCOPE, Schedulers.parallel());
+        }
+
+        /** The scope's configuration, or one for a budget of {@code size} in a sized scope. */
+        BucketConfiguration configuration(long size) {
+            return configuration != null ? configuration : BucketConfiguration.builder().addLimit(Buckets.perMinute(size)).build();
         }
     }
 

@@ -17,8 +17,9 @@ import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
 
 /**
- * The account's limits, after Spring Security has named the caller: its per-user budget (the response then carries
- * the headers of whichever budget binds, this or the address's), and for chats, a cap on how many it has in flight
+ * The account's limits, after Spring Security has named the caller: its API key's own budget, if the key has one
+ * ({@code requests_per_minute}), and its per-user budget (the response then carries the headers of whichever budget
+ * binds, these or the address's), and for chats, a cap on how many it has in flight
  * on this replica ({@link StreamSlots}). A chat's slot comes back when its response ends, however it ends: completed,
  * failed, or cancelled by the client. The anonymous user has only the per-IP budget.
  */
@@ -26,13 +27,13 @@ final class UserLimitFilter implements WebFilter, Ordered {
 
     /** After Spring Security's {@code WebFilterChainProxy} (-100), so that the caller is known. */
     static final int ORDER = 0;
-    private static final String NO_ACCOUNT = "";
     private static final long STREAMS_RETRY_AFTER_SECONDS = 1;
 
     private final RateLimiter limiter;
     private final StreamSlots streams;
     private final EventLoops eventLoops;
     private final Counter rejected;
+    private final Counter rejectedPerKey;
     private final Counter rejectedStreams;
 
     UserLimitFilter(RateLimitProperties properties, Buckets buckets, MeterRegistry registry) {
@@ -40,6 +41,7 @@ final class UserLimitFilter implements WebFilter, Ordered {
         this.streams = new StreamSlots(properties.perUser().maxConcurrentStreams());
         this.eventLoops = EventLoops.forDecisionsOf(buckets);
         this.rejected = RateLimitFilter.rejectedCounter(registry, LimitScope.PER_USER.tag());
+        this.rejectedPerKey = RateLimitFilter.rejectedCounter(registry, LimitScope.PER_KEY.tag());
         this.rejectedStreams = RateLimitFilter.rejectedCounter(registry, "concurrent-streams");
     }
 
@@ -49,19 +51,30 @@ final class UserLimitFilter implements WebFilter, Ordered {
         if (perIp == null) {
             return chain.filter(exchange); // not a limited path
         }
-        return exchange.getPrincipal().mapNotNull(UserLimitFilter::userKey).defaultIfEmpty(NO_ACCOUNT).flatMap(account -> {
-            if (account.isEmpty()) {
+        return exchange.getPrincipal().mapNotNull(UserLimitFilter::caller).defaultIfEmpty(Caller.ANONYMOUS).flatMap(caller -> {
+            if (caller.isAnonymous()) {
                 return chain.filter(exchange);
             }
-            return RateLimitFilter.backOnLoop(limiter.checkUser(perIp, account), eventLoops, exchange).flatMap(verdict -> {
+            String account = caller.id().toString();
+            return RateLimitFilter.backOnLoop(decide(perIp, caller, account), eventLoops, exchange).flatMap(verdict -> {
                 RateLimitHeaders.write(verdict, exchange.getResponse().getHeaders());
                 if (!verdict.allowed()) {
-                    rejected.increment();
+                    (verdict.scope() == LimitScope.PER_KEY ? rejectedPerKey : rejected).increment();
                     return Mono.error(RateLimitFilter.refusal(verdict));
                 }
                 return isChat(exchange.getRequest().getPath().value()) ? chat(account, exchange, chain) : chain.filter(exchange);
             });
         });
+    }
+
+    /** The key's own budget first, if it has one (a refusal there spends nothing of the account's), then the account's. */
+    private Mono<RateLimitDecision> decide(RateLimitDecision perIp, Caller caller, String account) {
+        Integer perKey = caller.scope().requestsPerMinute();
+        if (perKey == null) {
+            return limiter.checkUser(perIp, account);
+        }
+        return limiter.checkKey(perIp, Buckets.sized(perKey, caller.apiKeyId().toString()))
+                .flatMap(key -> key.allowed() ? limiter.checkUser(key, account) : Mono.just(key));
     }
 
     private Mono<Void> chat(String account, ServerWebExchange exchange, WebFilterChain chain) {
@@ -88,12 +101,9 @@ final class UserLimitFilter implements WebFilter, Ordered {
         return path.equals("/v1/chat/completions") || path.equals("/v1/messages") || path.equals("/api/v1/chat");
     }
 
-    /** The account behind the request, or {@code null} for the anonymous user and unauthenticated requests. */
-    private static String userKey(Principal principal) {
-        if (principal instanceof Authentication authentication && authentication.getPrincipal() instanceof Caller caller
-                && !caller.isAnonymous()) {
-            return caller.id().toString();
-        }
-        return null;
+    /** The caller behind the request, or {@code null} for unauthenticated requests. */
+    private static Caller caller(Principal principal) {
+        return principal instanceof Authentication authentication && authentication.getPrincipal() instanceof Caller caller
+                ? caller : null;
     }
 }

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.TreeMap;
 
 import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.auth.KeyScope;
 import dev.sluice.gateway.config.InvalidConfigurationException;
 import dev.sluice.gateway.provider.Provider;
 import dev.sluice.gateway.provider.ProviderRegistry;
@@ -73,19 +74,23 @@ public class ModelCatalog {
     }
 
     /**
-     * Completes when the caller of the request may use this route, else fails with a 403: every caller may use an
-     * alias, and a direct model as {@code sluice.routing.direct-models} says.
+     * Completes when {@code caller} may use this route, else fails with a 403: a key scoped to some models may use
+     * those names only; otherwise every caller may use an alias, and a direct model as
+     * {@code sluice.routing.direct-models} says.
      */
-    public Mono<Void> permit(Route route) {
-        if (!route.direct() || directModels == RoutingProperties.DirectModels.ALL) {
+    public Mono<Void> permit(Caller caller, Route route) {
+        KeyScope scope = caller.scope();
+        if (!scope.allows(route.name())) {
+            return Mono.error(new GatewayException(ErrorCode.FORBIDDEN, "The model '" + route.name()
+                    + "' is not in this API key's models " + scope.models().stream().sorted().toList()
+                    + "; use one of them, or a key whose models include it", "model", null));
+        }
+        if (!route.direct() || mayUseDirectModels(caller)) {
             return Mono.empty();
         }
-        return Caller.current().defaultIfEmpty(Caller.ANONYMOUS)
-                .filter(this::mayUseDirectModels)
-                .switchIfEmpty(Mono.error(() -> new GatewayException(ErrorCode.FORBIDDEN, "Direct provider/model names are "
-                        + (directModels == RoutingProperties.DirectModels.NONE ? "turned off" : "for admins only")
-                        + " on this gateway; use an alias (GET /v1/models lists them)", "model", null)))
-                .then();
+        return Mono.error(new GatewayException(ErrorCode.FORBIDDEN, "Direct provider/model names are "
+                + (directModels == RoutingProperties.DirectModels.NONE ? "turned off" : "for admins only")
+                + " on this gateway; use an alias (GET /v1/models lists them)", "model", null));
     }
 
     public boolean isAlias(String name) {
@@ -97,14 +102,18 @@ public class ModelCatalog {
         return aliases.containsKey(name) || listedDirect.contains(name);
     }
 
-    /** The models the caller of the request may use, as {@link #models()} lists them. */
+    /** The models the caller of the request may use, as {@link #models()} lists them: its key's only, if scoped. */
     public Mono<List<ModelEntry>> modelsForCaller() {
-        if (directModels == RoutingProperties.DirectModels.ALL) {
-            return Mono.just(models());
-        }
-        return Caller.current().defaultIfEmpty(Caller.ANONYMOUS)
-                .map(caller -> mayUseDirectModels(caller) ? models()
-                        : models().stream().filter(entry -> aliases.containsKey(entry.id())).toList());
+        return Caller.current().defaultIfEmpty(Caller.ANONYMOUS).map(caller -> {
+            boolean direct = mayUseDirectModels(caller);
+            KeyScope scope = caller.scope();
+            if (direct && scope.models() == null) {
+                return models();
+            }
+            return models().stream()
+                    .filter(entry -> (direct || aliases.containsKey(entry.id())) && scope.allows(entry.id()))
+                    .toList();
+        });
     }
 
     private boolean mayUseDirectModels(Caller caller) {

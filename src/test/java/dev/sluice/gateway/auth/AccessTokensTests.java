@@ -80,6 +80,6 @@ class AccessTokensTests {
 
     private static AccessTokens tokens(Duration ttl) {
         return new AccessTokens(new AuthProperties(false, SECRET, "sluice", ttl, AuthProperties.Registration.OPEN, null,
-                Duration.ofDays(7), Duration.ofSeconds(1), 4), new MockEnvironment());
+                Duration.ofDays(7), Duration.ofSeconds(1), 4, null), new MockEnvironment());
     }
 }

@@ -15,7 +15,7 @@ class ClosedRegistrationTests {
     @Test
     void aSignUpIsA403BeforeAnythingElse() {
         AuthProperties closed = new AuthProperties(false, null, "sluice", Duration.ofHours(1),
-                AuthProperties.Registration.CLOSED, null, Duration.ofDays(7), Duration.ofSeconds(1), 4);
+                AuthProperties.Registration.CLOSED, null, Duration.ofDays(7), Duration.ofSeconds(1), 4, null);
         Accounts accounts = new Accounts(null, null, null, closed);
 
         StepVerifier.create(accounts.register("ops@example.com", "a long password", null))

@@ -216,6 +216,11 @@ class FallbackBucketsTests {
         }
 
         @Override
+        public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key, long amount) {
+            return tryConsume(scope, key);
+        }
+
+        @Override
         public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key) {
             calls.incrementAndGet();
             return behaviour.get();

@@ -75,7 +75,7 @@ class LeasedBudgetsIT {
 
     private void start(int count, int perUser) {
         RateLimitProperties limits = new RateLimitProperties(new RateLimitProperties.Limit(1_000_000),
-                new RateLimitProperties.UserLimit(perUser, null), null, Duration.ofSeconds(5), true);
+                new RateLimitProperties.UserLimit(perUser, null), null, null, Duration.ofSeconds(5), true);
         for (int i = 0; i < count; i++) {
             replicas.add(new Limiter(redisUrl, limits));
         }

@@ -52,6 +52,32 @@ class LocalBucketsTests {
     }
 
     @Test
+    void aSizedScopesKeysEachNameTheirOwnLimit() {
+        String two = Buckets.sized(2, "key-a");
+        spend(LimitScope.PER_KEY, two, 2);
+
+        assertThat(buckets.tryConsumeNow(LimitScope.PER_KEY, two).allowed()).as("its limit of 2 is spent").isFalse();
+        RateLimitDecision five = buckets.tryConsumeNow(LimitScope.PER_KEY, Buckets.sized(5, "key-a"));
+        assertThat(five.allowed()).as("a changed limit starts from a fresh budget").isTrue();
+        assertThat(five.limit()).isEqualTo(5);
+    }
+
+    @Test
+    void anAmountSpendsThatManyAndAnAmountOverTheLimitSpendsTheWholeBudget() {
+        String tokens = Buckets.sized(100, "key-a");
+        StepVerifier.create(buckets.tryConsume(LimitScope.PER_KEY_TOKENS, tokens, 61))
+                .assertNext(decision -> assertThat(decision.remaining()).isEqualTo(39)).verifyComplete();
+        StepVerifier.create(buckets.tryConsume(LimitScope.PER_KEY_TOKENS, tokens, 61))
+                .assertNext(decision -> assertThat(decision.allowed()).as("61 do not fit in 39").isFalse()).verifyComplete();
+
+        String other = Buckets.sized(100, "key-b");
+        StepVerifier.create(buckets.tryConsume(LimitScope.PER_KEY_TOKENS, other, 1_000))
+                .assertNext(decision -> assertThat(decision.allowed()).as("a whole minute's worth, not never").isTrue())
+                .verifyComplete();
+        assertThat(buckets.tryConsume(LimitScope.PER_KEY_TOKENS, other, 1).block().allowed()).isFalse();
+    }
+
+    @Test
     void theSweepForgetsFullBucketsSinceTheyAreTheSameAsNone() {
         buckets.tryConsumeNow(LimitScope.PER_IP, "203.0.113.1");
         clock.advance(Duration.ofSeconds(30));
@@ -111,6 +137,6 @@ class LocalBucketsTests {
     }
 
     static RateLimitProperties limits(int perIp, int perUser) {
-        return new RateLimitProperties(new RateLimitProperties.Limit(perIp), new RateLimitProperties.UserLimit(perUser, null), null, null, true);
+        return new RateLimitProperties(new RateLimitProperties.Limit(perIp), new RateLimitProperties.UserLimit(perUser, null), null, null, null, true);
     }
 }

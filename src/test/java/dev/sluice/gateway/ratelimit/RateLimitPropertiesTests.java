@@ -32,7 +32,7 @@ class RateLimitPropertiesTests {
 
     @Test
     void aTrustedProxyThatIsNotAnAddressStopsTheGatewayAtStartup() {
-        assertThatThrownBy(() -> new RateLimitProperties(null, null, List.of("10.0.0.0/8", "nginx"), null, true))
+        assertThatThrownBy(() -> new RateLimitProperties(null, null, null, List.of("10.0.0.0/8", "nginx"), null, true))
                 .isInstanceOf(InvalidConfigurationException.class)
                 .as("names the property and the bad entry")
                 .hasMessageStartingWith("sluice.limits.trusted-proxies: 'nginx' is not an IP address or CIDR block");
@@ -58,12 +58,12 @@ class RateLimitPropertiesTests {
 
     @Test
     void aRedisTimeoutOfNothingIsRefused() {
-        assertThatThrownBy(() -> new RateLimitProperties(null, null, null, Duration.ZERO, true))
+        assertThatThrownBy(() -> new RateLimitProperties(null, null, null, null, Duration.ZERO, true))
                 .hasMessageStartingWith("sluice.limits.redis-timeout");
     }
 
     @Test
     void anEmptyListTrustsNoProxy() {
-        assertThat(new RateLimitProperties(null, null, List.of(), null, true).trustedProxyNetworks()).isEmpty();
+        assertThat(new RateLimitProperties(null, null, null, List.of(), null, true).trustedProxyNetworks()).isEmpty();
     }
 }

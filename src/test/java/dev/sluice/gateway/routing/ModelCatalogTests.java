@@ -3,9 +3,11 @@ package dev.sluice.gateway.routing;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.auth.KeyScope;
 import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.ProviderRegistry;
@@ -48,18 +50,36 @@ class ModelCatalogTests {
     void byDefaultEveryCallerMayUseDirectModels() {
         ModelCatalog catalog = catalog(DirectModels.ALL);
 
-        StepVerifier.create(as(USER, catalog.permit(catalog.resolve("demo/listed")))).verifyComplete();
+        StepVerifier.create(catalog.permit(USER, catalog.resolve("demo/listed"))).verifyComplete();
+    }
+
+    @Test
+    void aKeyScopedToSomeModelsIsRefusedOthersWithAMessageNamingItsModelsAndListsOnlyItsOwn() {
+        ModelCatalog catalog = catalog(DirectModels.ALL);
+        Caller scoped = new Caller(UUID.randomUUID(), "app@example.com", Caller.Role.ADMIN, UUID.randomUUID(),
+                new KeyScope(Set.of("demo/listed"), null, null, null, null, null));
+
+        StepVerifier.create(catalog.permit(scoped, catalog.resolve("demo/listed"))).verifyComplete();
+        StepVerifier.create(catalog.permit(scoped, catalog.resolve("fast")))
+                .expectErrorSatisfies(error -> {
+                    assertThat(((GatewayException) error).code()).isEqualTo(ErrorCode.FORBIDDEN);
+                    assertThat(error.getMessage()).contains("'fast' is not in this API key's models [demo/listed]");
+                })
+                .verify(Duration.ofSeconds(5));
+        StepVerifier.create(as(scoped, catalog.modelsForCaller()))
+                .assertNext(models -> assertThat(models).extracting(ModelCatalog.ModelEntry::id).containsExactly("demo/listed"))
+                .verifyComplete();
     }
 
     @Test
     void withAdminsOnlyAUserIsRefusedADirectModelButNotAnAlias() {
         ModelCatalog catalog = catalog(DirectModels.ADMINS);
 
-        StepVerifier.create(as(USER, catalog.permit(catalog.resolve("demo/listed"))))
+        StepVerifier.create(catalog.permit(USER, catalog.resolve("demo/listed")))
                 .expectErrorSatisfies(error -> assertThat(((GatewayException) error).code()).isEqualTo(ErrorCode.FORBIDDEN))
                 .verify(Duration.ofSeconds(5));
-        StepVerifier.create(as(USER, catalog.permit(catalog.resolve("fast")))).verifyComplete();
-        StepVerifier.create(as(ADMIN, catalog.permit(catalog.resolve("demo/listed")))).verifyComplete();
+        StepVerifier.create(catalog.permit(USER, catalog.resolve("fast"))).verifyComplete();
+        StepVerifier.create(catalog.permit(ADMIN, catalog.resolve("demo/listed"))).verifyComplete();
         StepVerifier.create(as(USER, catalog.modelsForCaller()))
                 .assertNext(models -> assertThat(models).as("a user is shown the aliases only")
                         .extracting(ModelCatalog.ModelEntry::id).containsExactly("fast"))
@@ -70,7 +90,7 @@ class ModelCatalogTests {
     void withNoneNotEvenAnAdminMayUseADirectModel() {
         ModelCatalog catalog = catalog(DirectModels.NONE);
 
-        StepVerifier.create(as(ADMIN, catalog.permit(catalog.resolve("demo/listed"))))
+        StepVerifier.create(catalog.permit(ADMIN, catalog.resolve("demo/listed")))
                 .expectError(GatewayException.class)
                 .verify(Duration.ofSeconds(5));
     }

@@ -1,28 +1,36 @@
 package dev.sluice.gateway.auth.apikey;
 
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.sluice.gateway.auth.AuthProperties;
 import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.auth.KeyScope;
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import dev.sluice.gateway.web.Ids;
 import dev.sluice.gateway.web.Page;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import io.r2dbc.spi.Row;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import tools.jackson.databind.PropertyNamingStrategies;
@@ -35,7 +43,7 @@ import reactor.core.publisher.Mono;
  * stored (a fast hash is safe for 256 random bits, and keeps lookups cheap), with its first characters for
  * recognising it in lists. Recently used keys are remembered briefly so that a busy key does not cost a
  * database round trip per request; a revoked key stops working here at once, and on other replicas as soon
- * as they hear of it ({@link #onRevoked}, through Redis), or within {@link #REMEMBERED} without Redis.
+ * as they hear of it ({@link #onChanged}, through Redis), or within {@link #REMEMBERED} without Redis.
  * <p>
  * A flood of made-up keys costs the database little: text that is not shaped like a key is refused without a
  * query, and a well-shaped key that is unknown is remembered as such ({@link #UNKNOWN_REMEMBERED}), apart from
@@ -52,7 +60,9 @@ public class ApiKeys {
     /** {@link #PREFIX} and 32 random bytes in URL-safe Base64 without padding. */
     private static final Pattern SHAPE = Pattern.compile(Pattern.quote(PREFIX) + "[A-Za-z0-9_-]{43}");
     private static final int VISIBLE = PREFIX.length() + 4;
-    private static final int MAX_NAME = 100;
+    private static final String VIEW_COLUMNS = """
+            id, name, prefix, created_at, last_used_at, models, requests_per_minute, tokens_per_minute, budget_usd,
+            budget_period, expires_at, label""";
 
     private final DatabaseClient database;
     private final Duration timeout;
@@ -65,7 +75,7 @@ public class ApiKeys {
             .maximumSize(100_000)
             .expireAfterWrite(UNKNOWN_REMEMBERED)
             .build();
-    private final List<Consumer<UUID>> revocations = new CopyOnWriteArrayList<>();
+    private final List<Consumer<UUID>> changes = new CopyOnWriteArrayList<>();
 
     public ApiKeys(DatabaseClient database, AuthProperties properties) throws NoSuchAlgorithmException {
         this.database = database;
@@ -75,43 +85,60 @@ public class ApiKeys {
         this.random.nextBytes(new byte[8]);
     }
 
-    /** A new key for the caller; the only time its full text is seen. */
-    public Mono<CreatedKey> create(Caller owner, String name) {
-        String label = name == null || name.isBlank() ? "default" : name.strip();
-        if (label.length() > MAX_NAME) {
-            return Mono.error(GatewayException.invalid("name", "must be at most " + MAX_NAME + " characters"));
-        }
-        if (label.indexOf('\0') >= 0) {
-            return Mono.error(GatewayException.invalid("name", "must not contain a NUL character"));
-        }
+    /** A new key for the caller, with the fields of {@code fields}; the only time its full text is seen. */
+    public Mono<CreatedKey> create(Caller owner, KeyFields fields) {
         byte[] secret = new byte[32];
         random.nextBytes(secret);
         String key = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
         UUID id = Ids.uuid();
-        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-        String prefix = key.substring(0, VISIBLE);
-        return database.sql("""
-                        INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at)
-                        VALUES (:id, :user, :name, :prefix, :hash, :now)""")
-                .bind("id", id).bind("user", owner.id()).bind("name", label).bind("prefix", prefix)
-                .bind("hash", sha256(key)).bind("now", now)
+        Map<String, KeyFields.Column> columns = new LinkedHashMap<>(fields.columns());
+        columns.putIfAbsent("name", new KeyFields.Column("default", String.class));
+        columns.put("id", new KeyFields.Column(id, UUID.class));
+        columns.put("user_id", new KeyFields.Column(owner.id(), UUID.class));
+        columns.put("prefix", new KeyFields.Column(key.substring(0, VISIBLE), String.class));
+        columns.put("key_hash", new KeyFields.Column(sha256(key), String.class));
+        columns.put("created_at", new KeyFields.Column(OffsetDateTime.now(ZoneOffset.UTC), OffsetDateTime.class));
+        String names = String.join(", ", columns.keySet());
+        String values = columns.keySet().stream().map(column -> ":" + column).collect(Collectors.joining(", "));
+        return bind(database.sql("INSERT INTO api_keys (" + names + ") VALUES (" + values + ")"), columns)
                 .then()
-                .thenReturn(new CreatedKey(id, label, prefix, key, now));
+                .then(view(owner, id))
+                .map(view -> new CreatedKey(key, view));
     }
 
     /** The caller's keys that still work, newest first. */
     public Mono<Page<KeyView>> list(Caller owner) {
-        return database.sql("""
-                        SELECT id, name, prefix, created_at, last_used_at FROM api_keys
-                        WHERE user_id = :user AND revoked_at IS NULL ORDER BY created_at DESC""")
+        return database.sql("SELECT " + VIEW_COLUMNS
+                        + " FROM api_keys WHERE user_id = :user AND revoked_at IS NULL ORDER BY created_at DESC")
                 .bind("user", owner.id())
-                .map((row, metadata) -> new KeyView(row.get("id", UUID.class), row.get("name", String.class),
-                        row.get("prefix", String.class), row.get("created_at", OffsetDateTime.class),
-                        row.get("last_used_at", OffsetDateTime.class)))
+                .map((row, metadata) -> KeyView.of(row))
                 .all()
                 .take(1_000)
                 .collectList()
                 .map(Page::of);
+    }
+
+    /**
+     * Changes the fields {@code fields} names of one of the caller's keys. It holds on this replica at once, and on the
+     * others as a revocation does.
+     */
+    public Mono<KeyView> update(Caller owner, UUID id, KeyFields fields) {
+        if (fields.columns().isEmpty()) {
+            return view(owner, id);
+        }
+        String set = fields.columns().keySet().stream().map(column -> column + " = :" + column)
+                .collect(Collectors.joining(", "));
+        return bind(database.sql("UPDATE api_keys SET " + set + " WHERE id = :id AND user_id = :user AND revoked_at IS NULL"),
+                fields.columns())
+                .bind("id", id).bind("user", owner.id())
+                .fetch().rowsUpdated()
+                .flatMap(updated -> {
+                    if (updated == 0) {
+                        return Mono.error(notFound(id));
+                    }
+                    changed(id);
+                    return view(owner, id);
+                });
     }
 
     /** Revokes one of the caller's keys; someone else's key is "not found", never "forbidden", so ids do not leak. */
@@ -123,15 +150,42 @@ public class ApiKeys {
                 .fetch().rowsUpdated()
                 .flatMap(updated -> {
                     if (updated == 0) {
-                        return Mono.error(new GatewayException(ErrorCode.NOT_FOUND, "No API key with id " + id));
+                        return Mono.error(notFound(id));
                     }
-                    forget(id);
-                    revocations.forEach(listener -> listener.accept(id));
+                    changed(id);
                     return Mono.empty();
                 });
     }
 
-    /** Stops remembering a key that was revoked, here or on another replica. */
+    private Mono<KeyView> view(Caller owner, UUID id) {
+        return database.sql("SELECT " + VIEW_COLUMNS + " FROM api_keys WHERE id = :id AND user_id = :user AND revoked_at IS NULL")
+                .bind("id", id).bind("user", owner.id())
+                .map((row, metadata) -> KeyView.of(row))
+                .one()
+                .switchIfEmpty(Mono.error(() -> notFound(id)));
+    }
+
+    /** Forgets the key here and tells the listeners, so that other replicas forget it too. */
+    private void changed(UUID id) {
+        forget(id);
+        changes.forEach(listener -> listener.accept(id));
+    }
+
+    private static GatewayException notFound(UUID id) {
+        return new GatewayException(ErrorCode.NOT_FOUND, "No API key with id " + id);
+    }
+
+    private static DatabaseClient.GenericExecuteSpec bind(DatabaseClient.GenericExecuteSpec statement,
+            Map<String, KeyFields.Column> columns) {
+        for (Map.Entry<String, KeyFields.Column> column : columns.entrySet()) {
+            KeyFields.Column value = column.getValue();
+            statement = value.value() == null ? statement.bindNull(column.getKey(), value.type())
+                    : statement.bind(column.getKey(), value.value());
+        }
+        return statement;
+    }
+
+    /** Stops remembering a key that was revoked or changed, here or on another replica. */
     public void forget(UUID keyId) {
         recent.asMap().values().removeIf(caller -> keyId.equals(caller.apiKeyId()));
     }
@@ -141,9 +195,9 @@ public class ApiKeys {
         recent.asMap().values().removeIf(caller -> user.equals(caller.id()));
     }
 
-    /** Tells {@code listener} the id of every key revoked on this replica. */
-    public void onRevoked(Consumer<UUID> listener) {
-        revocations.add(listener);
+    /** Tells {@code listener} the id of every key revoked or changed on this replica. */
+    public void onChanged(Consumer<UUID> listener) {
+        changes.add(listener);
     }
 
     /**
@@ -157,18 +211,20 @@ public class ApiKeys {
         String hash = sha256(key);
         Caller known = recent.getIfPresent(hash);
         if (known != null) {
-            return Mono.just(known);
+            return unexpired(known);
         }
         if (unknown.getIfPresent(hash) != null) {
             return Mono.empty();
         }
         return database.sql("""
-                        SELECT k.id AS key_id, u.id AS user_id, u.email, u.role FROM api_keys k JOIN users u ON u.id = k.user_id
+                        SELECT k.id AS key_id, u.id AS user_id, u.email, u.role, k.models, k.requests_per_minute,
+                               k.tokens_per_minute, k.budget_usd, k.budget_period, k.expires_at
+                        FROM api_keys k JOIN users u ON u.id = k.user_id
                         WHERE k.key_hash = :hash AND k.revoked_at IS NULL""")
                 .bind("hash", hash)
                 .map((row, metadata) -> new Caller(row.get("user_id", UUID.class), row.get("email", String.class),
                         Caller.Role.ADMIN.name().equals(row.get("role", String.class)) ? Caller.Role.ADMIN : Caller.Role.USER,
-                        row.get("key_id", UUID.class)))
+                        row.get("key_id", UUID.class), scope(row)))
                 .one()
                 .timeout(timeout, Mono.error(() -> new DataAccessResourceFailureException(
                         "The database did not answer an API key lookup within " + timeout.toMillis() + " ms")))
@@ -176,7 +232,32 @@ public class ApiKeys {
                     recent.put(hash, caller);
                     markUsed(caller);
                 })
+                .flatMap(ApiKeys::unexpired)
                 .switchIfEmpty(Mono.fromRunnable(() -> unknown.put(hash, Boolean.TRUE)));
+    }
+
+    /** The caller, or a 401 saying when its key expired: unlike an unknown key, never the anonymous user. */
+    private static Mono<Caller> unexpired(Caller caller) {
+        Instant expiresAt = caller.scope().expiresAt();
+        if (expiresAt == null || !caller.scope().expired(Instant.now())) {
+            return Mono.just(caller);
+        }
+        return Mono.error(new GatewayException(ErrorCode.UNAUTHORIZED, "The API key expired at " + expiresAt
+                + "; make a new one (POST /api/v1/keys) or extend it (PATCH /api/v1/keys/{id} with expires_at)"));
+    }
+
+    private static KeyScope scope(Row row) {
+        String models = row.get("models", String.class);
+        Integer requestsPerMinute = row.get("requests_per_minute", Integer.class);
+        Integer tokensPerMinute = row.get("tokens_per_minute", Integer.class);
+        BigDecimal budgetUsd = row.get("budget_usd", BigDecimal.class);
+        OffsetDateTime expiresAt = row.get("expires_at", OffsetDateTime.class);
+        if (models == null && requestsPerMinute == null && tokensPerMinute == null && budgetUsd == null && expiresAt == null) {
+            return KeyScope.NONE;
+        }
+        return new KeyScope(KeyFields.models(models), requestsPerMinute, tokensPerMinute, budgetUsd,
+                KeyScope.BudgetPeriod.of(row.get("budget_period", String.class)),
+                expiresAt == null ? null : expiresAt.toInstant());
     }
 
     /** Off the request path, and only when the key was not remembered: a rough "last used" is enough. */
@@ -198,18 +279,32 @@ public class ApiKeys {
         }
     }
 
-    /** A key as created: {@code key} is its full text, shown this once. */
-    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record CreatedKey(UUID id, String name, String prefix, String key, OffsetDateTime createdAt) {
+    /** A key as created: {@code key} is its full text, shown this once, with the key as listed. */
+    public record CreatedKey(String key, @JsonUnwrapped KeyView view) {
 
         @Override
         public String toString() {
-            return "CreatedKey[id=" + id + ", prefix=" + prefix + "]";
+            return "CreatedKey[id=" + view.id() + ", prefix=" + view.prefix() + "]";
         }
     }
 
-    /** A key as listed: never its text. {@code lastUsedAt} is updated at most every few seconds. */
+    /**
+     * A key as listed: never its text. {@code lastUsedAt} is updated at most every few seconds; a {@code null} limit,
+     * {@code models} or expiry does not limit. No {@code spent_usd} yet: spend is not recorded per key on this branch.
+     */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record KeyView(UUID id, String name, String prefix, OffsetDateTime createdAt, OffsetDateTime lastUsedAt) {
+    public record KeyView(UUID id, String name, String prefix, OffsetDateTime createdAt, OffsetDateTime lastUsedAt,
+            List<String> models, Integer requestsPerMinute, Integer tokensPerMinute, BigDecimal budgetUsd,
+            String budgetPeriod, OffsetDateTime expiresAt, String label) {
+
+        static KeyView of(Row row) {
+            String models = row.get("models", String.class);
+            return new KeyView(row.get("id", UUID.class), row.get("name", String.class), row.get("prefix", String.class),
+                    row.get("created_at", OffsetDateTime.class), row.get("last_used_at", OffsetDateTime.class),
+                    models == null ? null : List.of(models.split(" ")), row.get("requests_per_minute", Integer.class),
+                    row.get("tokens_per_minute", Integer.class), row.get("budget_usd", BigDecimal.class),
+                    row.get("budget_period", String.class), row.get("expires_at", OffsetDateTime.class),
+                    row.get("label", String.class));
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.sluice.gateway.chat.anthropic;
 
 import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.auth.EndUsers;
 import dev.sluice.gateway.cache.CacheDirectives;
 import dev.sluice.gateway.chat.ChatCall;
 import dev.sluice.gateway.chat.ChatProperties;
@@ -43,8 +44,11 @@ class AnthropicEndpoint {
     private final ChatProperties properties;
     private final JsonMapper json;
     private final JsonBody body;
+    private final EndUsers endUsers;
 
-    AnthropicEndpoint(ChatService chat, ModelCatalog models, ChatProperties properties, JsonMapper json, JsonBody body) {
+    AnthropicEndpoint(ChatService chat, ModelCatalog models, ChatProperties properties, JsonMapper json, JsonBody body,
+            EndUsers endUsers) {
+        this.endUsers = endUsers;
         this.chat = chat;
         this.models = models;
         this.properties = properties;
@@ -69,7 +73,8 @@ class AnthropicEndpoint {
                     ChatRequest chatRequest = MessagesRequestReader.read(wire);
                     CacheDirectives cache = CacheDirectives.parse(request.headers().header(HttpHeaders.CACHE_CONTROL));
                     MessagesEncoder encoder = new MessagesEncoder(chatRequest, json);
-                    ChatCall call = new ChatCall(both.getT2(), chatRequest, cache, null);
+                    ChatCall call = new ChatCall(both.getT2(), chatRequest, cache, null,
+                            endUsers.of(request.headers().asHttpHeaders(), chatRequest.user()));
                     if (Boolean.TRUE.equals(wire.stream())) {
                         Flux<ChatChunk> chunks = chat.stream(call);
                         ChatStreams.reportRouting(request.exchange(), call.tally());
@@ -87,9 +92,9 @@ class AnthropicEndpoint {
      * upstream and nothing is charged.
      */
     private Mono<ServerResponse> countTokens(ServerRequest request) {
-        return body.read(request, MessagesRequest.class).flatMap(wire -> {
-            ChatRequest chatRequest = MessagesRequestReader.readForCount(wire);
-            return models.permit(models.resolve(chatRequest.model()))
+        return body.read(request, MessagesRequest.class).zipWith(Caller.current().defaultIfEmpty(Caller.ANONYMOUS)).flatMap(both -> {
+            ChatRequest chatRequest = MessagesRequestReader.readForCount(both.getT1());
+            return models.permit(both.getT2(), models.resolve(chatRequest.model()))
                     .then(ChatStreams.reply(new MessagesWire.TokenCount(TokenEstimate.input(chatRequest)), json));
         });
     }

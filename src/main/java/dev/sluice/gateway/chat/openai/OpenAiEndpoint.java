@@ -3,6 +3,7 @@ package dev.sluice.gateway.chat.openai;
 import java.time.Instant;
 
 import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.auth.EndUsers;
 import dev.sluice.gateway.cache.CacheDirectives;
 import dev.sluice.gateway.chat.ChatCall;
 import dev.sluice.gateway.llm.ChatChunk;
@@ -35,9 +36,12 @@ class OpenAiEndpoint {
     private final ChatProperties properties;
     private final JsonMapper json;
     private final JsonBody body;
+    private final EndUsers endUsers;
     private final long startedAt = Instant.now().getEpochSecond();
 
-    OpenAiEndpoint(ChatService chat, ModelCatalog models, ChatProperties properties, JsonMapper json, JsonBody body) {
+    OpenAiEndpoint(ChatService chat, ModelCatalog models, ChatProperties properties, JsonMapper json, JsonBody body,
+            EndUsers endUsers) {
+        this.endUsers = endUsers;
         this.chat = chat;
         this.models = models;
         this.properties = properties;
@@ -62,7 +66,8 @@ class OpenAiEndpoint {
                     CacheDirectives cache = CacheDirectives.parse(request.headers().header(HttpHeaders.CACHE_CONTROL));
                     boolean includeUsage = wire.streamOptions() != null && Boolean.TRUE.equals(wire.streamOptions().includeUsage());
                     ChatCompletionEncoder encoder = new ChatCompletionEncoder(chatRequest.model(), includeUsage, json);
-                    ChatCall call = new ChatCall(both.getT2(), chatRequest, cache, null);
+                    ChatCall call = new ChatCall(both.getT2(), chatRequest, cache, null,
+                            endUsers.of(request.headers().asHttpHeaders(), chatRequest.user()));
                     if (Boolean.TRUE.equals(wire.stream())) {
                         Flux<ChatChunk> chunks = chat.stream(call);
                         ChatStreams.reportRouting(request.exchange(), call.tally());

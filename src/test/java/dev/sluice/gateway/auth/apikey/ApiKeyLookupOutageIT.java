@@ -61,7 +61,7 @@ class ApiKeyLookupOutageIT {
         String url = ExternalServices.get().r2dbcUrl()
                 .replace("@" + direct.getHost() + ":" + direct.getPort() + "/", "@127.0.0.1:" + port + "/");
         AuthProperties properties = new AuthProperties(false, null, "sluice", Duration.ofHours(1),
-                AuthProperties.Registration.OPEN, null, Duration.ofDays(7), lookupTimeout, 4);
+                AuthProperties.Registration.OPEN, null, Duration.ofDays(7), lookupTimeout, 4, null);
         return new ApiKeys(DatabaseClient.create(ConnectionFactories.get(url + "?connectTimeout=PT2S")), properties);
     }
 }

@@ -24,7 +24,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Two replicas on the same PostgreSQL and Redis: a key revoked on one stops working on the other within a second,
- * though the other had it in memory (for {@link ApiKeys#REMEMBERED}).
+ * though the other had it in memory (for {@link ApiKeys#REMEMBERED}); so does a key's changed scope.
  */
 class RevokedKeyAcrossReplicasIT {
 
@@ -56,6 +56,33 @@ class RevokedKeyAcrossReplicasIT {
 
         await("the other replica refusing the revoked key").atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(50))
                 .until(() -> status(second, apiKey) == 401);
+    }
+
+    @Test
+    void aKeysModelsChangedOnOneReplicaHoldOnTheOtherWithinASecond() {
+        WebClient first = WebClient.create(replica());
+        WebClient second = WebClient.create(replica());
+        String email = "rescope-" + UUID.randomUUID() + "@example.com";
+        post(first, "/api/v1/auth/register", Map.of("email", email, "password", PASSWORD), null);
+        String token = post(first, "/api/v1/auth/login", Map.of("email", email, "password", PASSWORD), null)
+                .path("access_token").asString();
+        JsonNode key = post(first, "/api/v1/keys", Map.of("name", "rescoped"), token);
+        String apiKey = key.path("key").asString();
+        assertThat(models(second, apiKey)).as("the second replica now remembers the unscoped key").contains("demo");
+
+        first.patch().uri("/api/v1/keys/" + key.path("id").asString()).header(HttpHeaders.AUTHORIZATION, "Bearer " + token)
+                .contentType(MediaType.APPLICATION_JSON).bodyValue("{\"models\":[\"nothing-else\"]}")
+                .retrieve().toBodilessEntity().block(TIMEOUT);
+
+        await("the other replica applying the key's new models").atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(50))
+                .until(() -> models(second, apiKey).isEmpty());
+    }
+
+    /** The ids {@code GET /v1/models} lists for the key. */
+    private static List<String> models(WebClient client, String apiKey) {
+        String list = client.get().uri("/v1/models").header(HttpHeaders.AUTHORIZATION, "Bearer " + apiKey)
+                .retrieve().bodyToMono(String.class).block(TIMEOUT);
+        return JSON.readTree(list).path("data").findValuesAsString("id");
     }
 
     private static int status(WebClient client, String apiKey) {
