@@ -203,6 +203,26 @@ class BudgetIT extends IntegrationTest {
     }
 
     @Test
+    void aKeysBudgetStopsCallsWithThatKeyWhileTheUsersOwnBudgetGoesOn() {
+        setBudget(user.id(), "{\"daily_usd\":5}").expectStatus().isOk();
+        String key = body(web.post().uri("/api/v1/keys").header(HttpHeaders.AUTHORIZATION, user.bearer())
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"name\":\"app\",\"budget_usd\":0.08,\"budget_period\":\"monthly\"}")
+                .exchange().expectStatus().isCreated()).path("key").asString();
+        TestAccounts.Account withKey = new TestAccounts.Account(user.id(), user.email(), key);
+
+        chat(withKey, "/v1/chat/completions").expectStatus().isOk();
+        await().atMost(TIMEOUT).untilAsserted(() -> assertThat(keyBudget(withKey).path("spent_usd").decimalValue())
+                .isEqualByComparingTo("0.08"));
+        JsonNode refused = body(chat(withKey, "/v1/chat/completions").expectStatus().isEqualTo(429));
+
+        assertThat(refused.at("/error/message").asString()).startsWith("Monthly budget of the API key used up: $0.08 of $0.08");
+        assertThat(budget(withKey, "daily").path("spent_usd").decimalValue()).as("the user's budget is charged too")
+                .isEqualByComparingTo("0.08");
+        chat(user, "/v1/chat/completions").expectStatus().isOk();
+    }
+
+    @Test
     void withoutABudgetTheQuotaShowsNoneAndCallsAreNotHeld() {
         JsonNode quota = quota(user);
         assertThat(quota.has("budgets")).as("no budget applies: none shown").isFalse();
@@ -303,6 +323,15 @@ class BudgetIT extends IntegrationTest {
             }
         }
         throw new AssertionError("no " + period + " budget in " + quota(account));
+    }
+
+    private JsonNode keyBudget(TestAccounts.Account account) {
+        for (JsonNode budget : quota(account).path("budgets")) {
+            if (budget.path("scope").asString().equals("key")) {
+                return budget;
+            }
+        }
+        throw new AssertionError("no key budget in " + quota(account));
     }
 
     private double counter(String name, String period) {
