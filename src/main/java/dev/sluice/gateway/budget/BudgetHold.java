@@ -21,15 +21,12 @@ import reactor.core.publisher.Mono;
  */
 final class BudgetHold {
 
-    private final List<Budget> budgets;
     private final LocalDate today;
     private final long estimate;
     private final BudgetSettlements settlements;
     private final CompletableFuture<Answer> answer;
 
-    private BudgetHold(List<Budget> budgets, LocalDate today, long estimate, BudgetSettlements settlements,
-            CompletableFuture<Answer> answer) {
-        this.budgets = budgets;
+    private BudgetHold(LocalDate today, long estimate, BudgetSettlements settlements, CompletableFuture<Answer> answer) {
         this.today = today;
         this.estimate = estimate;
         this.settlements = settlements;
@@ -45,7 +42,7 @@ final class BudgetHold {
                         .onErrorResume(failure -> Mono.just(new Try(budget, BudgetLedger.Room.NONE, failure))))
                 .collectList()
                 .map(tries -> decided(tries, settlements, today, estimate));
-        return new BudgetHold(budgets, today, estimate, settlements, reserving.toFuture());
+        return new BudgetHold(today, estimate, settlements, reserving.toFuture());
     }
 
     /** All granted, or the first refusal (a failure before a refusal); what was granted of a refused call goes back. */
@@ -91,10 +88,6 @@ final class BudgetHold {
                 }
             }
         });
-    }
-
-    List<Budget> budgets() {
-        return budgets;
     }
 
     LocalDate today() {
