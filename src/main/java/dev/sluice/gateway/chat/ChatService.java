@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.UUID;
 
 import dev.sluice.gateway.accesslog.AccessLog;
+import dev.sluice.gateway.budget.Budgets;
 import dev.sluice.gateway.cache.ReplyCache;
 import dev.sluice.gateway.conversation.Turn;
 import dev.sluice.gateway.llm.ChatChunk;
@@ -23,8 +24,9 @@ import reactor.core.publisher.Mono;
 
 /**
  * The chat use case behind every API: check the request, find its route, stream the reply through the stages. The
- * stages are composed here once, for every edge: the daily quota, the response cache, the router, the reply size
- * limit, and one {@link TallyOperator} that tallies each chunk for all of them; when the reply ends, the quota settles,
+ * stages are composed here once, for every edge: the daily quota, the USD budgets, the response cache, the router, the
+ * reply size limit, and one {@link TallyOperator} that tallies each chunk for all of them; when the reply ends, the
+ * quota and the budgets settle,
  * the cache stores, the turn goes to history and the access line and metrics are written, each from the tally.
  */
 @Service
@@ -34,17 +36,19 @@ public class ChatService {
     private final Router router;
     private final ChatProperties limits;
     private final DailyQuota quota;
+    private final Budgets budgets;
     private final ReplyCache cache;
     private final GatewayOverhead overhead;
     private final CallerLimits callerLimits;
 
-    public ChatService(ModelCatalog models, Router router, ChatProperties limits, DailyQuota quota, ReplyCache cache,
-            GatewayOverhead overhead, CallerLimits callerLimits) {
+    public ChatService(ModelCatalog models, Router router, ChatProperties limits, DailyQuota quota, Budgets budgets,
+            ReplyCache cache, GatewayOverhead overhead, CallerLimits callerLimits) {
         this.callerLimits = callerLimits;
         this.models = models;
         this.router = router;
         this.limits = limits;
         this.quota = quota;
+        this.budgets = budgets;
         this.cache = cache;
         this.overhead = overhead;
     }
@@ -56,8 +60,10 @@ public class ChatService {
      * The turn, if any, offers the caller's messages to history here, once the request is known to be servable. The
      * caller's daily quota is charged next (a 429 when it is spent, and then nothing goes upstream), which caps the
      * reply ({@code max_tokens} or {@code max_completion_tokens}) to what it reserved, and settled to the real usage
-     * when the stream ends. The response cache comes after the quota, so that a cached reply counts like a live one
-     * (one request, and the tokens of the reply replayed), and before the router, which it spares on a hit. A reply
+     * when the stream ends. The caller's USD budgets come next: the worst case is held on each (a 429 naming the budget
+     * when one has no room) and settled to the real cost. The response cache comes after both, so that a cached reply
+     * counts against the quota like a live one (one request, and the tokens of the reply replayed), but costs no money
+     * (its budgets settle to nothing), and before the router, which it spares on a hit. A reply
      * past {@code max-reply-bytes} is stopped.
      */
     public Flux<ChatChunk> stream(ChatCall call) {
@@ -85,10 +91,11 @@ public class ChatService {
         UUID user = call.caller().id();
         Flux<ChatChunk> reply = models.permit(call.caller(), route)
                 .then(callerLimits.admit(call.caller(), call.endUser(), request)).thenMany(
-                quota.meter(user, request, tally, capped -> cache.serve(capped, user, call.cacheDirectives(), tally, () -> {
-                    tally.routed();
-                    return ReplySizeLimit.apply(router.stream(route, capped, tally), limits.maxReplyBytes(), route.name());
-                })));
+                quota.meter(user, request, tally, capped -> budgets.meter(call.caller(), route, capped, tally, held ->
+                        cache.serve(held, user, call.cacheDirectives(), tally, () -> {
+                            tally.routed();
+                            return ReplySizeLimit.apply(router.stream(route, held, tally), limits.maxReplyBytes(), route.name());
+                        }))));
         return new TallyOperator(reply, tally, context -> AccessLog.chat(context, request, call), () -> ended(call));
     }
 

@@ -2,6 +2,7 @@ package dev.sluice.gateway.embedding;
 
 import dev.sluice.gateway.accesslog.AccessRecord;
 import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.budget.CallCost;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.quota.ReplyCost;
 import dev.sluice.gateway.routing.Route;
@@ -9,10 +10,10 @@ import dev.sluice.gateway.routing.RoutingTally;
 
 /**
  * One embeddings request on its way through the gateway: who asks, what, along which route, and what the router
- * tells of its calls. The quota settles from it, the access line and the request metrics read it, the response
+ * tells of its calls. The quota and the budgets settle from it, the access line and the request metrics read it, the response
  * headers are written from it.
  */
-final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, ReplyCost {
+final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, ReplyCost, CallCost {
 
     private final Caller caller;
     private final EmbeddingRequest request;

@@ -4,6 +4,7 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 
 import dev.sluice.gateway.accesslog.AccessLog;
+import dev.sluice.gateway.budget.Budgets;
 import dev.sluice.gateway.provider.ProviderRegistry;
 import dev.sluice.gateway.quota.DailyQuota;
 import dev.sluice.gateway.ratelimit.CallerLimits;
@@ -17,8 +18,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * The embeddings use case: find the request's route and keep the targets whose provider offers embeddings, check the
- * caller may use it, charge the daily quota (one request and the input's tokens, settled to the provider's count),
- * and send it through the router, which gives it the keys, breakers, bulkheads, budgets, timeouts, retries and
+ * caller may use it, charge the daily quota (one request and the input's tokens, settled to the provider's count) and
+ * the USD budgets (the input at the dearest target's price, settled to the provider's count at the serving one), and send it through the router, which gives it the keys, breakers, bulkheads, budgets, timeouts, retries and
  * fallbacks of a chat. Nothing is cached and nothing goes to history.
  */
 @Service
@@ -28,17 +29,19 @@ class EmbeddingService {
     private final Router router;
     private final EmbeddingClients clients;
     private final DailyQuota quota;
+    private final Budgets budgets;
     private final GatewayOverhead overhead;
     private final ProviderRegistry providers;
     private final CallerLimits callerLimits;
 
-    EmbeddingService(ModelCatalog models, Router router, EmbeddingClients clients, DailyQuota quota,
+    EmbeddingService(ModelCatalog models, Router router, EmbeddingClients clients, DailyQuota quota, Budgets budgets,
             GatewayOverhead overhead, ProviderRegistry providers, CallerLimits callerLimits) {
         this.callerLimits = callerLimits;
         this.models = models;
         this.router = router;
         this.clients = clients;
         this.quota = quota;
+        this.budgets = budgets;
         this.overhead = overhead;
         this.providers = providers;
     }
@@ -46,7 +49,7 @@ class EmbeddingService {
     /**
      * The embeddings. An unknown model fails here, before anything is sent (404); a model the caller may not use
      * (403) or with no target that offers embeddings (400) fails first thing when subscribed, so does a spent
-     * quota (429); what the router could not get from any provider then fails as a chat's does (502, 503, 504).
+     * quota or budget (429); what the router could not get from any provider then fails as a chat's does (502, 503, 504).
      */
     Mono<EmbeddingReply> embed(EmbeddingCall call) {
         EmbeddingRequest request = call.request();
@@ -63,10 +66,11 @@ class EmbeddingService {
                     if (embeddable.targets().isEmpty()) {
                         return Mono.error(offersNone(route));
                     }
-                    return quota.meter(call.caller().id(), inputTokens, call, () -> {
-                        call.routed();
-                        return router.route(embeddable, request, inputTokens, call, clients).doOnNext(call::replied);
-                    }).single();
+                    return quota.meter(call.caller().id(), inputTokens, call, () -> budgets.meter(call.caller(), embeddable,
+                            inputTokens, call, () -> {
+                                call.routed();
+                                return router.route(embeddable, request, inputTokens, call, clients).doOnNext(call::replied);
+                            })).single();
                 }))
                 .doFinally(signal -> {
                     call.upstreamStopped();

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import dev.sluice.gateway.auth.Caller;
+import dev.sluice.gateway.budget.Budgets;
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import dev.sluice.gateway.web.JsonBody;
@@ -23,7 +24,7 @@ import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Mono;
 
 /**
- * {@code GET /api/v1/quota} for every caller; for admins {@code GET /api/v1/admin/usage} (everyone's usage on one
+ * {@code GET /api/v1/quota} for every caller (its quotas and its USD budgets); for admins {@code GET /api/v1/admin/usage} (everyone's usage on one
  * day, a page at a time) and {@code PUT /api/v1/admin/users/{id}/quota} (one user's own limits).
  */
 @Configuration(proxyBeanMethods = false)
@@ -36,11 +37,13 @@ class QuotaEndpoint {
     private static final int MAX_PAGE = 200;
 
     private final DailyQuota quota;
+    private final Budgets budgets;
     private final QuotaLedger ledger;
     private final JsonBody body;
 
-    QuotaEndpoint(DailyQuota quota, QuotaLedger ledger, JsonBody body) {
+    QuotaEndpoint(DailyQuota quota, Budgets budgets, QuotaLedger ledger, JsonBody body) {
         this.quota = quota;
+        this.budgets = budgets;
         this.ledger = ledger;
         this.body = body;
     }
@@ -59,10 +62,10 @@ class QuotaEndpoint {
 
     private Mono<ServerResponse> ownQuota(ServerRequest request) {
         return Caller.current()
-                .map(Caller::id)
-                .defaultIfEmpty(Caller.ANONYMOUS_ID)
-                .flatMap(quota::status)
-                .switchIfEmpty(Mono.error(() -> new GatewayException(ErrorCode.UNAUTHORIZED, "This account no longer exists")))
+                .defaultIfEmpty(Caller.ANONYMOUS)
+                .flatMap(caller -> quota.status(caller.id())
+                        .switchIfEmpty(Mono.error(() -> new GatewayException(ErrorCode.UNAUTHORIZED, "This account no longer exists")))
+                        .zipWith(budgets.status(caller), QuotaStatus::withBudgets))
                 .flatMap(status -> ServerResponse.ok().bodyValue(status));
     }
 

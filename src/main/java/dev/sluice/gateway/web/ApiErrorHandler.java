@@ -93,6 +93,9 @@ public class ApiErrorHandler implements WebExceptionHandler {
         if (error.retryAfter() != null) {
             headers.set(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, error.retryAfter().toSeconds())));
         }
+        if (error instanceof LimitExceeded limit) {
+            limit.writeHeaders(headers);
+        }
         response.setStatusCode(error.code().status());
         byte[] bytes = jsonMapper.writeValueAsBytes(body);
         DataBuffer buffer = response.bufferFactory().wrap(bytes);

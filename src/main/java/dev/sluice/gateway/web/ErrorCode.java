@@ -19,6 +19,8 @@ public enum ErrorCode {
     PAYLOAD_TOO_LARGE(HttpStatus.CONTENT_TOO_LARGE, "invalid_request_error", "request_too_large"),
     UNSUPPORTED_MEDIA_TYPE(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "invalid_request_error", "invalid_request_error"),
     RATE_LIMITED(HttpStatus.TOO_MANY_REQUESTS, "rate_limit_error", "rate_limit_error"),
+    /** A USD budget (the user's or the key's, daily or monthly) has no room for the call. */
+    BUDGET_EXCEEDED(HttpStatus.TOO_MANY_REQUESTS, "rate_limit_error", "rate_limit_error"),
     /** The upstream refused the request's content (a parameter it does not take, a prompt too long...). */
     UPSTREAM_REJECTED(HttpStatus.BAD_REQUEST, "invalid_request_error", "invalid_request_error"),
     /**

@@ -1,0 +1,36 @@
+package dev.sluice.gateway.budget;
+
+import java.time.Clock;
+
+import dev.sluice.gateway.spend.PriceBook;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.r2dbc.core.DatabaseClient;
+
+/** USD budgets on the application's database, at the spend's prices. */
+@Configuration(proxyBeanMethods = false)
+class BudgetConfiguration {
+
+    @Bean
+    BudgetLedger budgetLedger(DatabaseClient database) {
+        return new BudgetLedger(database);
+    }
+
+    /** Drained on shutdown, before the connection pool closes, so that finished calls are charged. */
+    @Bean(destroyMethod = "drain")
+    BudgetSettlements budgetSettlements(BudgetLedger ledger, MeterRegistry registry) {
+        return new BudgetSettlements(ledger, registry);
+    }
+
+    @Bean
+    UserBudgets userBudgets(BudgetLedger ledger, BudgetProperties properties) {
+        return new UserBudgets(ledger, properties);
+    }
+
+    @Bean
+    Budgets budgets(BudgetLedger ledger, BudgetSettlements settlements, UserBudgets users, PriceBook prices,
+            BudgetProperties properties, MeterRegistry registry) {
+        return new Budgets(ledger, settlements, users, new CallPrices(prices), properties, Clock.systemUTC(), registry);
+    }
+}

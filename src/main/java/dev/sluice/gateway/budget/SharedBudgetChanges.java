@@ -1,0 +1,44 @@
+package dev.sluice.gateway.budget;
+
+import java.util.UUID;
+
+import dev.sluice.gateway.redis.RedisChannel;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * Tells every replica, through Redis pub/sub, that an admin gave a user other budgets, so that each reads them at
+ * once rather than within {@code sluice.budgets.refresh}. Without Redis, or while it is unreachable, that is the bound.
+ */
+@Component
+@ConditionalOnProperty("spring.data.redis.url")
+class SharedBudgetChanges extends RedisChannel {
+
+    static final String CHANNEL = "sluice:budget-limits";
+
+    private final Budgets budgets;
+
+    SharedBudgetChanges(ReactiveStringRedisTemplate redis, Budgets budgets) {
+        super(redis, CHANNEL, "other replicas read users' budgets again within sluice.budgets.refresh");
+        this.budgets = budgets;
+    }
+
+    @Override
+    protected void publishFrom() {
+        budgets.onOwnBudgetChanged(user -> publish(user.toString()));
+    }
+
+    /** A user id. */
+    @Override
+    protected void received(String message) {
+        UUID user;
+        try {
+            user = UUID.fromString(message);
+        }
+        catch (IllegalArgumentException notOurs) {
+            return;
+        }
+        budgets.ownBudgetChangedElsewhere(user);
+    }
+}
