@@ -3,16 +3,16 @@ package dev.sluice.gateway.embedding;
 import dev.sluice.gateway.accesslog.AccessRecord;
 import dev.sluice.gateway.auth.Caller;
 import dev.sluice.gateway.llm.ChatChunk;
-import dev.sluice.gateway.quota.ReplyCost;
 import dev.sluice.gateway.routing.Route;
 import dev.sluice.gateway.routing.RoutingTally;
+import dev.sluice.gateway.spend.MeteredCall;
 
 /**
  * One embeddings request on its way through the gateway: who asks, what, along which route, and what the router
- * tells of its calls. The quota settles from it, the access line and the request metrics read it, the response
- * headers are written from it.
+ * tells of its calls. The quota settles from it, spend, the access line and the request metrics read it, the
+ * response headers are written from it.
  */
-final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, ReplyCost {
+final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, MeteredCall {
 
     private final Caller caller;
     private final EmbeddingRequest request;
@@ -25,7 +25,8 @@ final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, Rep
         this.request = request;
     }
 
-    Caller caller() {
+    @Override
+    public Caller caller() {
         return caller;
     }
 
@@ -36,6 +37,11 @@ final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, Rep
     /** Where the model name leads, once found. */
     void route(Route found) {
         route = found;
+    }
+
+    @Override
+    public Route route() {
+        return route;
     }
 
     /** A provider answered. */
@@ -77,5 +83,21 @@ final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, Rep
     @Override
     public long replyChars() {
         return 0;
+    }
+
+    @Override
+    public String kind() {
+        return "embeddings";
+    }
+
+    /** Embeddings are not cached. */
+    @Override
+    public String providerElsewhere() {
+        return null;
+    }
+
+    @Override
+    public long estimatedInputTokens() {
+        return request.input().estimatedTokens();
     }
 }

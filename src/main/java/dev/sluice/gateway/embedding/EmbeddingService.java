@@ -10,6 +10,7 @@ import dev.sluice.gateway.routing.GatewayOverhead;
 import dev.sluice.gateway.routing.ModelCatalog;
 import dev.sluice.gateway.routing.Route;
 import dev.sluice.gateway.routing.Router;
+import dev.sluice.gateway.spend.Spending;
 import dev.sluice.gateway.web.GatewayException;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Mono;
@@ -18,7 +19,7 @@ import reactor.core.publisher.Mono;
  * The embeddings use case: find the request's route and keep the targets whose provider offers embeddings, check the
  * caller may use it, charge the daily quota (one request and the input's tokens, settled to the provider's count),
  * and send it through the router, which gives it the keys, breakers, bulkheads, budgets, timeouts, retries and
- * fallbacks of a chat. Nothing is cached and nothing goes to history.
+ * fallbacks of a chat; what it cost is recorded as a chat's is. Nothing is cached and nothing goes to history.
  */
 @Service
 class EmbeddingService {
@@ -29,15 +30,17 @@ class EmbeddingService {
     private final DailyQuota quota;
     private final GatewayOverhead overhead;
     private final ProviderRegistry providers;
+    private final Spending spending;
 
     EmbeddingService(ModelCatalog models, Router router, EmbeddingClients clients, DailyQuota quota,
-            GatewayOverhead overhead, ProviderRegistry providers) {
+            GatewayOverhead overhead, ProviderRegistry providers, Spending spending) {
         this.models = models;
         this.router = router;
         this.clients = clients;
         this.quota = quota;
         this.overhead = overhead;
         this.providers = providers;
+        this.spending = spending;
     }
 
     /**
@@ -67,6 +70,7 @@ class EmbeddingService {
                 .doFinally(signal -> {
                     call.upstreamStopped();
                     overhead.record(call);
+                    spending.ended(call);
                 });
     }
 
