@@ -14,6 +14,7 @@ import dev.sluice.gateway.conversation.HistoryWrite;
 import dev.sluice.gateway.conversation.HistoryWriter;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.TokenEstimate;
+import dev.sluice.gateway.routing.AliasesProperties;
 import dev.sluice.gateway.routing.Route;
 import dev.sluice.gateway.routing.Target;
 import dev.sluice.gateway.web.Ids;
@@ -44,10 +45,22 @@ public class Spending {
     private final Map<Target, Counter> spent = new ConcurrentHashMap<>();
     private final Map<Target, Counter> unpriced = new ConcurrentHashMap<>();
 
-    Spending(PriceBook prices, HistoryWriter writer, MeterRegistry registry) {
+    /** The counter of each alias's targets is there from the start, at 0, so that a rate over it has a beginning. */
+    Spending(PriceBook prices, HistoryWriter writer, MeterRegistry registry, AliasesProperties aliases) {
         this.prices = prices;
         this.writer = writer;
         this.registry = registry;
+        aliases.aliases().forEach((alias, route) -> route.targets().forEach(spec -> {
+            Target target = Target.parse(spec);
+            if (target != null) {
+                if (prices.price(alias, target.provider(), target.model()).isPresent()) {
+                    spent(target);
+                }
+                else {
+                    unpriced(target);
+                }
+            }
+        }));
     }
 
     /**
@@ -101,16 +114,22 @@ public class Spending {
     /** The metrics, tagged with the provider and the model as the request metrics tag it: bounded. */
     private void count(Target tags, CallCost cost) {
         if (cost.priced()) {
-            spent.computeIfAbsent(tags, key -> Counter.builder("sluice.spend.usd")
-                            .tag("provider", key.provider()).tag("model", key.model())
-                            .description("USD spent on providers, as priced").register(registry))
-                    .increment(cost.micros() / 1_000_000.0);
+            spent(tags).increment(cost.micros() / 1_000_000.0);
         }
         else {
-            unpriced.computeIfAbsent(tags, key -> Counter.builder("sluice.unpriced.calls")
-                            .tag("provider", key.provider()).tag("model", key.model())
-                            .description("Calls to a model without a price: their cost is unknown").register(registry))
-                    .increment();
+            unpriced(tags).increment();
         }
+    }
+
+    private Counter spent(Target tags) {
+        return spent.computeIfAbsent(tags, key -> Counter.builder("sluice.spend.usd")
+                .tag("provider", key.provider()).tag("model", key.model())
+                .description("USD spent on providers, as priced").register(registry));
+    }
+
+    private Counter unpriced(Target tags) {
+        return unpriced.computeIfAbsent(tags, key -> Counter.builder("sluice.unpriced.calls")
+                .tag("provider", key.provider()).tag("model", key.model())
+                .description("Calls to a model without a price: their cost is unknown").register(registry));
     }
 }

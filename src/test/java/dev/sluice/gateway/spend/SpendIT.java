@@ -36,8 +36,8 @@ import static org.awaitility.Awaitility.await;
         "sluice.providers.fake.prices.[fake-model].cached-input=1.25",
         "sluice.providers.fake.prices.[fake-model].output=10",
         "sluice.aliases.discount.targets=fake/fake-model",
-        "sluice.aliases.discount.prices.[fake/fake-model].input=1",
-        "sluice.aliases.discount.prices.[fake/fake-model].output=1",
+        "sluice.aliases.discount.prices.[fake-model].input=1",
+        "sluice.aliases.discount.prices.[fake-model].output=1",
         "sluice.aliases.unpriced.targets=fake/unpriced-model"})
 class SpendIT extends IntegrationTest {
 
@@ -139,6 +139,20 @@ class SpendIT extends IntegrationTest {
         assertThat(csv(user.bearer(), "/api/v1/usage?group_by=model")).as("an empty cost in CSV")
                 .isEqualTo("model,requests,input_tokens,output_tokens,cost_usd,unpriced,estimated\r\n"
                         + "unpriced,1,1000,500,,1,false\r\n");
+    }
+
+    @Test
+    void embeddingsCostTheirInputTokens() {
+        web.post().uri("/v1/embeddings").header(HttpHeaders.AUTHORIZATION, user.bearer())
+                .contentType(MediaType.APPLICATION_JSON).bodyValue("{\"model\":\"fake\",\"input\":\"three short words\"}")
+                .exchange().expectStatus().isOk();
+
+        JsonNode total = awaitRequests(user, 1).path("total");
+        long input = total.path("input_tokens").asLong();
+        assertThat(input).as("the fake counts words").isEqualTo(3);
+        assertThat(new BigDecimal(total.path("cost_usd").asString())).as("3 × 2.5 micro-USD, rounded up")
+                .isEqualByComparingTo("0.000008");
+        assertThat(total.path("estimated").asBoolean()).isFalse();
     }
 
     @Test
