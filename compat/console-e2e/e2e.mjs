@@ -212,6 +212,24 @@ const scenarios = {
     return {};
   },
 
+  /** The caller's usage by day (a bar a day) and by model, unpriced calls said so, and the report as CSV. */
+  async usage(page) {
+    await logIn(page);
+    await page.getByRole('link', { name: 'Usage' }).click();
+    await page.getByRole('row', { name: /^\d{4}-\d\d-\d\d 2 .*\$0\.0000 \+ 1 unpriced$/ }).waitFor();
+    expect(await page.locator('#usage-chart .bar').count() === 1, 'one bar for the one day');
+    expect(await page.locator('#usage-chart').isVisible(), 'the chart of the priced day');
+    await page.getByRole('combobox', { name: 'By' }).selectOption('model');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByRole('row', { name: /^fake 1 .* unpriced$/ }).waitFor();
+    await page.getByRole('row', { name: /^demo 1 .* \$0\.0000$/ }).waitFor();
+    const [saved] = await Promise.all([page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click()]);
+    const chunks = [];
+    for await (const chunk of await saved.createReadStream()) chunks.push(chunk);
+    return { csv: Buffer.concat(chunks).toString('utf8'), filename: saved.suggestedFilename() };
+  },
+
   /** A key created in the page, shown once; a spare one revoked. */
   async keys(page) {
     await logIn(page);

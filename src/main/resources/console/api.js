@@ -53,6 +53,17 @@ export async function call(method, path, body) {
   return response.status === 204 || response.status === 202 ? null : response.json();
 }
 
+/** A GET of CSV, saved by the browser as {@code filename}; rejects with an ApiError. */
+export async function download(path, filename) {
+  const response = await fetch(path, { headers: headers({ Accept: 'text/csv' }) });
+  if (!response.ok) throw await failure(response);
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = filename;
+  link.click();
+  URL.revokeObjectURL(link.href);
+}
+
 /**
  * POST /api/v1/chat, streamed: calls onEvent(name, data) for each server-sent event as it arrives. Aborting the
  * signal closes the connection, which the gateway carries upstream as a cancel.

@@ -1,9 +1,9 @@
 // The Sluice console: chat, history, keys, status and administration, on the gateway's own APIs.
-import { ApiError, call, session, streamChat } from './api.js';
+import { ApiError, call, download, session, streamChat } from './api.js';
 import { render } from './markdown.js';
 
 const $ = (id) => document.getElementById(id);
-const PAGES = ['login', 'chat', 'keys', 'status', 'admin'];
+const PAGES = ['login', 'chat', 'keys', 'usage', 'status', 'admin'];
 const PAGE_SIZE = 20;
 // The picked model and agent, remembered in this browser: a choice, not a secret.
 const MODEL = 'sluice.model';
@@ -48,6 +48,7 @@ async function route() {
   $('anonymous-note').hidden = !state.anonymousAllowed;
   if (page === 'chat') await showChat();
   else if (page === 'keys') await showKeys();
+  else if (page === 'usage') await showUsage(false);
   else if (page === 'status') await showStatus();
   else if (page === 'admin') await showAdmin();
 }
@@ -511,6 +512,74 @@ function tableRow(cells, action) {
   return row;
 }
 
+// ---- usage and spend --------------------------------------------------------------------------------------------
+
+const GROUP_NAMES = { day: 'Day', model: 'Model', key: 'Key' };
+
+/** A report's cost: unknown when every call was unpriced, the sum of the priced ones (≈ when estimated) else. */
+function cost(line) {
+  if (line.cost_usd == null) return line.requests ? 'unpriced' : '';
+  const sum = `${line.estimated ? '≈ ' : ''}$${Number(line.cost_usd).toFixed(4)}`;
+  return line.unpriced ? `${sum} + ${line.unpriced} unpriced` : sum;
+}
+
+function usageQuery() {
+  const form = $('usage-form');
+  return new URLSearchParams({ from: form.from.value, to: form.to.value, group_by: form.group_by.value });
+}
+
+async function showUsage(submitted) {
+  const form = $('usage-form');
+  if (!submitted && !form.to.value) {
+    const today = new Date();
+    form.to.value = today.toISOString().slice(0, 10);
+    form.from.value = new Date(today.getTime() - 29 * 86_400_000).toISOString().slice(0, 10);
+  }
+  $('usage-error').textContent = '';
+  try {
+    const report = await call('GET', `/api/v1/usage?${usageQuery()}`);
+    const groupBy = form.group_by.value;
+    $('usage-what').textContent = GROUP_NAMES[groupBy];
+    $('usage-rows').replaceChildren(...report.items.map((item) => tableRow([
+      groupBy === 'key' ? (item.key == null ? 'no key (signed in)' : item.key_name ?? item.key) : item[groupBy],
+      item.requests, item.input_tokens, item.output_tokens, cost(item)])));
+    $('usage-total').replaceChildren(...tableRow(['Total', report.total.requests, report.total.input_tokens,
+      report.total.output_tokens, cost(report.total)]).children);
+    chart(groupBy === 'day' ? report.items : []);
+  } catch (error) {
+    if (!handleUnauthorized(error)) $('usage-error').textContent = error.message;
+  }
+}
+
+/** One bar a day, as tall as its cost against the dearest day's; the exact figure in its tooltip. */
+function chart(days) {
+  const priced = days.filter((day) => day.cost_usd != null);
+  const most = Math.max(0, ...priced.map((day) => Number(day.cost_usd)));
+  $('usage-chart').hidden = priced.length === 0;
+  $('usage-chart').replaceChildren(...days.map((day) => {
+    const bar = document.createElement('div');
+    bar.className = 'bar';
+    // Through the CSSOM, which the Content-Security-Policy allows (a style attribute it would not).
+    bar.style.height = `${most > 0 ? Math.max(1, (100 * Number(day.cost_usd ?? 0)) / most) : 1}%`;
+    bar.title = `${day.day}: ${cost(day)}, ${day.requests} requests`;
+    return bar;
+  }));
+}
+
+$('usage-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  showUsage(true);
+});
+
+$('usage-csv').addEventListener('click', async () => {
+  try {
+    const query = usageQuery();
+    await download(`/api/v1/usage?${query}`, `sluice-usage-${query.get('from')}-${query.get('to')}.csv`);
+  } catch (error) {
+    if (!handleUnauthorized(error)) $('usage-error').textContent = error.message;
+  }
+});
+
 // ---- status -----------------------------------------------------------------------------------------------------
 
 async function showStatus() {
@@ -533,6 +602,18 @@ async function showAdmin() {
   $('admin-error').textContent = '';
   $('cache-result').textContent = '';
   await loadUsage(false);
+  await loadSpend();
+}
+
+async function loadSpend() {
+  try {
+    const report = await call('GET', '/api/v1/admin/usage?group_by=user');
+    $('spend-list').replaceChildren(...report.items.map((item) => tableRow([item.email ?? item.user, item.requests,
+      item.input_tokens, item.output_tokens, cost(item)])));
+    $('spend-table').hidden = false;
+  } catch (error) {
+    if (!handleUnauthorized(error)) $('admin-error').textContent = error.message;
+  }
 }
 
 async function loadUsage(more) {

@@ -90,7 +90,7 @@ public class Budgets {
      * priced into the hold when it set no cap) only once every budget has room for its worst case at {@code route},
      * and each hold is settled to what {@code cost} says when the reply ends.
      */
-    public Flux<ChatChunk> meter(Caller caller, Route route, ChatRequest request, CallCost cost,
+    public Flux<ChatChunk> meter(Caller caller, Route route, ChatRequest request, BudgetedCall cost,
             Function<ChatRequest, Flux<ChatChunk>> reply) {
         List<Budget> budgets = applicable(caller);
         if (budgets.isEmpty()) {
@@ -108,7 +108,7 @@ public class Budgets {
      * A reply that is not a chat and costs its input alone (embeddings), within the caller's budgets the same way:
      * {@code inputTokens} are priced at the dearest target of {@code route}, and settled to what {@code cost} says.
      */
-    public <T> Flux<T> meter(Caller caller, Route route, long inputTokens, CallCost cost, Supplier<Flux<T>> reply) {
+    public <T> Flux<T> meter(Caller caller, Route route, long inputTokens, BudgetedCall cost, Supplier<Flux<T>> reply) {
         List<Budget> budgets = applicable(caller);
         if (budgets.isEmpty()) {
             return Flux.defer(reply);

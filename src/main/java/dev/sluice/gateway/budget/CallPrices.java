@@ -29,7 +29,7 @@ final class CallPrices {
     }
 
     /** What the call cost, by the rules in {@link Budgets}' comment. */
-    long actual(Route route, long promptTokens, CallCost call) {
+    long actual(Route route, long promptTokens, BudgetedCall call) {
         Target target = call.target();
         Price price = target == null ? null : price(route, target);
         if (price == null) {

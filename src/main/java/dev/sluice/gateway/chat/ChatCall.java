@@ -6,15 +6,18 @@ import dev.sluice.gateway.cache.CacheDirectives;
 import dev.sluice.gateway.conversation.Turn;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.TokenEstimate;
 import dev.sluice.gateway.routing.Route;
+import dev.sluice.gateway.routing.Target;
+import dev.sluice.gateway.spend.MeteredCall;
 
 /**
  * One chat request on its way through the gateway: who asks (and for which end user), what, with which
  * {@code Cache-Control}, in which conversation turn (if any), along which route, and the {@link Tally} of its reply. An API edge builds it and
  * encodes what {@link ChatService} streams for it; everything else that is per request lives here, not in
- * parameters, the Reactor context or the exchange's attributes.
+ * parameters, the Reactor context or the exchange's attributes. The access line and spend read it when it ends.
  */
-public final class ChatCall implements AccessRecord.Chat {
+public final class ChatCall implements AccessRecord.Chat, MeteredCall {
 
     private final Caller caller;
     private final ChatRequest request;
@@ -38,6 +41,7 @@ public final class ChatCall implements AccessRecord.Chat {
         this.endUser = endUser;
     }
 
+    @Override
     public Caller caller() {
         return caller;
     }
@@ -56,6 +60,7 @@ public final class ChatCall implements AccessRecord.Chat {
     }
 
     /** The end user the caller named, with {@code sluice.auth.end-users.enabled}; {@code null} otherwise. */
+    @Override
     public String endUser() {
         return endUser;
     }
@@ -65,6 +70,7 @@ public final class ChatCall implements AccessRecord.Chat {
     }
 
     /** Where the model name leads, once {@link ChatService} has found it; {@code null} before. */
+    @Override
     public Route route() {
         return route;
     }
@@ -99,5 +105,37 @@ public final class ChatCall implements AccessRecord.Chat {
     @Override
     public ChatChunk.Usage usage() {
         return tally.usage();
+    }
+
+    // --- what spend reads when the request ends
+
+    @Override
+    public String kind() {
+        return "chat";
+    }
+
+    @Override
+    public Target target() {
+        return tally.target();
+    }
+
+    @Override
+    public String providerElsewhere() {
+        return tally.providerElsewhere();
+    }
+
+    @Override
+    public long replyChars() {
+        return tally.replyChars();
+    }
+
+    @Override
+    public boolean promptSent() {
+        return tally.promptSent();
+    }
+
+    @Override
+    public long estimatedInputTokens() {
+        return TokenEstimate.input(request);
     }
 }

@@ -17,6 +17,8 @@ import dev.sluice.gateway.routing.GatewayOverhead;
 import dev.sluice.gateway.routing.ModelCatalog;
 import dev.sluice.gateway.routing.Route;
 import dev.sluice.gateway.routing.Router;
+import dev.sluice.gateway.spend.CallCost;
+import dev.sluice.gateway.spend.Spending;
 import dev.sluice.gateway.web.GatewayException;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Flux;
@@ -26,8 +28,8 @@ import reactor.core.publisher.Mono;
  * The chat use case behind every API: check the request, find its route, stream the reply through the stages. The
  * stages are composed here once, for every edge: the daily quota, the USD budgets, the response cache, the router, the
  * reply size limit, and one {@link TallyOperator} that tallies each chunk for all of them; when the reply ends, the
- * quota and the budgets settle,
- * the cache stores, the turn goes to history and the access line and metrics are written, each from the tally.
+ * quota and the budgets settle, the cache stores, the call's cost is recorded, the turn goes to history and the access
+ * line and metrics are written, each from the tally.
  */
 @Service
 public class ChatService {
@@ -40,9 +42,10 @@ public class ChatService {
     private final ReplyCache cache;
     private final GatewayOverhead overhead;
     private final CallerLimits callerLimits;
+    private final Spending spending;
 
     public ChatService(ModelCatalog models, Router router, ChatProperties limits, DailyQuota quota, Budgets budgets,
-            ReplyCache cache, GatewayOverhead overhead, CallerLimits callerLimits) {
+            ReplyCache cache, GatewayOverhead overhead, CallerLimits callerLimits, Spending spending) {
         this.callerLimits = callerLimits;
         this.models = models;
         this.router = router;
@@ -51,6 +54,7 @@ public class ChatService {
         this.budgets = budgets;
         this.cache = cache;
         this.overhead = overhead;
+        this.spending = spending;
     }
 
     /**
@@ -99,11 +103,12 @@ public class ChatService {
         return new TallyOperator(reply, tally, context -> AccessLog.chat(context, request, call), () -> ended(call));
     }
 
-    /** The reply has ended, however: what history and the metrics keep of it. Quota and cache end in their stages. */
+    /** The reply has ended, however: what spend, history and the metrics keep of it. Quota and cache end in their stages. */
     private void ended(ChatCall call) {
         Tally tally = call.tally();
+        CallCost cost = spending.ended(call);
         if (call.turn() != null) {
-            call.turn().end(tally);
+            call.turn().end(tally, cost == null ? null : cost.usd(), cost == null ? null : cost.estimated());
         }
         overhead.record(tally);
     }

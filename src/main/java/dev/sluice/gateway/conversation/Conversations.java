@@ -1,5 +1,6 @@
 package dev.sluice.gateway.conversation;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -212,7 +213,8 @@ public class Conversations {
                         row.get("tokens_in", Integer.class), row.get("tokens_out", Integer.class),
                         row.get("ttft_ms", Long.class), row.get("duration_ms", Long.class),
                         row.get("finish_reason", String.class), row.get("status", String.class),
-                        row.get("error", String.class), fromEpochMicros(row.get("created_at_us", Long.class))))
+                        row.get("error", String.class), row.get("cost_usd", BigDecimal.class),
+                        row.get("cost_estimated", Boolean.class), fromEpochMicros(row.get("created_at_us", Long.class))))
                 .all()
                 .collectList()
                 // No message: an empty conversation of the caller's, or none of theirs at all.
@@ -229,7 +231,7 @@ public class Conversations {
     /** A conversation's messages, newest first, from the keyset condition {@code before} on. */
     private static String messages(String before) {
         return "SELECT id, role, content, model, provider, tokens_in, tokens_out, ttft_ms, duration_ms, finish_reason,"
-                + " status, error, " + epochMicros("created_at")
+                + " status, error, cost_usd, cost_estimated, " + epochMicros("created_at")
                 + " FROM messages WHERE conversation_id = :conversation AND user_id = :user" + before
                 + " ORDER BY created_at DESC, id DESC LIMIT :limit";
     }
@@ -344,9 +346,10 @@ public class Conversations {
     public record ConversationView(UUID id, String title, OffsetDateTime createdAt, OffsetDateTime updatedAt) {
     }
 
+    /** {@code costUsd} is a reply's, {@code null} for a question and for a reply whose model has no price. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record MessageView(UUID id, String role, String content, String model, String provider, Integer tokensIn,
             Integer tokensOut, Long ttftMs, Long durationMs, String finishReason, String status, String error,
-            OffsetDateTime createdAt) {
+            BigDecimal costUsd, Boolean costEstimated, OffsetDateTime createdAt) {
     }
 }

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.conversation;
 
+import java.math.BigDecimal;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,14 +14,16 @@ import reactor.core.publisher.Mono;
 
 /**
  * Stores a batch of history writes with a few multi-row statements: new conversations first, then messages,
- * then the conversations' activity time, then feedback. Every statement is idempotent (inserts ignore rows
+ * then the conversations' activity time, then feedback, then usage records. Every statement is idempotent (inserts ignore rows
  * whose id exists), so a batch that failed half-way, or whose commit was lost with the connection, can simply
  * be stored again.
  */
 class HistoryStore {
 
     private static final String MESSAGE_COLUMNS = "id, conversation_id, user_id, role, content, model, provider, "
-            + "tokens_in, tokens_out, ttft_ms, duration_ms, finish_reason, status, error, created_at";
+            + "tokens_in, tokens_out, ttft_ms, duration_ms, finish_reason, status, error, cost_usd, cost_estimated, created_at";
+    private static final String USAGE_COLUMNS = "id, user_id, api_key_id, end_user, kind, model, provider, provider_model, "
+            + "usage_date, input_tokens, output_tokens, cached_input_tokens, cost_usd, estimated, cache_hit, created_at";
 
     private final DatabaseClient database;
 
@@ -32,6 +35,7 @@ class HistoryStore {
         List<HistoryWrite.NewConversation> conversations = new ArrayList<>();
         List<HistoryWrite.Message> messages = new ArrayList<>();
         List<HistoryWrite.Feedback> feedback = new ArrayList<>();
+        List<HistoryWrite.Usage> usage = new ArrayList<>();
         Map<UUID, OffsetDateTime> active = new LinkedHashMap<>();
         for (HistoryWrite write : batch) {
             if (write instanceof HistoryWrite.NewConversation conversation) {
@@ -44,11 +48,15 @@ class HistoryStore {
             else if (write instanceof HistoryWrite.Feedback rating) {
                 feedback.add(rating);
             }
+            else if (write instanceof HistoryWrite.Usage call) {
+                usage.add(call);
+            }
         }
         return insertConversations(conversations)
                 .then(insertMessages(messages))
                 .then(Flux.fromIterable(active.entrySet()).concatMap(entry -> touch(entry.getKey(), entry.getValue())).then())
-                .then(Flux.fromIterable(feedback).concatMap(this::upsert).then());
+                .then(Flux.fromIterable(feedback).concatMap(this::upsert).then())
+                .then(insertUsage(usage));
     }
 
     private Mono<Void> insertConversations(List<HistoryWrite.NewConversation> rows) {
@@ -74,16 +82,7 @@ class HistoryStore {
         if (rows.isEmpty()) {
             return Mono.empty();
         }
-        StringBuilder sql = new StringBuilder("INSERT INTO messages (" + MESSAGE_COLUMNS + ") VALUES ");
-        for (int i = 0; i < rows.size(); i++) {
-            sql.append(i == 0 ? "(" : ", (");
-            for (String column : MESSAGE_COLUMNS.split(", ")) {
-                sql.append(column.equals("id") ? ":" : ", :").append(column).append(i);
-            }
-            sql.append(')');
-        }
-        sql.append(" ON CONFLICT DO NOTHING");
-        DatabaseClient.GenericExecuteSpec spec = database.sql(sql.toString());
+        DatabaseClient.GenericExecuteSpec spec = database.sql(insert("messages", MESSAGE_COLUMNS, rows.size()));
         for (int i = 0; i < rows.size(); i++) {
             HistoryWrite.Message row = rows.get(i);
             spec = spec.bind("id" + i, row.id())
@@ -100,9 +99,51 @@ class HistoryStore {
             spec = bind(spec, "finish_reason" + i, row.finishReason(), String.class);
             spec = spec.bind("status" + i, row.status());
             spec = bind(spec, "error" + i, row.error(), String.class);
+            spec = bind(spec, "cost_usd" + i, row.costUsd(), BigDecimal.class);
+            spec = bind(spec, "cost_estimated" + i, row.costEstimated(), Boolean.class);
             spec = spec.bind("created_at" + i, row.createdAt());
         }
         return spec.then();
+    }
+
+    private Mono<Void> insertUsage(List<HistoryWrite.Usage> rows) {
+        if (rows.isEmpty()) {
+            return Mono.empty();
+        }
+        DatabaseClient.GenericExecuteSpec spec = database.sql(insert("usage_records", USAGE_COLUMNS, rows.size()));
+        for (int i = 0; i < rows.size(); i++) {
+            HistoryWrite.Usage row = rows.get(i);
+            spec = spec.bind("id" + i, row.id()).bind("user_id" + i, row.userId());
+            spec = bind(spec, "api_key_id" + i, row.apiKeyId(), UUID.class);
+            spec = bind(spec, "end_user" + i, row.endUser(), String.class);
+            spec = spec.bind("kind" + i, row.kind())
+                    .bind("model" + i, row.model())
+                    .bind("provider" + i, row.provider())
+                    .bind("provider_model" + i, row.providerModel())
+                    .bind("usage_date" + i, row.day())
+                    .bind("input_tokens" + i, row.inputTokens())
+                    .bind("output_tokens" + i, row.outputTokens())
+                    .bind("cached_input_tokens" + i, row.cachedInputTokens());
+            spec = bind(spec, "cost_usd" + i, row.costUsd(), BigDecimal.class);
+            spec = spec.bind("estimated" + i, row.estimated())
+                    .bind("cache_hit" + i, row.cacheHit())
+                    .bind("created_at" + i, row.createdAt());
+        }
+        return spec.then();
+    }
+
+    /** A multi-row insert of {@code rows} rows, each column bound as {@code :<column><row>}, that skips ids stored already. */
+    private static String insert(String table, String columns, int rows) {
+        StringBuilder sql = new StringBuilder("INSERT INTO " + table + " (" + columns + ") VALUES ");
+        String[] names = columns.split(", ");
+        for (int i = 0; i < rows; i++) {
+            sql.append(i == 0 ? "(" : ", (");
+            for (int c = 0; c < names.length; c++) {
+                sql.append(c == 0 ? ":" : ", :").append(names[c]).append(i);
+            }
+            sql.append(')');
+        }
+        return sql.append(" ON CONFLICT DO NOTHING").toString();
     }
 
     private Mono<Void> touch(UUID conversation, OffsetDateTime at) {

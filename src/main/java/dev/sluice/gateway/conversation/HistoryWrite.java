@@ -1,5 +1,7 @@
 package dev.sluice.gateway.conversation;
 
+import java.math.BigDecimal;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
@@ -38,10 +40,14 @@ public sealed interface HistoryWrite {
         }
     }
 
-    /** A stored message; {@code status} is {@code ok}, {@code cancelled} or {@code failed}. */
+    /**
+     * A stored message; {@code status} is {@code ok}, {@code cancelled} or {@code failed}; {@code costUsd} is
+     * {@code null} for a question, and for a reply whose model has no price.
+     */
     record Message(UUID id, UUID conversationId, UUID userId, String role, String content, String model,
             String provider, Integer tokensIn, Integer tokensOut, Long ttftMs, Long durationMs, String finishReason,
-            String status, String error, OffsetDateTime createdAt) implements HistoryWrite {
+            String status, String error, BigDecimal costUsd, Boolean costEstimated, OffsetDateTime createdAt)
+            implements HistoryWrite {
 
         /** The sizes of {@code messages}' VARCHAR columns. */
         static final int MAX_ROLE = 16;
@@ -55,12 +61,38 @@ public sealed interface HistoryWrite {
             return new Message(id, conversationId, userId, HistoryColumns.fit(role, MAX_ROLE), HistoryColumns.fit(content, Integer.MAX_VALUE),
                     HistoryColumns.fit(model, MAX_MODEL), HistoryColumns.fit(provider, MAX_MODEL), tokensIn, tokensOut, ttftMs, durationMs,
                     HistoryColumns.fit(finishReason, MAX_FINISH_REASON), HistoryColumns.fit(status, MAX_STATUS), HistoryColumns.fit(error, MAX_ERROR),
-                    createdAt);
+                    costUsd, costEstimated, createdAt);
         }
 
         @Override
         public long weight() {
             return HistoryColumns.weight(content, model, provider, error);
+        }
+    }
+
+    /**
+     * What one call cost ({@code usage_records}), on any API; {@code costUsd} is {@code null} when its model has no
+     * price. {@code endUser} is the caller's client input, the rest is the gateway's own.
+     */
+    record Usage(UUID id, UUID userId, UUID apiKeyId, String endUser, String kind, String model, String provider,
+            String providerModel, LocalDate day, long inputTokens, long outputTokens, long cachedInputTokens,
+            BigDecimal costUsd, boolean estimated, boolean cacheHit, OffsetDateTime createdAt) implements HistoryWrite {
+
+        /** The sizes of {@code usage_records}' VARCHAR columns. */
+        static final int MAX_END_USER = 200;
+        static final int MAX_PROVIDER = 100;
+
+        @Override
+        public Usage sanitised() {
+            return new Usage(id, userId, apiKeyId, HistoryColumns.fit(endUser, MAX_END_USER), kind,
+                    HistoryColumns.fit(model, Message.MAX_MODEL), HistoryColumns.fit(provider, MAX_PROVIDER),
+                    HistoryColumns.fit(providerModel, Message.MAX_MODEL), day, inputTokens, outputTokens,
+                    cachedInputTokens, costUsd, estimated, cacheHit, createdAt);
+        }
+
+        @Override
+        public long weight() {
+            return HistoryColumns.weight(endUser, model, provider, providerModel);
         }
     }
 

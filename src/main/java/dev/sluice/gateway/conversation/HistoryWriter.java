@@ -22,8 +22,8 @@ import reactor.util.concurrent.Queues;
 import reactor.util.retry.Retry;
 
 /**
- * The write-behind buffer for history: requests offer rows and go on streaming; one drain loop stores them in
- * batches, in the order offered.
+ * The write-behind buffer for history and usage records: requests offer rows and go on streaming; one drain loop
+ * stores them in batches, in the order offered.
  * <p>
  * Nothing is lost silently. The buffer is bounded in rows ({@code sluice.history.buffer-size}) and in bytes
  * ({@code buffer-bytes}), and one user's writes may take only {@code per-user-share} of either, so that a user
@@ -199,6 +199,9 @@ public class HistoryWriter implements SmartLifecycle {
         }
         if (write instanceof HistoryWrite.NewConversation conversation) {
             return "conversation " + conversation.id();
+        }
+        if (write instanceof HistoryWrite.Usage usage) {
+            return "usage record " + usage.id() + " of user " + usage.userId();
         }
         return "feedback on message " + ((HistoryWrite.Feedback) write).messageId();
     }

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.conversation;
 
+import java.math.BigDecimal;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,7 +89,7 @@ public final class Turn {
             // A microsecond apart, so that the order of the messages survives in created_at.
             at = at.plusNanos(1_000);
             writes.add(new HistoryWrite.Message(Ids.uuid(), conversationId, owner, message.role().wireName(),
-                    message.content(), model, null, null, null, null, null, null, "ok", null, at));
+                    message.content(), model, null, null, null, null, null, null, "ok", null, null, null, at));
             appended.add(message);
         }
         lastStoredAt = at;
@@ -97,9 +98,11 @@ public final class Turn {
 
     /**
      * The reply has ended: offers it to history, once, with what {@code answer} (the request's tally) says of it:
-     * {@code ok} when it completed, {@code cancelled} with the text so far, {@code failed} with the error.
+     * {@code ok} when it completed, {@code cancelled} with the text so far, {@code failed} with the error; and what
+     * it cost in USD ({@code null} when unpriced, or when no provider was called), {@code costEstimated} when that
+     * is Sluice's estimate of a cut stream.
      */
-    public void end(Answer answer) {
+    public void end(Answer answer, BigDecimal costUsd, Boolean costEstimated) {
         if (!ended.compareAndSet(false, true)) {
             return;
         }
@@ -127,7 +130,8 @@ public final class Turn {
                 content, model, answer.servedBy(),
                 usage == null ? null : usage.promptTokens(), usage == null ? null : usage.completionTokens(),
                 firstTokenAt == 0 ? null : (firstTokenAt - startedNanos) / 1_000_000,
-                (now - startedNanos) / 1_000_000, finish == null ? null : finish.wireName(), status, error, at);
+                (now - startedNanos) / 1_000_000, finish == null ? null : finish.wireName(), status, error, costUsd,
+                costEstimated, at);
         answerTaken = conversations.store(owner, conversationId, List.of(message),
                 content.isEmpty() ? List.of() : List.of(ChatMessage.of(Role.ASSISTANT, content)), false);
     }

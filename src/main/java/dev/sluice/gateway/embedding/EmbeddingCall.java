@@ -2,18 +2,18 @@ package dev.sluice.gateway.embedding;
 
 import dev.sluice.gateway.accesslog.AccessRecord;
 import dev.sluice.gateway.auth.Caller;
-import dev.sluice.gateway.budget.CallCost;
+import dev.sluice.gateway.budget.BudgetedCall;
 import dev.sluice.gateway.llm.ChatChunk;
-import dev.sluice.gateway.quota.ReplyCost;
 import dev.sluice.gateway.routing.Route;
 import dev.sluice.gateway.routing.RoutingTally;
+import dev.sluice.gateway.spend.MeteredCall;
 
 /**
  * One embeddings request on its way through the gateway: who asks, what, along which route, and what the router
- * tells of its calls. The quota and the budgets settle from it, the access line and the request metrics read it, the response
- * headers are written from it.
+ * tells of its calls. The quota and the budgets settle from it, spend, the access line and the request metrics read
+ * it, the response headers are written from it.
  */
-final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, ReplyCost, CallCost {
+final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, BudgetedCall, MeteredCall {
 
     private final Caller caller;
     private final EmbeddingRequest request;
@@ -29,12 +29,14 @@ final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, Rep
         this.endUser = endUser;
     }
 
-    Caller caller() {
+    @Override
+    public Caller caller() {
         return caller;
     }
 
     /** The end user the caller named, with {@code sluice.auth.end-users.enabled}; {@code null} otherwise. */
-    String endUser() {
+    @Override
+    public String endUser() {
         return endUser;
     }
 
@@ -45,6 +47,11 @@ final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, Rep
     /** Where the model name leads, once found. */
     void route(Route found) {
         route = found;
+    }
+
+    @Override
+    public Route route() {
+        return route;
     }
 
     /** A provider answered. */
@@ -86,5 +93,21 @@ final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, Rep
     @Override
     public long replyChars() {
         return 0;
+    }
+
+    @Override
+    public String kind() {
+        return "embeddings";
+    }
+
+    /** Embeddings are not cached. */
+    @Override
+    public String providerElsewhere() {
+        return null;
+    }
+
+    @Override
+    public long estimatedInputTokens() {
+        return request.input().estimatedTokens();
     }
 }

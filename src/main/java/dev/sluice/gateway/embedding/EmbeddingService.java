@@ -12,6 +12,7 @@ import dev.sluice.gateway.routing.GatewayOverhead;
 import dev.sluice.gateway.routing.ModelCatalog;
 import dev.sluice.gateway.routing.Route;
 import dev.sluice.gateway.routing.Router;
+import dev.sluice.gateway.spend.Spending;
 import dev.sluice.gateway.web.GatewayException;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Mono;
@@ -19,8 +20,9 @@ import reactor.core.publisher.Mono;
 /**
  * The embeddings use case: find the request's route and keep the targets whose provider offers embeddings, check the
  * caller may use it, charge the daily quota (one request and the input's tokens, settled to the provider's count) and
- * the USD budgets (the input at the dearest target's price, settled to the provider's count at the serving one), and send it through the router, which gives it the keys, breakers, bulkheads, budgets, timeouts, retries and
- * fallbacks of a chat. Nothing is cached and nothing goes to history.
+ * the USD budgets (the input at the dearest target's price, settled to the provider's count at the serving one), and
+ * send it through the router, which gives it the keys, breakers, bulkheads, budgets, timeouts, retries and fallbacks
+ * of a chat; what it cost is recorded as a chat's is. Nothing is cached and nothing goes to history.
  */
 @Service
 class EmbeddingService {
@@ -33,9 +35,10 @@ class EmbeddingService {
     private final GatewayOverhead overhead;
     private final ProviderRegistry providers;
     private final CallerLimits callerLimits;
+    private final Spending spending;
 
     EmbeddingService(ModelCatalog models, Router router, EmbeddingClients clients, DailyQuota quota, Budgets budgets,
-            GatewayOverhead overhead, ProviderRegistry providers, CallerLimits callerLimits) {
+            GatewayOverhead overhead, ProviderRegistry providers, CallerLimits callerLimits, Spending spending) {
         this.callerLimits = callerLimits;
         this.models = models;
         this.router = router;
@@ -44,6 +47,7 @@ class EmbeddingService {
         this.budgets = budgets;
         this.overhead = overhead;
         this.providers = providers;
+        this.spending = spending;
     }
 
     /**
@@ -75,6 +79,7 @@ class EmbeddingService {
                 .doFinally(signal -> {
                     call.upstreamStopped();
                     overhead.record(call);
+                    spending.ended(call);
                 });
     }
 

@@ -9,9 +9,9 @@ import dev.sluice.gateway.provider.ProvidersProperties;
 import org.springframework.stereotype.Component;
 
 /**
- * The price of a call, first found of: the alias's price for the target ({@code sluice.aliases.<a>.prices}), the
- * provider's for the model ({@code sluice.providers.<p>.prices}), the {@link DefaultPrices default table} for the
- * provider's type; the demo simulator is free. A model name in the provider's prices or the table also prices the
+ * The price of a call, first found of: the alias's price for the target's model ({@code sluice.aliases.<a>.prices}),
+ * the provider's ({@code sluice.providers.<p>.prices}), the {@link DefaultPrices default table} for the provider's
+ * type; the demo simulator is free. A model name in any of them also prices the
  * versions it starts: the name, a {@code -}, then a date, a number or {@code latest} ({@code gpt-4o-2024-08-06},
  * {@code claude-sonnet-4-20250514}, {@code gemini-2.0-flash-001}); the longest such name wins, and another variant
  * ({@code o3-pro}) is a model of its own.
@@ -35,7 +35,7 @@ public class PriceBook {
     public Optional<Price> price(String alias, String provider, String model) {
         PricesProperties.AliasPrices aliasPrices = alias == null ? null : prices.aliases().get(alias);
         if (aliasPrices != null) {
-            Price own = aliasPrices.prices().get(provider + "/" + model);
+            Price own = lookUp(aliasPrices.prices(), model);
             if (own != null) {
                 return Optional.of(own);
             }

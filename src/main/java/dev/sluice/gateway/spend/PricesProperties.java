@@ -8,8 +8,8 @@ import org.springframework.validation.annotation.Validated;
 
 /**
  * The prices configured next to the providers and aliases they belong to ({@code sluice.providers.<p>.prices.<model>}
- * and {@code sluice.aliases.<a>.prices.<provider/model>}), bound here so that routing and providers know nothing of
- * money. A model name with a dot or a slash is written in brackets: {@code "[gpt-4.1]"}, {@code "[openai/gpt-4o]"}.
+ * and {@code sluice.aliases.<a>.prices.<model>}), bound here so that routing and providers know nothing of money. A
+ * model name with a dot or a slash is written in brackets: {@code "[gpt-4.1]"}, {@code "[meta-llama/llama-3.1-8b]"}.
  *
  * @param providers each provider's prices, by its name
  * @param aliases each alias's prices, by its name
@@ -35,8 +35,8 @@ public record PricesProperties(Map<String, @Valid ProviderPrices> providers, Map
     }
 
     /**
-     * @param prices what a call through this alias costs, by target as the alias's {@code targets} write it
-     *        ({@code provider/model}), over the provider's price of that model
+     * @param prices what a call through this alias costs, by the model of the target that serves it (the part after
+     *        {@code provider/}), over the provider's price of that model
      */
     public record AliasPrices(Map<String, @Valid Price> prices) {
 

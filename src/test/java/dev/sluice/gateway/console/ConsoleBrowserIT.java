@@ -205,6 +205,31 @@ class ConsoleBrowserIT extends IntegrationTest {
                 .jsonPath("$.tokens.limit").isEqualTo(7000);
     }
 
+    @Test
+    void aUserSeesTheirUsageByDayAndModelAndDownloadsItAsCsv() {
+        Map<String, Object> user = account();
+        register(user);
+        String userToken = token((String) user.get("email"), PASSWORD);
+        for (String model : List.of("fake", "demo")) {
+            web.post().uri("/api/v1/chat").header(HttpHeaders.AUTHORIZATION, "Bearer " + userToken)
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .bodyValue(Map.of("model", model, "prompt", "Hi", "stream", false, "max_tokens", 3))
+                    .exchange()
+                    .expectStatus().isOk();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> web.get().uri("/api/v1/usage")
+                .header(HttpHeaders.AUTHORIZATION, "Bearer " + userToken).exchange().expectStatus().isOk()
+                .expectBody(JsonNode.class).returnResult().getResponseBody().at("/total/requests").asLong() == 2);
+
+        JsonNode result = run("usage", user);
+
+        assertThat(result.path("filename").asString()).startsWith("sluice-usage-").endsWith(".csv");
+        assertThat(result.path("csv").asString()).as("the fake has no price here, the demo is free")
+                .startsWith("model,requests,input_tokens,output_tokens,cost_usd,unpriced,estimated\r\n")
+                .containsPattern("\r\ndemo,1,\\d+,\\d+,0\\.000000,0,false\r\n")
+                .containsPattern("\r\nfake,1,\\d+,\\d+,,1,false\r\n");
+    }
+
     private static Map<String, Object> account() {
         Map<String, Object> arguments = new LinkedHashMap<>();
         arguments.put("email", "console-" + UUID.randomUUID() + "@example.com");

@@ -232,7 +232,7 @@ class ConversationHistoryIT extends IntegrationTest {
 
     private HistoryWrite.Message message(UUID conversation, UUID owner, String role, String content, int micros) {
         return new HistoryWrite.Message(UUID.randomUUID(), conversation, owner, role, content, "fake", null, null, null,
-                null, null, null, "ok", null, Conversations.now().minusSeconds(10).plusNanos(micros * 1000L));
+                null, null, null, "ok", null, null, null, Conversations.now().minusSeconds(10).plusNanos(micros * 1000L));
     }
 
     private long count(String sql) {

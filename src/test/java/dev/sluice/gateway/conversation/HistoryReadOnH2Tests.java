@@ -78,7 +78,7 @@ class HistoryReadOnH2Tests {
 
     private static HistoryWrite.Message message(UUID conversation, UUID user, String role, String content, OffsetDateTime at) {
         return new HistoryWrite.Message(UUID.randomUUID(), conversation, user, role, content, "fake", null, null, null,
-                null, null, null, "ok", null, at);
+                null, null, null, "ok", null, null, null, at);
     }
 
     private UUID newUser() {

@@ -142,7 +142,7 @@ class HistoryWriterTests {
         // 199 letters and then an emoji, two chars of Java's: the cut at 200 characters keeps it whole.
         String model = "m".repeat(199) + "\uD83D\uDE00" + "m".repeat(100);
         HistoryWrite bad = new HistoryWrite.Message(UUID.randomUUID(), UUID.randomUUID(), user, "user", "a\0b", model, null,
-                null, null, null, null, null, "ok", null, OffsetDateTime.now());
+                null, null, null, null, null, "ok", null, null, null, OffsetDateTime.now());
 
         writer.offer(List.of(message(user, "before"), bad, message(user, "after")));
 
@@ -187,6 +187,6 @@ class HistoryWriterTests {
 
     private static HistoryWrite message(UUID user, String content) {
         return new HistoryWrite.Message(UUID.randomUUID(), UUID.randomUUID(), user, "user", content, null, null,
-                null, null, null, null, null, "ok", null, OffsetDateTime.now());
+                null, null, null, null, null, "ok", null, null, null, OffsetDateTime.now());
     }
 }

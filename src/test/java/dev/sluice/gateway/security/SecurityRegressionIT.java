@@ -113,7 +113,7 @@ class SecurityRegressionIT extends IntegrationTest {
         assertThat(writer.offer(List.of(
                 new HistoryWrite.NewConversation(conversation, Caller.ANONYMOUS_ID, "Stalled", OffsetDateTime.now()),
                 new HistoryWrite.Message(UUID.randomUUID(), conversation, Caller.ANONYMOUS_ID, "user", "Earlier", "fake", null,
-                        null, null, null, null, null, "ok", null, OffsetDateTime.now())))).isTrue();
+                        null, null, null, null, null, "ok", null, null, null, OffsetDateTime.now())))).isTrue();
         assertThat(writer.flush(Duration.ofSeconds(10))).isTrue();
         Connection locker = Mono.from(ConnectionFactories.get(ExternalServices.get().r2dbcUrl()).create()).block();
         try {

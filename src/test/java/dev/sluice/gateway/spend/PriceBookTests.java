@@ -47,9 +47,9 @@ class PriceBookTests {
                         "sluice.providers.openai.prices.[gpt-4.1].output=4",
                         "sluice.providers.groq.prices.[llama-3.1-8b-instant].input=0.05",
                         "sluice.providers.groq.prices.[llama-3.1-8b-instant].output=0.08",
-                        "sluice.aliases.fast.prices.[openai/gpt-4.1].input=0.5",
-                        "sluice.aliases.fast.prices.[openai/gpt-4.1].output=2",
-                        "sluice.aliases.fast.prices.[openai/gpt-4.1].cached-input=0.1")
+                        "sluice.aliases.fast.prices.[gpt-4.1].input=0.5",
+                        "sluice.aliases.fast.prices.[gpt-4.1].output=2",
+                        "sluice.aliases.fast.prices.[gpt-4.1].cached-input=0.1")
                 .run(started -> {
                     PriceBook book = started.getBean(PriceBook.class);
                     assertThat(book.price(null, "openai", "gpt-4.1")).as("cached input at the input price when unset")

@@ -31,6 +31,7 @@ final class AnthropicEventReader extends JsonEventReader {
     private boolean stopped;
     private int promptTokens;
     private int completionTokens;
+    private JsonFields cachedTokens = JsonFields.EMPTY;
 
     AnthropicEventReader(JsonMapper json) {
         super(json);
@@ -110,7 +111,8 @@ final class AnthropicEventReader extends JsonEventReader {
 
     /**
      * {@code message_start} carries the input tokens, {@code message_delta} the running output total.
-     * Cached prompt tokens are counted apart by Anthropic and together by OpenAI; quotas want them all.
+     * Cached prompt tokens are counted apart by Anthropic and together by OpenAI; quotas want them all. The cache
+     * reads among them are told as OpenAI tells them ({@code prompt_tokens_details.cached_tokens}), for their price.
      */
     private void usage(JsonNode usage, ChunkSink reply) {
         if (!usage.isObject()) {
@@ -118,13 +120,15 @@ final class AnthropicEventReader extends JsonEventReader {
         }
         JsonNode input = usage.path("input_tokens");
         if (input.isNumber()) {
-            promptTokens = input.asInt(0) + usage.path("cache_creation_input_tokens").asInt(0)
-                    + usage.path("cache_read_input_tokens").asInt(0);
+            int cacheRead = usage.path("cache_read_input_tokens").asInt(0);
+            promptTokens = input.asInt(0) + usage.path("cache_creation_input_tokens").asInt(0) + cacheRead;
+            cachedTokens = cacheRead > 0 ? JsonFields.of("prompt_tokens_details", "{\"cached_tokens\":" + cacheRead + "}")
+                    : JsonFields.EMPTY;
         }
         JsonNode output = usage.path("output_tokens");
         if (output.isNumber()) {
             completionTokens = output.asInt(0);
         }
-        reply.usage(new ChatChunk.Usage(promptTokens, completionTokens));
+        reply.usage(new ChatChunk.Usage(promptTokens, completionTokens, cachedTokens));
     }
 }

@@ -54,8 +54,8 @@ class AnthropicEventReaderTests {
                         new ToolCallDelta(1, "toolu_01PbV8qYwKqzM7eJ2vX9cR4D", "get_time", ""),
                         new ToolCallDelta(1, null, null, "{\"tz\": \"Europe/Paris\"}"),
                         new Finish(FinishReason.TOOL_CALLS))
-                .as("cached prompt tokens count as prompt tokens, as OpenAI counts them")
-                .expectNext(new Usage(572, 89))
+                .as("cached prompt tokens count as prompt tokens, and the cache reads among them are told, as OpenAI does")
+                .expectNext(new Usage(572, 89, JsonFields.of("prompt_tokens_details", "{\"cached_tokens\":100}")))
                 .verifyComplete();
     }
 

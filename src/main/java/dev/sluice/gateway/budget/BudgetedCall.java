@@ -4,7 +4,7 @@ import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.routing.Target;
 
 /** What a call's budget settlement reads of it once it has ended: who served it, and what it used. */
-public interface CallCost {
+public interface BudgetedCall {
 
     /** The target this call itself sent to; {@code null} when it sent nothing (refused early, or a cached reply). */
     Target target();
