@@ -195,8 +195,10 @@ const scenarios = {
   async admin(page) {
     await logIn(page);
     await page.getByRole('link', { name: 'Admin' }).click();
-    const row = page.getByRole('row', { name: new RegExp(args.user.replace(/[.+]/g, '\\$&')) });
-    await page.getByRole('row').nth(1).waitFor();
+    // The spend table below lists the same users; only today's usage has the quota form.
+    const usage = page.getByRole('table', { name: 'Usage today' });
+    const row = usage.getByRole('row', { name: new RegExp(args.user.replace(/[.+]/g, '\\$&')) });
+    await usage.getByRole('row').nth(1).waitFor();
     const shown = page.locator('#usage-list tr');
     for (let pages = 0; pages < 50 && await row.count() === 0; pages++) {
       const before = await shown.count();
