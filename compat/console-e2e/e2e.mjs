@@ -247,7 +247,7 @@ const scenarios = {
     const shown = page.locator('#new-key-value');
     await shown.and(page.getByText(/^sk-/)).waitFor();
     const key = await shown.textContent();
-    await page.getByRole('row', { name: /from the console/ }).getByRole('button', { name: 'Revoke' }).waitFor();
+    await page.getByRole('row', { name: /from the console .*\$0\.0000/ }).getByRole('button', { name: 'Revoke' }).waitFor();
     expect(await page.getByRole('button', { name: 'Revoke' }).count() === 1, 'only the kept key listed');
     return { key };
   },

@@ -467,7 +467,7 @@ async function showKeys() {
         }
       });
       return tableRow([key.name, `${key.prefix}…`, localTime(key.created_at), key.last_used_at
-        ? localTime(key.last_used_at) : 'never'], revoke);
+        ? localTime(key.last_used_at) : 'never', `$${Number(key.spent_usd ?? 0).toFixed(4)}`], revoke);
     }));
   } catch (error) {
     if (!handleUnauthorized(error)) $('keys-error').textContent = error.message;

@@ -212,6 +212,34 @@ class SpendIT extends IntegrationTest {
     }
 
     @Test
+    void theKeysListSaysWhatEachKeySpentInItsBudgetsPeriod() {
+        String monthly = createKey(Map.of("name", "no budget: this month"));
+        String daily = createKey(Map.of("name", "daily", "budget_usd", 5, "budget_period", "daily"));
+        createKey(Map.of("name", "unused"));
+        upstream.enqueue(usage(1000, 500, 0));
+        upstream.enqueue(usage(2000, 100, 0));
+        upstream.enqueue(usage(300, 300, 0));
+        chat("Bearer " + monthly, "fake").expectStatus().isOk();
+        chat("Bearer " + daily, "fake").expectStatus().isOk();
+        chat("Bearer " + daily, "discount").expectStatus().isOk();
+        awaitRequests(user, 3);
+
+        JsonNode keys = body(web.get().uri("/api/v1/keys").header(HttpHeaders.AUTHORIZATION, user.bearer())
+                .exchange().expectStatus().isOk()).path("items");
+        Map<String, BigDecimal> spent = new java.util.HashMap<>();
+        keys.forEach(key -> spent.put(key.path("name").asString(), new BigDecimal(key.path("spent_usd").asString())));
+        assertThat(spent.get("no budget: this month")).as("1000 × 2.5 + 500 × 10 micro-USD").isEqualByComparingTo("0.0075");
+        assertThat(spent.get("daily")).as("2000 × 2.5 + 100 × 10 + 600 × 1 micro-USD").isEqualByComparingTo("0.0066");
+        assertThat(spent.get("unused")).as("nothing spent is 0, not missing").isEqualByComparingTo("0");
+    }
+
+    private String createKey(Map<String, Object> fields) {
+        return body(web.post().uri("/api/v1/keys").header(HttpHeaders.AUTHORIZATION, user.bearer())
+                .contentType(MediaType.APPLICATION_JSON).bodyValue(fields)
+                .exchange().expectStatus().isCreated()).path("key").asString();
+    }
+
+    @Test
     void anAdminReportsAcrossUsersOrForOneWhileTheDaysQuotaPageStaysAsItWas() {
         TestAccounts.Account admin = TestAccounts.registerOrLogin(baseUrl(), ADMIN_EMAIL);
         TestAccounts.Account other = TestAccounts.register(baseUrl());

@@ -7,6 +7,7 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Base64;
@@ -63,9 +64,20 @@ public class ApiKeys {
     /** {@link #PREFIX} and 32 random bytes in URL-safe Base64 without padding. */
     private static final Pattern SHAPE = Pattern.compile(Pattern.quote(PREFIX) + "[A-Za-z0-9_-]{43}");
     private static final int VISIBLE = PREFIX.length() + 4;
-    private static final String VIEW_COLUMNS = """
-            id, name, prefix, created_at, last_used_at, models, requests_per_minute, tokens_per_minute, budget_usd,
-            budget_period, expires_at, label""";
+    /**
+     * The caller's working keys as listed, each with what it spent in the current period of its budget (the UTC day
+     * for a daily budget, else the UTC month) from the usage records: one grouped read of the caller's month.
+     */
+    private static final String VIEW = """
+            SELECT k.id, k.name, k.prefix, k.created_at, k.last_used_at, k.models, k.requests_per_minute,
+                   k.tokens_per_minute, k.budget_usd, k.budget_period, k.expires_at, k.label,
+                   CASE WHEN k.budget_period = 'daily' THEN s.today_usd ELSE s.month_usd END AS spent_usd
+            FROM api_keys k LEFT JOIN (
+                SELECT api_key_id, SUM(cost_usd) AS month_usd, SUM(CASE WHEN usage_date = :today THEN cost_usd END) AS today_usd
+                FROM usage_records
+                WHERE user_id = :user AND usage_date >= :month AND api_key_id IS NOT NULL
+                GROUP BY api_key_id) s ON s.api_key_id = k.id
+            WHERE k.user_id = :user AND k.revoked_at IS NULL""";
 
     private final DatabaseClient database;
     private final Duration timeout;
@@ -111,9 +123,7 @@ public class ApiKeys {
 
     /** The caller's keys that still work, newest first. */
     public Mono<Page<KeyView>> list(Caller owner) {
-        return database.sql("SELECT " + VIEW_COLUMNS
-                        + " FROM api_keys WHERE user_id = :user AND revoked_at IS NULL ORDER BY created_at DESC")
-                .bind("user", owner.id())
+        return viewOf(database.sql(VIEW + " ORDER BY k.created_at DESC"), owner)
                 .map((row, metadata) -> KeyView.of(row))
                 .all()
                 .take(1_000)
@@ -161,11 +171,16 @@ public class ApiKeys {
     }
 
     private Mono<KeyView> view(Caller owner, UUID id) {
-        return database.sql("SELECT " + VIEW_COLUMNS + " FROM api_keys WHERE id = :id AND user_id = :user AND revoked_at IS NULL")
-                .bind("id", id).bind("user", owner.id())
+        return viewOf(database.sql(VIEW + " AND k.id = :id"), owner)
+                .bind("id", id)
                 .map((row, metadata) -> KeyView.of(row))
                 .one()
                 .switchIfEmpty(Mono.error(() -> notFound(id)));
+    }
+
+    private static DatabaseClient.GenericExecuteSpec viewOf(DatabaseClient.GenericExecuteSpec view, Caller owner) {
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        return view.bind("user", owner.id()).bind("today", today).bind("month", today.withDayOfMonth(1));
     }
 
     /** Forgets the key here and tells the listeners, so that other replicas forget it too. */
@@ -293,12 +308,14 @@ public class ApiKeys {
 
     /**
      * A key as listed: never its text. {@code lastUsedAt} is updated at most every few seconds; a {@code null} limit,
-     * {@code models} or expiry does not limit. No {@code spent_usd} yet: spend is not recorded per key on this branch.
+     * {@code models} or expiry does not limit. {@code spentUsd} is what the key spent in the current period of its
+     * budget (today for a daily one, else this month, UTC), priced calls only, as the usage records have it a moment
+     * after each call; 0 when nothing priced was spent.
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record KeyView(UUID id, String name, String prefix, OffsetDateTime createdAt, OffsetDateTime lastUsedAt,
             List<String> models, Integer requestsPerMinute, Integer tokensPerMinute, BigDecimal budgetUsd,
-            String budgetPeriod, OffsetDateTime expiresAt, String label) {
+            String budgetPeriod, OffsetDateTime expiresAt, String label, BigDecimal spentUsd) {
 
         static KeyView of(Row row) {
             return new KeyView(row.get("id", UUID.class), row.get("name", String.class), row.get("prefix", String.class),
@@ -306,7 +323,12 @@ public class ApiKeys {
                     KeyFields.models(row.get("models", String.class)), row.get("requests_per_minute", Integer.class),
                     row.get("tokens_per_minute", Integer.class), row.get("budget_usd", BigDecimal.class),
                     row.get("budget_period", String.class), row.get("expires_at", OffsetDateTime.class),
-                    row.get("label", String.class));
+                    row.get("label", String.class), spent(row.get("spent_usd", BigDecimal.class)));
+        }
+
+        /** Sums come back as NUMERIC with the column's scale, or {@code null} when there was nothing to add. */
+        private static BigDecimal spent(BigDecimal sum) {
+            return sum == null ? BigDecimal.ZERO.setScale(6) : sum;
         }
     }
 }
