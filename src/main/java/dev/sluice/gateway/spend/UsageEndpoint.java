@@ -90,6 +90,7 @@ class UsageEndpoint {
         body.put("to", report.to().toString());
         body.put("items", items);
         body.put("total", counts(new LinkedHashMap<>(), report.total()));
+        body.put("truncated", report.truncated());
         return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(body);
     }
 

@@ -26,21 +26,24 @@ record UsageQuery(LocalDate from, LocalDate to, GroupBy groupBy, UUID user) {
      * {@code key}, {@code user}) and, for keys and users, the name a person reads.
      */
     enum GroupBy {
-        DAY("r.usage_date", null, null, ""),
-        MODEL("r.model", null, null, ""),
-        KEY("r.api_key_id", "k.name", "key_name", " LEFT JOIN api_keys k ON k.id = r.api_key_id"),
-        USER("r.user_id", "u.email", "email", " JOIN users u ON u.id = r.user_id");
+        DAY("r.usage_date", null, null, "", false),
+        MODEL("r.model", null, null, "", false),
+        KEY("r.api_key_id", "k.name", "key_name", " LEFT JOIN api_keys k ON k.id = r.api_key_id", true),
+        USER("r.user_id", "u.email", "email", " JOIN users u ON u.id = r.user_id", true);
 
         final String column;
         final String labelColumn;
         final String labelName;
         final String join;
+        /** Items come dearest first: who spent most is what a long list is read for. */
+        final boolean dearestFirst;
 
-        GroupBy(String column, String labelColumn, String labelName, String join) {
+        GroupBy(String column, String labelColumn, String labelName, String join, boolean dearestFirst) {
             this.column = column;
             this.labelColumn = labelColumn;
             this.labelName = labelName;
             this.join = join;
+            this.dearestFirst = dearestFirst;
         }
 
         String wireName() {

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
+import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import tools.jackson.databind.JsonNode;
@@ -48,6 +49,9 @@ class SpendIT extends IntegrationTest {
 
     @Autowired
     MeterRegistry registry;
+
+    @Autowired
+    DatabaseClient database;
 
     private TestAccounts.Account user;
 
@@ -231,6 +235,28 @@ class SpendIT extends IntegrationTest {
         assertThat(spent.get("no budget: this month")).as("1000 × 2.5 + 500 × 10 micro-USD").isEqualByComparingTo("0.0075");
         assertThat(spent.get("daily")).as("2000 × 2.5 + 100 × 10 + 600 × 1 micro-USD").isEqualByComparingTo("0.0066");
         assertThat(spent.get("unused")).as("nothing spent is 0, not missing").isEqualByComparingTo("0");
+    }
+
+    @Test
+    void aReportOfMoreItemsThanItsCapIsCutAndSaysSoWhileItsTotalCountsEveryCall() {
+        int models = UsageReports.MAX_ITEMS + 1;
+        database.sql("""
+                        INSERT INTO usage_records (id, user_id, kind, model, provider, provider_model, usage_date,
+                            input_tokens, output_tokens, cached_input_tokens, cost_usd, estimated, cache_hit, created_at)
+                        SELECT gen_random_uuid(), :user, 'chat', 'model-' || n, 'fake', 'm', CURRENT_DATE, 1, 1, 0,
+                            0.000001 * n, false, false, now()
+                        FROM generate_series(1, :models) AS n""")
+                .bind("user", user.id()).bind("models", models).then().block(TIMEOUT);
+
+        JsonNode report = report(user.bearer(), "/api/v1/usage?group_by=model");
+
+        assertThat(report.path("items")).as("at most the cap").hasSize(UsageReports.MAX_ITEMS);
+        assertThat(report.path("truncated").asBoolean()).isTrue();
+        assertThat(report.at("/total/requests").asLong()).as("the total is the whole range's").isEqualTo(models);
+        assertThat(new BigDecimal(report.at("/total/cost_usd").asString()))
+                .as("1 + 2 + … + 1001 micro-USD").isEqualByComparingTo("0.501501");
+        assertThat(report(user.bearer(), "/api/v1/usage?group_by=day").path("truncated").asBoolean())
+                .as("one day is one item").isFalse();
     }
 
     private String createKey(Map<String, Object> fields) {

@@ -34,6 +34,6 @@ class UsageCsvTests {
     }
 
     private static UsageReports.Report report(UsageQuery.GroupBy groupBy, List<UsageReports.Line> items) {
-        return new UsageReports.Report(new UsageQuery(DAY, DAY, groupBy, null), items, null);
+        return new UsageReports.Report(new UsageQuery(DAY, DAY, groupBy, null), items, null, false);
     }
 }
