@@ -52,7 +52,7 @@ class AdminAccountsEndpoint {
     }
 
     private Mono<ServerResponse> setRole(ServerRequest request) {
-        return requireAdmin()
+        return Caller.currentAdmin()
                 .then(body.read(request, RoleChange.class))
                 .flatMap(change -> {
                     UUID user = userId(request.pathVariable("id"));
@@ -65,17 +65,11 @@ class AdminAccountsEndpoint {
     }
 
     private Mono<ServerResponse> invite(ServerRequest request) {
-        return requireAdmin()
+        return Caller.currentAdmin()
                 .flatMap(invites::create)
                 .flatMap(created -> ServerResponse.status(HttpStatus.CREATED).bodyValue(created));
     }
 
-    /** The security rules already keep non-admins out of {@code /api/v1/admin/**}; this holds even if they change. */
-    private static Mono<Caller> requireAdmin() {
-        return Caller.current()
-                .filter(Caller::isAdmin)
-                .switchIfEmpty(Mono.error(() -> new GatewayException(ErrorCode.FORBIDDEN, "Only admins may do this")));
-    }
 
     private static UUID userId(String text) {
         try {

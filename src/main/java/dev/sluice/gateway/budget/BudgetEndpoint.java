@@ -53,9 +53,9 @@ class BudgetEndpoint {
             user = UUID.fromString(request.pathVariable("id"));
         }
         catch (IllegalArgumentException notAnId) {
-            return requireAdmin().then(Mono.error(BudgetEndpoint::noSuchUser));
+            return Caller.currentAdmin().then(Mono.error(BudgetEndpoint::noSuchUser));
         }
-        return requireAdmin()
+        return Caller.currentAdmin()
                 .then(body.read(request, OwnBudgetRequest.class))
                 .map(OwnBudgetRequest::validated)
                 .flatMap(own -> ledger.setOwnBudget(user, own.dailyMicros(), own.monthlyMicros())
@@ -82,12 +82,6 @@ class BudgetEndpoint {
         return view;
     }
 
-    /** The security rules already keep non-admins out of {@code /api/v1/admin/**}; this holds even if they change. */
-    private static Mono<Caller> requireAdmin() {
-        return Caller.current()
-                .filter(Caller::isAdmin)
-                .switchIfEmpty(Mono.error(() -> new GatewayException(ErrorCode.FORBIDDEN, "Only admins may do this")));
-    }
 
     private static GatewayException noSuchUser() {
         return new GatewayException(ErrorCode.NOT_FOUND, "No such user");

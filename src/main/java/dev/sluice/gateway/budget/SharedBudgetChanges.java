@@ -1,8 +1,6 @@
 package dev.sluice.gateway.budget;
 
-import java.util.UUID;
-
-import dev.sluice.gateway.redis.RedisChannel;
+import dev.sluice.gateway.redis.UserChangesChannel;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.stereotype.Component;
@@ -13,32 +11,12 @@ import org.springframework.stereotype.Component;
  */
 @Component
 @ConditionalOnProperty("spring.data.redis.url")
-class SharedBudgetChanges extends RedisChannel {
+class SharedBudgetChanges extends UserChangesChannel {
 
     static final String CHANNEL = "sluice:budget-limits";
 
-    private final Budgets budgets;
-
     SharedBudgetChanges(ReactiveStringRedisTemplate redis, Budgets budgets) {
-        super(redis, CHANNEL, "other replicas read users' budgets again within sluice.budgets.refresh");
-        this.budgets = budgets;
-    }
-
-    @Override
-    protected void publishFrom() {
-        budgets.onOwnBudgetChanged(user -> publish(user.toString()));
-    }
-
-    /** A user id. */
-    @Override
-    protected void received(String message) {
-        UUID user;
-        try {
-            user = UUID.fromString(message);
-        }
-        catch (IllegalArgumentException notOurs) {
-            return;
-        }
-        budgets.ownBudgetChangedElsewhere(user);
+        super(redis, CHANNEL, "other replicas read users' budgets again within sluice.budgets.refresh",
+                budgets::onOwnBudgetChanged, budgets::ownBudgetChangedElsewhere);
     }
 }

@@ -45,7 +45,7 @@ class CacheEndpoint {
     }
 
     private Mono<ServerResponse> clear(ServerRequest request) {
-        return requireAdmin()
+        return Caller.currentAdmin()
                 .flatMap(admin -> cache.clear()
                         .timeout(CLEAR_TIMEOUT)
                         .onErrorMap(failure -> !(failure instanceof GatewayException), failure -> {
@@ -57,10 +57,4 @@ class CacheEndpoint {
                 .flatMap(count -> ServerResponse.ok().bodyValue(Map.of("cleared", count)));
     }
 
-    /** The security rules already keep non-admins out of {@code /api/v1/admin/**}; this holds even if they change. */
-    private static Mono<Caller> requireAdmin() {
-        return Caller.current()
-                .filter(Caller::isAdmin)
-                .switchIfEmpty(Mono.error(() -> new GatewayException(ErrorCode.FORBIDDEN, "Only admins may do this")));
-    }
 }

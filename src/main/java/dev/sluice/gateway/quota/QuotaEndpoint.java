@@ -71,7 +71,7 @@ class QuotaEndpoint {
 
     private Mono<ServerResponse> usage(ServerRequest request) {
         // Admins first: a non-admin learns nothing, not even that a parameter is wrong.
-        return requireAdmin()
+        return Caller.currentAdmin()
                 .then(Mono.fromCallable(() -> UsageQuery.of(request, quota.today())))
                 .flatMap(query -> ledger.usageOn(query.day(), query.before(), query.limit() + 1)
                         .map(QuotaEndpoint::usageItem)
@@ -86,9 +86,9 @@ class QuotaEndpoint {
             user = UUID.fromString(request.pathVariable("id"));
         }
         catch (IllegalArgumentException notAnId) {
-            return requireAdmin().then(Mono.error(QuotaEndpoint::noSuchUser));
+            return Caller.currentAdmin().then(Mono.error(QuotaEndpoint::noSuchUser));
         }
-        return requireAdmin()
+        return Caller.currentAdmin()
                 .then(body.read(request, QuotaLimits.class))
                 .map(QuotaLimits::validated)
                 .flatMap(limits -> ledger.setLimits(user, limits.dailyRequests(), limits.dailyTokens())
@@ -99,12 +99,6 @@ class QuotaEndpoint {
                         .flatMap(usage -> ServerResponse.ok().bodyValue(limitsView(user, limits, usage))));
     }
 
-    /** The security rules already keep non-admins out of {@code /api/v1/admin/**}; this holds even if they change. */
-    private static Mono<Caller> requireAdmin() {
-        return Caller.current()
-                .filter(Caller::isAdmin)
-                .switchIfEmpty(Mono.error(() -> new GatewayException(ErrorCode.FORBIDDEN, "Only admins may do this")));
-    }
 
     private static Page<Map<String, Object>> page(List<Map<String, Object>> rows, int limit) {
         if (rows.size() <= limit) {

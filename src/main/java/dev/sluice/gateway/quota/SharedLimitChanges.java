@@ -1,8 +1,6 @@
 package dev.sluice.gateway.quota;
 
-import java.util.UUID;
-
-import dev.sluice.gateway.redis.RedisChannel;
+import dev.sluice.gateway.redis.UserChangesChannel;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.stereotype.Component;
@@ -14,32 +12,12 @@ import org.springframework.stereotype.Component;
  */
 @Component
 @ConditionalOnProperty("spring.data.redis.url")
-class SharedLimitChanges extends RedisChannel {
+class SharedLimitChanges extends UserChangesChannel {
 
     static final String CHANNEL = "sluice:quota-limits";
 
-    private final DailyQuota quota;
-
     SharedLimitChanges(ReactiveStringRedisTemplate redis, DailyQuota quota) {
-        super(redis, CHANNEL, "other replicas' quota blocks go back within their term");
-        this.quota = quota;
-    }
-
-    @Override
-    protected void publishFrom() {
-        quota.onLimitsChanged(user -> publish(user.toString()));
-    }
-
-    /** A user id. */
-    @Override
-    protected void received(String message) {
-        UUID user;
-        try {
-            user = UUID.fromString(message);
-        }
-        catch (IllegalArgumentException notOurs) {
-            return;
-        }
-        quota.limitsChangedElsewhere(user);
+        super(redis, CHANNEL, "other replicas' quota blocks go back within their term", quota::onLimitsChanged,
+                quota::limitsChangedElsewhere);
     }
 }

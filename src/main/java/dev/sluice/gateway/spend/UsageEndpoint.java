@@ -7,8 +7,6 @@ import java.util.List;
 import java.util.Map;
 
 import dev.sluice.gateway.auth.Caller;
-import dev.sluice.gateway.web.ErrorCode;
-import dev.sluice.gateway.web.GatewayException;
 import dev.sluice.gateway.web.MethodNotAllowed;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -64,9 +62,7 @@ class UsageEndpoint {
 
     private Mono<ServerResponse> admin(ServerRequest request) {
         // Admins first: a non-admin learns nothing, not even that a parameter is wrong.
-        return Caller.current()
-                .filter(Caller::isAdmin)
-                .switchIfEmpty(Mono.error(() -> new GatewayException(ErrorCode.FORBIDDEN, "Only admins may do this")))
+        return Caller.currentAdmin()
                 .map(admin -> UsageQuery.admin(request))
                 .flatMap(reports::report)
                 .flatMap(report -> respond(request, report));
