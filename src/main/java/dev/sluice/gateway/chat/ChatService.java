@@ -95,7 +95,7 @@ public class ChatService {
         UUID user = call.caller().id();
         Flux<ChatChunk> reply = models.permit(call.caller(), route)
                 .then(callerLimits.admit(call.caller(), call.endUser(), request)).thenMany(
-                quota.meter(user, request, tally, capped -> budgets.meter(call.caller(), route, capped, tally, held ->
+                quota.meter(user, request, tally, capped -> budgets.meter(call, route, capped, held ->
                         cache.serve(held, user, call.cacheDirectives(), tally, () -> {
                             tally.routed();
                             return ReplySizeLimit.apply(router.stream(route, held, tally), limits.maxReplyBytes(), route.name());

@@ -70,8 +70,8 @@ class EmbeddingService {
                     if (embeddable.targets().isEmpty()) {
                         return Mono.error(offersNone(route));
                     }
-                    return quota.meter(call.caller().id(), inputTokens, call, () -> budgets.meter(call.caller(), embeddable,
-                            inputTokens, call, () -> {
+                    return quota.meter(call.caller().id(), inputTokens, call, () -> budgets.meter(call, embeddable,
+                            inputTokens, () -> {
                                 call.routed();
                                 return router.route(embeddable, request, inputTokens, call, clients).doOnNext(call::replied);
                             })).single();
