@@ -32,7 +32,7 @@ class BudgetConfiguration {
     @Bean
     Budgets budgets(BudgetLedger ledger, BudgetSettlements settlements, UserBudgets users, PriceBook prices,
             CallCosts costs, BudgetProperties properties, MeterRegistry registry) {
-        return new Budgets(ledger, settlements, users, new CallPrices(prices), costs, properties, Clock.systemUTC(),
-                registry);
+        return new Budgets(ledger, settlements, users, new EndUserBudgets(properties), new CallPrices(prices), costs,
+                properties, Clock.systemUTC(), registry);
     }
 }

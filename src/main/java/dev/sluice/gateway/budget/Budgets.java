@@ -34,7 +34,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * USD budgets, enforced like the token quota: before a call goes upstream, its worst-case cost is held on every budget
- * that applies to it (its user's daily and monthly ones, and its API key's), each with one conditional UPDATE, so
+ * that applies to it (its user's daily and monthly ones, its API key's, and those of the end user it names), each with
+ * one conditional UPDATE, so
  * that replicas together never let spending past a budget; when the call ends, however it ends, each hold is settled
  * to the real cost. A call any budget has no room for gets a 429 naming that budget, with {@code Retry-After} until
  * its period ends. No budget for the caller: the call as it is, no lookup, no database round trip.
@@ -62,6 +63,7 @@ public class Budgets {
     private final BudgetLedger ledger;
     private final BudgetSettlements settlements;
     private final UserBudgets users;
+    private final EndUserBudgets endUsers;
     private final CallPrices prices;
     private final CallCosts costs;
     private final BudgetProperties properties;
@@ -70,11 +72,12 @@ public class Budgets {
     private final MeterRegistry registry;
     private volatile Consumer<UUID> ownBudgetChanges = user -> { };
 
-    Budgets(BudgetLedger ledger, BudgetSettlements settlements, UserBudgets users, CallPrices prices, CallCosts costs,
-            BudgetProperties properties, Clock clock, MeterRegistry registry) {
+    Budgets(BudgetLedger ledger, BudgetSettlements settlements, UserBudgets users, EndUserBudgets endUsers,
+            CallPrices prices, CallCosts costs, BudgetProperties properties, Clock clock, MeterRegistry registry) {
         this.ledger = ledger;
         this.settlements = settlements;
         this.users = users;
+        this.endUsers = endUsers;
         this.prices = prices;
         this.costs = costs;
         this.properties = properties;
@@ -97,7 +100,7 @@ public class Budgets {
      */
     public Flux<ChatChunk> meter(MeteredCall call, Route route, ChatRequest request,
             Function<ChatRequest, Flux<ChatChunk>> reply) {
-        List<Budget> budgets = applicable(call.caller());
+        List<Budget> budgets = applicable(call.caller(), call.endUser());
         if (budgets.isEmpty()) {
             return Flux.defer(() -> reply.apply(request));
         }
@@ -112,7 +115,7 @@ public class Budgets {
      * {@code inputTokens} are priced at the dearest target of {@code route}, and settled to what {@code call} cost.
      */
     public <T> Flux<T> meter(MeteredCall call, Route route, long inputTokens, Supplier<Flux<T>> reply) {
-        List<Budget> budgets = applicable(call.caller());
+        List<Budget> budgets = applicable(call.caller(), call.endUser());
         if (budgets.isEmpty()) {
             return Flux.defer(reply);
         }
@@ -120,20 +123,25 @@ public class Budgets {
     }
 
     /**
-     * The budgets that apply to a call by {@code caller}, the one place that decides them: its user's daily and
-     * monthly budgets in force, and the budget of the API key it called with, if the key's scope sets one.
+     * The budgets that apply to a call by {@code caller} for {@code endUser} ({@code null}: none named), the one place
+     * that decides them: its user's daily and monthly budgets in force, the budget of the API key it called with, if
+     * the key's scope sets one, and the end user's budgets ({@code sluice.budgets.per-end-user}).
      */
-    List<Budget> applicable(Caller caller) {
+    List<Budget> applicable(Caller caller, String endUser) {
         KeyScope scope = caller.scope();
         boolean keyBudget = scope.budgetUsd() != null && caller.apiKeyId() != null;
-        if (users.none() && !keyBudget) {
+        boolean endUserBudgets = endUser != null && !endUsers.none();
+        if (users.none() && !keyBudget && !endUserBudgets) {
             return List.of();
         }
-        List<Budget> budgets = new ArrayList<>(3);
+        List<Budget> budgets = new ArrayList<>(5);
         users.addTo(budgets, caller.id());
         if (keyBudget) {
             budgets.add(new Budget(Budget.Scope.KEY, caller.apiKeyId(), BudgetPeriod.of(scope.budgetPeriod()),
                     Usd.toMicros(scope.budgetUsd())));
+        }
+        if (endUserBudgets) {
+            endUsers.addTo(budgets, caller, endUser);
         }
         return budgets;
     }
@@ -203,9 +211,9 @@ public class Budgets {
                 || (failure instanceof DataAccessException && !(failure instanceof DataIntegrityViolationException));
     }
 
-    /** Where the caller's budgets stand now; empty when none applies. */
+    /** Where the caller's own budgets stand now (its end users' are theirs); empty when none applies. */
     public Mono<List<BudgetStatus>> status(Caller caller) {
-        List<Budget> budgets = applicable(caller);
+        List<Budget> budgets = applicable(caller, null);
         if (budgets.isEmpty()) {
             return Mono.just(List.of());
         }

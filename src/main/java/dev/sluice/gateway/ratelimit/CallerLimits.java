@@ -57,18 +57,13 @@ public class CallerLimits {
         return Mono.defer(() -> {
             Scheduler loop = eventLoops == null ? null : eventLoops.current();
             Mono<Void> endUserChecked = endUser == null ? NONE
-                    : refuseIfSpent(buckets.decide(LimitScope.PER_END_USER, owner(caller) + ":" + endUser), rejectedEndUsers, loop);
+                    : refuseIfSpent(buckets.decide(LimitScope.PER_END_USER, caller.endUsersOwner() + ":" + endUser), rejectedEndUsers, loop);
             if (perMinute == null) {
                 return endUserChecked;
             }
             return endUserChecked.then(Mono.defer(() -> refuseIfSpent(buckets.tryConsume(LimitScope.PER_KEY_TOKENS,
                     Buckets.sized(perMinute, caller.apiKeyId().toString()), Math.max(1, tokens)), rejectedTokens, loop)));
         });
-    }
-
-    /** The key the end user belongs to, else the account: one app's end users are not another's. */
-    private static String owner(Caller caller) {
-        return caller.apiKeyId() != null ? caller.apiKeyId().toString() : caller.id().toString();
     }
 
     /** A decision that Redis made goes on on the event loop that asked ({@link EventLoops}). */
