@@ -35,10 +35,10 @@ import reactor.core.publisher.Mono;
 /**
  * USD budgets, enforced like the token quota: before a call goes upstream, its worst-case cost is held on every budget
  * that applies to it (its user's daily and monthly ones, its API key's, and those of the end user it names), each with
- * one conditional UPDATE, so
- * that replicas together never let spending past a budget; when the call ends, however it ends, each hold is settled
- * to the real cost. A call any budget has no room for gets a 429 naming that budget, with {@code Retry-After} until
- * its period ends. No budget for the caller: the call as it is, no lookup, no database round trip.
+ * one conditional UPDATE, so that replicas together never let spending past a budget; when the call ends, however it
+ * ends, each hold is settled to the real cost. A call any budget has no room for gets a 429 naming that budget, with
+ * {@code Retry-After} until its period ends. No budget for the caller: the call as it is, no lookup, no database
+ * round trip.
  * <p>
  * The worst case is the estimated prompt at the input price plus the reply cap at the output price, at the dearest
  * target of the route, since which one serves is known only once the call is made. The reply cap is the request's
