@@ -47,6 +47,14 @@ public record Caller(UUID id, String email, Role role, UUID apiKeyId, KeyScope s
         return role == Role.ADMIN;
     }
 
+    /**
+     * Whose end users the ones this caller names are: its API key's, else its account's, so that one application's
+     * end users are not another's. Their rate limits and budgets are kept per owner and end user.
+     */
+    public UUID endUsersOwner() {
+        return apiKeyId != null ? apiKeyId : id;
+    }
+
     /** The caller of the request being served, from Spring Security's reactive context. */
     public static Mono<Caller> current() {
         return ReactiveSecurityContextHolder.getContext()

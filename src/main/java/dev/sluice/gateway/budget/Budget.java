@@ -4,16 +4,26 @@ import java.util.Locale;
 import java.util.UUID;
 
 /**
- * One budget that applies to a call: whose it is ({@code scope} and its id: a user, or a personal API key), over which
- * period, and how much it allows, in micro-USD. A call goes ahead only when every budget that applies to it has room.
+ * One budget that applies to a call: whose it is ({@code scope} and its id: a user, a personal API key, or an end user
+ * of one), over which period, and how much it allows, in micro-USD. A call goes ahead only when every budget that
+ * applies to it has room.
  *
  * @param limitMicros the most the scope may spend in one period, in micro-USD (1 USD = 1,000,000)
  */
 public record Budget(Scope scope, UUID scopeId, BudgetPeriod period, long limitMicros) {
 
-    /** Whose budget it is; stored as its label, so the ledger holds any kind with the same statements. */
+    /**
+     * Whose budget it is; stored as its label ({@code budget_usage.scope_kind}, 8 characters at most), so the ledger
+     * holds any kind with the same statements.
+     */
     public enum Scope {
-        USER, KEY;
+        USER("user"), KEY("API key"), END_USER("end user");
+
+        private final String noun;
+
+        Scope(String noun) {
+            this.noun = noun;
+        }
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -25,8 +35,8 @@ public record Budget(Scope scope, UUID scopeId, BudgetPeriod period, long limitM
         return (long) Math.floor(limitMicros * alertAt);
     }
 
-    /** "daily budget of the user", "monthly budget of the API key": what a refusal names. */
+    /** "daily budget of the user", "monthly budget of the API key", "daily budget of the end user": what a refusal names. */
     String describe() {
-        return period.label() + " budget of the " + (scope == Scope.USER ? "user" : "API key");
+        return period.label() + " budget of the " + scope.noun;
     }
 }

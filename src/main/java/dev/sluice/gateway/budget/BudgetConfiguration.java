@@ -2,6 +2,7 @@ package dev.sluice.gateway.budget;
 
 import java.time.Clock;
 
+import dev.sluice.gateway.spend.CallCosts;
 import dev.sluice.gateway.spend.PriceBook;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.context.annotation.Bean;
@@ -30,7 +31,8 @@ class BudgetConfiguration {
 
     @Bean
     Budgets budgets(BudgetLedger ledger, BudgetSettlements settlements, UserBudgets users, PriceBook prices,
-            BudgetProperties properties, MeterRegistry registry) {
-        return new Budgets(ledger, settlements, users, new CallPrices(prices), properties, Clock.systemUTC(), registry);
+            CallCosts costs, BudgetProperties properties, MeterRegistry registry) {
+        return new Budgets(ledger, settlements, users, new EndUserBudgets(properties), new CallPrices(prices), costs,
+                properties, Clock.systemUTC(), registry);
     }
 }

@@ -15,9 +15,12 @@ import org.springframework.validation.annotation.Validated;
 
 /**
  * USD budgets ({@code sluice.budgets.*}): what a user may spend per UTC day and per UTC month, unless an admin set
- * their own ({@code PUT /api/v1/admin/users/{id}/budget}). No default and no user's own budget: budgets cost nothing.
+ * their own ({@code PUT /api/v1/admin/users/{id}/budget}), and what each end user of an application may. No default,
+ * no user's own budget and no end-user budget: budgets cost nothing.
  *
  * @param perUser the default budgets of every user; either left out means no such budget by default
+ * @param perEndUser the budgets of each end user a call names ({@code sluice.auth.end-users.enabled}), one per end
+ *        user of each API key (or account without a key), inside the key's and the user's own; left out: none
  * @param alertAt the fraction of a budget past which a call counts as near the limit: {@code GET /api/v1/quota} says
  *        so and {@code sluice.budget.calls.past.alert} counts it
  * @param replyAllowance the reply cap priced into the worst case of a chat that sets none and that no quota capped;
@@ -32,7 +35,8 @@ import org.springframework.validation.annotation.Validated;
 @Validated
 @ConfigurationProperties("sluice.budgets")
 public record BudgetProperties(
-        @DefaultValue @NotNull @Valid PerUser perUser,
+        @DefaultValue @NotNull @Valid PeriodBudgets perUser,
+        @DefaultValue @NotNull @Valid PeriodBudgets perEndUser,
         @DefaultValue("0.8") @DecimalMin("0.0") @DecimalMax("1.0") double alertAt,
         @DefaultValue("1000") @Positive int replyAllowance,
         @DefaultValue("5s") @NotNull Duration reservationTimeout,
@@ -40,11 +44,11 @@ public record BudgetProperties(
         @DefaultValue("1m") @NotNull Duration refresh) {
 
     /**
-     * The budgets of a user without their own, in USD; {@code null}: none.
+     * A daily and a monthly budget, in USD; {@code null}: none.
      *
-     * @param dailyUsd what a user may spend per UTC day
-     * @param monthlyUsd what a user may spend per UTC calendar month
+     * @param dailyUsd what one user (or end user) may spend per UTC day
+     * @param monthlyUsd what one user (or end user) may spend per UTC calendar month
      */
-    public record PerUser(@PositiveOrZero BigDecimal dailyUsd, @PositiveOrZero BigDecimal monthlyUsd) {
+    public record PeriodBudgets(@PositiveOrZero BigDecimal dailyUsd, @PositiveOrZero BigDecimal monthlyUsd) {
     }
 }

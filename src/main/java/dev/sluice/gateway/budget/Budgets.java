@@ -11,7 +11,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import dev.sluice.gateway.auth.Caller;
@@ -20,6 +19,9 @@ import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.TokenEstimate;
 import dev.sluice.gateway.routing.Route;
+import dev.sluice.gateway.spend.CallCost;
+import dev.sluice.gateway.spend.CallCosts;
+import dev.sluice.gateway.spend.MeteredCall;
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import dev.sluice.gateway.web.LimitExceeded;
@@ -32,10 +34,11 @@ import reactor.core.publisher.Mono;
 
 /**
  * USD budgets, enforced like the token quota: before a call goes upstream, its worst-case cost is held on every budget
- * that applies to it (its user's daily and monthly ones, and its API key's), each with one conditional UPDATE, so
- * that replicas together never let spending past a budget; when the call ends, however it ends, each hold is settled
- * to the real cost. A call any budget has no room for gets a 429 naming that budget, with {@code Retry-After} until
- * its period ends. No budget for the caller: the call as it is, no lookup, no database round trip.
+ * that applies to it (its user's daily and monthly ones, its API key's, and those of the end user it names), each with
+ * one conditional UPDATE, so that replicas together never let spending past a budget; when the call ends, however it
+ * ends, each hold is settled to the real cost. A call any budget has no room for gets a 429 naming that budget, with
+ * {@code Retry-After} until its period ends. No budget for the caller: the call as it is, no lookup, no database
+ * round trip.
  * <p>
  * The worst case is the estimated prompt at the input price plus the reply cap at the output price, at the dearest
  * target of the route, since which one serves is known only once the call is made. The reply cap is the request's
@@ -43,9 +46,10 @@ import reactor.core.publisher.Mono;
  * cut it to what it reserved), else {@code reply-allowance}, which is then sent upstream as its cap. A target without
  * a price counts as free here: its calls are not stopped by budgets, and show up as unpriced in the spend metrics.
  * <p>
- * The real cost is the provider's reported usage at the price of the target that served; without a report, the
- * estimated prompt plus a quarter token per character streamed, or the prompt alone if it went upstream and nothing
- * came back; nothing when no call of its own was made (refused early, or a reply from the cache).
+ * The real cost is exactly what spend records for the call, worked out once ({@link CallCosts}): the provider's
+ * reported usage (cached prompt tokens at their own price) at the price of the target that served, else Sluice's
+ * estimate; nothing when no call of its own was made (refused early, or a reply from the cache) or the target that
+ * served has no price.
  * <p>
  * While the database cannot answer, budgets fail closed beyond a small allowance per replica ({@link BudgetStoreOutage}).
  * A replica that dies with calls in flight leaves their worst cases held in the period's row until the period ends:
@@ -59,19 +63,23 @@ public class Budgets {
     private final BudgetLedger ledger;
     private final BudgetSettlements settlements;
     private final UserBudgets users;
+    private final EndUserBudgets endUsers;
     private final CallPrices prices;
+    private final CallCosts costs;
     private final BudgetProperties properties;
     private final BudgetStoreOutage outage;
     private final Clock clock;
     private final MeterRegistry registry;
     private volatile Consumer<UUID> ownBudgetChanges = user -> { };
 
-    Budgets(BudgetLedger ledger, BudgetSettlements settlements, UserBudgets users, CallPrices prices,
-            BudgetProperties properties, Clock clock, MeterRegistry registry) {
+    Budgets(BudgetLedger ledger, BudgetSettlements settlements, UserBudgets users, EndUserBudgets endUsers,
+            CallPrices prices, CallCosts costs, BudgetProperties properties, Clock clock, MeterRegistry registry) {
         this.ledger = ledger;
         this.settlements = settlements;
         this.users = users;
+        this.endUsers = endUsers;
         this.prices = prices;
+        this.costs = costs;
         this.properties = properties;
         this.clock = clock;
         this.registry = registry;
@@ -88,54 +96,57 @@ public class Budgets {
     /**
      * The chat's reply, within the caller's budgets: {@code reply} is called with the request (capped to the reply
      * priced into the hold when it set no cap) only once every budget has room for its worst case at {@code route},
-     * and each hold is settled to what {@code cost} says when the reply ends.
+     * and each hold is settled to what {@code call} cost ({@link CallCosts}) when the reply ends.
      */
-    public Flux<ChatChunk> meter(Caller caller, Route route, ChatRequest request, BudgetedCall cost,
+    public Flux<ChatChunk> meter(MeteredCall call, Route route, ChatRequest request,
             Function<ChatRequest, Flux<ChatChunk>> reply) {
-        List<Budget> budgets = applicable(caller);
+        List<Budget> budgets = applicable(call.caller(), call.endUser());
         if (budgets.isEmpty()) {
             return Flux.defer(() -> reply.apply(request));
         }
         Integer maxTokens = request.reply().maxTokens();
         ChatRequest capped = maxTokens == null ? request.withMaxTokens(properties.replyAllowance()) : request;
         long replyCap = (long) capped.reply().maxTokens() * request.reply().choiceCount();
-        long prompt = TokenEstimate.input(request);
-        return held(budgets, prices.worstCase(route, prompt, replyCap), () -> prices.actual(route, prompt, cost),
-                () -> reply.apply(capped));
+        return held(budgets, prices.worstCase(route, TokenEstimate.input(request), replyCap), call, () -> reply.apply(capped));
     }
 
     /**
      * A reply that is not a chat and costs its input alone (embeddings), within the caller's budgets the same way:
-     * {@code inputTokens} are priced at the dearest target of {@code route}, and settled to what {@code cost} says.
+     * {@code inputTokens} are priced at the dearest target of {@code route}, and settled to what {@code call} cost.
      */
-    public <T> Flux<T> meter(Caller caller, Route route, long inputTokens, BudgetedCall cost, Supplier<Flux<T>> reply) {
-        List<Budget> budgets = applicable(caller);
+    public <T> Flux<T> meter(MeteredCall call, Route route, long inputTokens, Supplier<Flux<T>> reply) {
+        List<Budget> budgets = applicable(call.caller(), call.endUser());
         if (budgets.isEmpty()) {
             return Flux.defer(reply);
         }
-        return held(budgets, prices.worstCase(route, inputTokens, 0), () -> prices.actual(route, inputTokens, cost), reply);
+        return held(budgets, prices.worstCase(route, inputTokens, 0), call, reply);
     }
 
     /**
-     * The budgets that apply to a call by {@code caller}, the one place that decides them: its user's daily and
-     * monthly budgets in force, and the budget of the API key it called with, if the key's scope sets one.
+     * The budgets that apply to a call by {@code caller} for {@code endUser} ({@code null}: none named), the one place
+     * that decides them: its user's daily and monthly budgets in force, the budget of the API key it called with, if
+     * the key's scope sets one, and the end user's budgets ({@code sluice.budgets.per-end-user}).
      */
-    List<Budget> applicable(Caller caller) {
+    List<Budget> applicable(Caller caller, String endUser) {
         KeyScope scope = caller.scope();
         boolean keyBudget = scope.budgetUsd() != null && caller.apiKeyId() != null;
-        if (users.none() && !keyBudget) {
+        boolean endUserBudgets = endUser != null && !endUsers.none();
+        if (users.none() && !keyBudget && !endUserBudgets) {
             return List.of();
         }
-        List<Budget> budgets = new ArrayList<>(3);
+        List<Budget> budgets = new ArrayList<>(5);
         users.addTo(budgets, caller.id());
         if (keyBudget) {
             budgets.add(new Budget(Budget.Scope.KEY, caller.apiKeyId(), BudgetPeriod.of(scope.budgetPeriod()),
                     Usd.toMicros(scope.budgetUsd())));
         }
+        if (endUserBudgets) {
+            endUsers.addTo(budgets, caller, endUser);
+        }
         return budgets;
     }
 
-    private <T> Flux<T> held(List<Budget> budgets, long estimate, LongSupplier actual, Supplier<Flux<T>> reply) {
+    private <T> Flux<T> held(List<Budget> budgets, long estimate, MeteredCall call, Supplier<Flux<T>> reply) {
         return Flux.using(
                 () -> BudgetHold.open(ledger, settlements, budgets, today(), estimate, properties.alertAt()),
                 hold -> hold.granted(properties.reservationTimeout())
@@ -153,7 +164,12 @@ public class Budgets {
                         })
                         .onErrorResume(Budgets::storeUnreachable, failure -> withoutStore(estimate, failure))
                         .flatMapMany(answer -> reply.get()),
-                hold -> hold.end(actual));
+                hold -> hold.end(() -> settled(costs.of(call))));
+    }
+
+    /** What a budget is charged for a call: its cost; nothing when it was unpriced (as its worst case) or not a call. */
+    private static long settled(CallCost cost) {
+        return cost == null || !cost.priced() ? 0 : cost.micros();
     }
 
     /** A 429 naming the budget, with what was spent and held in its period, until the period ends. */
@@ -195,9 +211,9 @@ public class Budgets {
                 || (failure instanceof DataAccessException && !(failure instanceof DataIntegrityViolationException));
     }
 
-    /** Where the caller's budgets stand now; empty when none applies. */
+    /** Where the caller's own budgets stand now (its end users' are theirs); empty when none applies. */
     public Mono<List<BudgetStatus>> status(Caller caller) {
-        List<Budget> budgets = applicable(caller);
+        List<Budget> budgets = applicable(caller, null);
         if (budgets.isEmpty()) {
             return Mono.just(List.of());
         }

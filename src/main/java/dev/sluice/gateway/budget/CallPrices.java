@@ -1,13 +1,14 @@
 package dev.sluice.gateway.budget;
 
-import dev.sluice.gateway.llm.ChatChunk;
-import dev.sluice.gateway.llm.TokenEstimate;
 import dev.sluice.gateway.routing.Route;
 import dev.sluice.gateway.routing.Target;
 import dev.sluice.gateway.spend.Price;
 import dev.sluice.gateway.spend.PriceBook;
 
-/** A call's cost for its budgets, in micro-USD, at the spend's prices: its worst case before, its real cost after. */
+/**
+ * A call's worst case for its budgets, in micro-USD, at the spend's prices; what it really cost is spend's
+ * {@link dev.sluice.gateway.spend.CallCosts}.
+ */
 final class CallPrices {
 
     private final PriceBook prices;
@@ -26,24 +27,6 @@ final class CallPrices {
             }
         }
         return worst;
-    }
-
-    /** What the call cost, by the rules in {@link Budgets}' comment. */
-    long actual(Route route, long promptTokens, BudgetedCall call) {
-        Target target = call.target();
-        Price price = target == null ? null : price(route, target);
-        if (price == null) {
-            return 0;
-        }
-        ChatChunk.Usage reported = call.usage();
-        if (reported != null) {
-            return price.costMicros(reported.promptTokens(), reported.completionTokens(), 0);
-        }
-        long chars = call.replyChars();
-        if (chars > 0) {
-            return price.costMicros(promptTokens, TokenEstimate.ofChars(chars), 0);
-        }
-        return call.promptSent() ? price.costMicros(promptTokens, 0, 0) : 0;
     }
 
     private Price price(Route route, Target target) {

@@ -16,6 +16,11 @@ final class Usd {
         return usd.movePointRight(6).setScale(0, RoundingMode.HALF_UP).longValueExact();
     }
 
+    /** {@link #toMicros}, where {@code null} (no such budget) stays {@code null}. */
+    static Long toMicrosOrNull(BigDecimal usd) {
+        return usd == null ? null : toMicros(usd);
+    }
+
     /** Micro-USD to USD, exactly, without trailing zeros past the cents. */
     static BigDecimal ofMicros(long micros) {
         BigDecimal usd = BigDecimal.valueOf(micros, 6).stripTrailingZeros();

@@ -1,6 +1,5 @@
 package dev.sluice.gateway.budget;
 
-import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -35,8 +34,8 @@ final class UserBudgets implements SmartLifecycle {
 
     UserBudgets(BudgetLedger ledger, BudgetProperties properties) {
         this.ledger = ledger;
-        this.defaultDaily = micros(properties.perUser().dailyUsd());
-        this.defaultMonthly = micros(properties.perUser().monthlyUsd());
+        this.defaultDaily = Usd.toMicrosOrNull(properties.perUser().dailyUsd());
+        this.defaultMonthly = Usd.toMicrosOrNull(properties.perUser().monthlyUsd());
         this.refresh = properties.refresh();
     }
 
@@ -59,10 +58,6 @@ final class UserBudgets implements SmartLifecycle {
     @Override
     public boolean isRunning() {
         return refreshing != null;
-    }
-
-    private static Long micros(BigDecimal usd) {
-        return usd == null ? null : Usd.toMicros(usd);
     }
 
     /** Whether no user has any budget: then calls check none, at no cost. */

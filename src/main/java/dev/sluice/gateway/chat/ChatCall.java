@@ -9,13 +9,14 @@ import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.TokenEstimate;
 import dev.sluice.gateway.routing.Route;
 import dev.sluice.gateway.routing.Target;
+import dev.sluice.gateway.spend.MemoisedCost;
 import dev.sluice.gateway.spend.MeteredCall;
 
 /**
  * One chat request on its way through the gateway: who asks (and for which end user), what, with which
  * {@code Cache-Control}, in which conversation turn (if any), along which route, and the {@link Tally} of its reply. An API edge builds it and
  * encodes what {@link ChatService} streams for it; everything else that is per request lives here, not in
- * parameters, the Reactor context or the exchange's attributes. The access line and spend read it when it ends.
+ * parameters, the Reactor context or the exchange's attributes. The access line, spend and the budgets read it when it ends.
  */
 public final class ChatCall implements AccessRecord.Chat, MeteredCall {
 
@@ -25,6 +26,7 @@ public final class ChatCall implements AccessRecord.Chat, MeteredCall {
     private final Turn turn;
     private final String endUser;
     private final Tally tally = new Tally(System.nanoTime());
+    private final MemoisedCost cost = new MemoisedCost();
     private volatile Route route;
 
     /**
@@ -107,7 +109,7 @@ public final class ChatCall implements AccessRecord.Chat, MeteredCall {
         return tally.usage();
     }
 
-    // --- what spend reads when the request ends
+    // --- what spend and the budgets read when the request ends
 
     @Override
     public String kind() {
@@ -137,5 +139,10 @@ public final class ChatCall implements AccessRecord.Chat, MeteredCall {
     @Override
     public long estimatedInputTokens() {
         return TokenEstimate.input(request);
+    }
+
+    @Override
+    public MemoisedCost cost() {
+        return cost;
     }
 }

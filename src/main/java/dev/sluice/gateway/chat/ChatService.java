@@ -60,7 +60,8 @@ public class ChatService {
     /**
      * Streams the reply. Bad requests and unknown models fail here, before anything is sent upstream, so that the API
      * edge can still answer with a plain 4xx; so does a model the caller may not use (a direct one, or one outside its
-     * key's models), as the stream starts, and then a spent end user's or key's tokens-a-minute budget.
+     * key's models), as the stream starts, and then a spent end user's or key's tokens-a-minute budget (the key's
+     * tokens settled to the real usage when the reply ends).
      * The turn, if any, offers the caller's messages to history here, once the request is known to be servable. The
      * caller's daily quota is charged next (a 429 when it is spent, and then nothing goes upstream), which caps the
      * reply ({@code max_tokens} or {@code max_completion_tokens}) to what it reserved, and settled to the real usage
@@ -93,13 +94,12 @@ public class ChatService {
             tally.keepWholeReply();
         }
         UUID user = call.caller().id();
-        Flux<ChatChunk> reply = models.permit(call.caller(), route)
-                .then(callerLimits.admit(call.caller(), call.endUser(), request)).thenMany(
-                quota.meter(user, request, tally, capped -> budgets.meter(call.caller(), route, capped, tally, held ->
+        Flux<ChatChunk> reply = models.permit(call.caller(), route).thenMany(callerLimits.meter(call, request, () ->
+                quota.meter(user, request, tally, capped -> budgets.meter(call, route, capped, held ->
                         cache.serve(held, user, call.cacheDirectives(), tally, () -> {
                             tally.routed();
                             return ReplySizeLimit.apply(router.stream(route, held, tally), limits.maxReplyBytes(), route.name());
-                        }))));
+                        })))));
         return new TallyOperator(reply, tally, context -> AccessLog.chat(context, request, call), () -> ended(call));
     }
 

@@ -2,7 +2,6 @@ package dev.sluice.gateway.chat;
 
 import java.util.function.Supplier;
 
-import dev.sluice.gateway.budget.BudgetedCall;
 import dev.sluice.gateway.cache.CacheListener;
 import dev.sluice.gateway.cache.CacheStatus;
 import dev.sluice.gateway.conversation.Turn;
@@ -21,12 +20,12 @@ import dev.sluice.gateway.routing.RoutingTally;
  * the access line and the metrics read it once the reply has ended; the response headers read it as they are sent.
  * <p>
  * The stages see it through the narrow views they declare ({@link Router.Listener}, {@link CacheListener},
- * {@link ReplyCost}, {@link BudgetedCall}, {@link Turn.Answer}), so that none of them depends on the chat use case.
+ * {@link ReplyCost}, {@link Turn.Answer}), so that none of them depends on the chat use case.
  * <p>
  * Chunks come on the reply's serialised signals. The end and the headers may be read on another thread (a client's
  * cancel, the response's commit): what they read is volatile, or written before {@link #counted}, which is.
  */
-public final class Tally extends RoutingTally implements CacheListener, ReplyCost, BudgetedCall, Turn.Answer {
+public final class Tally extends RoutingTally implements CacheListener, ReplyCost, Turn.Answer {
 
     /** How a reply ended. */
     public enum Outcome { COMPLETED, FAILED, CANCELLED }

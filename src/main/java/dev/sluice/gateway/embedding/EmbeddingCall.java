@@ -2,10 +2,10 @@ package dev.sluice.gateway.embedding;
 
 import dev.sluice.gateway.accesslog.AccessRecord;
 import dev.sluice.gateway.auth.Caller;
-import dev.sluice.gateway.budget.BudgetedCall;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.routing.Route;
 import dev.sluice.gateway.routing.RoutingTally;
+import dev.sluice.gateway.spend.MemoisedCost;
 import dev.sluice.gateway.spend.MeteredCall;
 
 /**
@@ -13,11 +13,12 @@ import dev.sluice.gateway.spend.MeteredCall;
  * tells of its calls. The quota and the budgets settle from it, spend, the access line and the request metrics read
  * it, the response headers are written from it.
  */
-final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, BudgetedCall, MeteredCall {
+final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, MeteredCall {
 
     private final Caller caller;
     private final EmbeddingRequest request;
     private final String endUser;
+    private final MemoisedCost cost = new MemoisedCost();
     private volatile Route route;
     private volatile EmbeddingReply reply;
 
@@ -109,5 +110,10 @@ final class EmbeddingCall extends RoutingTally implements AccessRecord.Chat, Bud
     @Override
     public long estimatedInputTokens() {
         return request.input().estimatedTokens();
+    }
+
+    @Override
+    public MemoisedCost cost() {
+        return cost;
     }
 }

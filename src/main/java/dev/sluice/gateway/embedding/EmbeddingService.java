@@ -15,6 +15,7 @@ import dev.sluice.gateway.routing.Router;
 import dev.sluice.gateway.spend.Spending;
 import dev.sluice.gateway.web.GatewayException;
 import org.springframework.stereotype.Service;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -63,19 +64,19 @@ class EmbeddingService {
         long inputTokens = request.input().estimatedTokens();
         return Mono.deferContextual(context -> {
                     AccessLog.embeddings(context, call);
-                    return models.permit(call.caller(), route)
-                            .then(callerLimits.admit(call.caller(), call.endUser(), inputTokens));
+                    return models.permit(call.caller(), route);
                 })
-                .then(Mono.defer(() -> {
+                .thenMany(callerLimits.meter(call, inputTokens, () -> {
                     if (embeddable.targets().isEmpty()) {
-                        return Mono.error(offersNone(route));
+                        return Flux.<EmbeddingReply>error(offersNone(route));
                     }
-                    return quota.meter(call.caller().id(), inputTokens, call, () -> budgets.meter(call.caller(), embeddable,
-                            inputTokens, call, () -> {
+                    return quota.meter(call.caller().id(), inputTokens, call, () -> budgets.meter(call, embeddable,
+                            inputTokens, () -> {
                                 call.routed();
                                 return router.route(embeddable, request, inputTokens, call, clients).doOnNext(call::replied);
-                            })).single();
+                            }));
                 }))
+                .single()
                 .doFinally(signal -> {
                     call.upstreamStopped();
                     overhead.record(call);

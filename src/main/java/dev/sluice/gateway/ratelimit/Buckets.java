@@ -26,6 +26,15 @@ interface Buckets {
      */
     Mono<RateLimitDecision> tryConsume(LimitScope scope, String key, long amount);
 
+    /**
+     * Settles a charge of {@code charged} that {@link #tryConsume(LimitScope, String, long)} allowed to the {@code used}
+     * amount it stood for ({@link #settlement}): gives back what the charge took beyond it, or takes what was used
+     * beyond the charge, past the budget if need be, so that the calls after it wait. Best effort, for the end of a
+     * call, off its path; never blocks. It fails only when its store does ({@link RedisBuckets}): {@link FallbackBuckets}
+     * counts such a failure and ignores it.
+     */
+    Mono<Void> settle(LimitScope scope, String key, long charged, long used);
+
     /** {@link #tryConsumeNow}, else {@link #tryConsume}: the decision, made at once whenever it can be. */
     default Mono<RateLimitDecision> decide(LimitScope scope, String key) {
         RateLimitDecision now = tryConsumeNow(scope, key);
@@ -43,6 +52,15 @@ interface Buckets {
     /** The size of a budget: the scope's, or the one its key names ({@link #sized}). */
     static long limitOf(LimitScope scope, String key, long scopeLimit) {
         return scope.sized() ? Long.parseLong(key, 0, key.indexOf(':'), 10) : scopeLimit;
+    }
+
+    /**
+     * What settling a charge adds to a budget of {@code capacity}: what the charge took ({@link #tryConsume} takes at
+     * most the budget's size) less what was used; negative, it is taken. A debt is at most one budget's size, so that
+     * one call past every estimate blocks its key for a minute or two, not for as long as it overran.
+     */
+    static long settlement(long capacity, long charged, long used) {
+        return Math.max(Math.min(charged, capacity) - used, -capacity);
     }
 
     /** {@code requestsPerMinute} with a greedy refill: a token comes back every 60/n seconds, not all at once a minute later. */

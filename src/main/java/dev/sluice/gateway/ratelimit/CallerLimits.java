@@ -1,13 +1,19 @@
 package dev.sluice.gateway.ratelimit;
 
+import java.util.function.Supplier;
+
 import dev.sluice.gateway.auth.Caller;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.TokenEstimate;
+import dev.sluice.gateway.spend.CallCost;
+import dev.sluice.gateway.spend.CallCosts;
+import dev.sluice.gateway.spend.MeteredCall;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 import reactor.core.Fuseable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
@@ -15,10 +21,12 @@ import reactor.core.scheduler.Scheduler;
  * The limits that need the request's body, checked once an API edge has read it and before anything goes upstream:
  * the per-end-user budget ({@code sluice.limits.per-end-user}), one per end user of each key (or account without a
  * key), inside the key's and account's own budgets that {@link UserLimitFilter} spent; then the key's
- * {@code tokens_per_minute}, charged with the call's estimate (its input and the reply cap it asks for). A request
- * that concerns neither costs nothing here. The tokens are not settled to the real usage afterwards: the estimate is
- * what a minute's budget counts. They cost a Redis round trip each (no tokens are held ahead for amounts), which only
- * keys with {@code tokens_per_minute} pay. A refusal is a 429 naming the limit, with {@code Retry-After}.
+ * {@code tokens_per_minute}, charged with the call's estimate (its input and the reply cap it asks for). When the call
+ * ends, that charge is settled to the tokens the call really used, as its cost counts them ({@link CallCosts}): what
+ * the estimate took beyond them goes back, what they took beyond the estimate is taken, off the request path
+ * ({@link Buckets#settle}). A request that concerns neither limit costs nothing here. The tokens cost a Redis round
+ * trip each way (no tokens are held ahead for amounts), which only keys with {@code tokens_per_minute} pay. A refusal
+ * is a 429 naming the limit, with {@code Retry-After}.
  */
 @Component
 public class CallerLimits {
@@ -28,47 +36,65 @@ public class CallerLimits {
     /** {@code null} with {@code sluice.limits.enabled=false}. */
     private final Buckets buckets;
     private final EventLoops eventLoops;
+    private final CallCosts costs;
     private final Counter rejectedEndUsers;
     private final Counter rejectedTokens;
 
-    CallerLimits(ObjectProvider<Buckets> buckets, MeterRegistry registry) {
+    CallerLimits(ObjectProvider<Buckets> buckets, CallCosts costs, MeterRegistry registry) {
         this.buckets = buckets.getIfAvailable();
         this.eventLoops = this.buckets == null ? null : EventLoops.forDecisionsOf(this.buckets);
+        this.costs = costs;
         this.rejectedEndUsers = RateLimitFilter.rejectedCounter(registry, LimitScope.PER_END_USER.tag());
         this.rejectedTokens = RateLimitFilter.rejectedCounter(registry, LimitScope.PER_KEY_TOKENS.tag());
     }
 
     /** For a chat: the estimate is computed only for a key with {@code tokens_per_minute}. */
-    public Mono<Void> admit(Caller caller, String endUser, ChatRequest request) {
-        if (buckets == null || (endUser == null && caller.scope().tokensPerMinute() == null)) {
-            return NONE;
+    public <T> Flux<T> meter(MeteredCall call, ChatRequest request, Supplier<Flux<T>> reply) {
+        if (concernsNeither(call)) {
+            return Flux.defer(reply);
         }
         Integer cap = request.reply().maxTokens();
-        return admit(caller, endUser, caller.scope().tokensPerMinute() == null ? 0
-                : TokenEstimate.input(request) + (cap == null ? 0 : cap));
+        return meter(call, call.caller().scope().tokensPerMinute() == null ? 0
+                : TokenEstimate.input(request) + (cap == null ? 0 : cap), reply);
     }
 
-    /** @param tokens the call's estimate, charged to the key's {@code tokens_per_minute} if it has one */
-    public Mono<Void> admit(Caller caller, String endUser, long tokens) {
-        Integer perMinute = caller.scope().tokensPerMinute();
-        if (buckets == null || (endUser == null && perMinute == null)) {
-            return NONE;
+    /**
+     * The {@code reply}, once the call is within its limits.
+     *
+     * @param tokens the call's estimate, charged to the key's {@code tokens_per_minute} if it has one
+     */
+    public <T> Flux<T> meter(MeteredCall call, long tokens, Supplier<Flux<T>> reply) {
+        if (concernsNeither(call)) {
+            return Flux.defer(reply);
         }
-        return Mono.defer(() -> {
+        Caller caller = call.caller();
+        String endUser = call.endUser();
+        Integer perMinute = caller.scope().tokensPerMinute();
+        return Flux.defer(() -> {
             Scheduler loop = eventLoops == null ? null : eventLoops.current();
             Mono<Void> endUserChecked = endUser == null ? NONE
-                    : refuseIfSpent(buckets.decide(LimitScope.PER_END_USER, owner(caller) + ":" + endUser), rejectedEndUsers, loop);
+                    : refuseIfSpent(buckets.decide(LimitScope.PER_END_USER, caller.endUsersOwner() + ":" + endUser), rejectedEndUsers, loop);
             if (perMinute == null) {
-                return endUserChecked;
+                return endUserChecked.thenMany(Flux.defer(reply));
             }
-            return endUserChecked.then(Mono.defer(() -> refuseIfSpent(buckets.tryConsume(LimitScope.PER_KEY_TOKENS,
-                    Buckets.sized(perMinute, caller.apiKeyId().toString()), Math.max(1, tokens)), rejectedTokens, loop)));
+            String key = Buckets.sized(perMinute, caller.apiKeyId().toString());
+            long charged = Math.max(1, tokens);
+            return endUserChecked
+                    .then(Mono.defer(() -> refuseIfSpent(buckets.tryConsume(LimitScope.PER_KEY_TOKENS, key, charged),
+                            rejectedTokens, loop)))
+                    .thenMany(Flux.defer(reply).doFinally(signal -> settle(key, charged, call)));
         });
     }
 
-    /** The key the end user belongs to, else the account: one app's end users are not another's. */
-    private static String owner(Caller caller) {
-        return caller.apiKeyId() != null ? caller.apiKeyId().toString() : caller.id().toString();
+    private boolean concernsNeither(MeteredCall call) {
+        return buckets == null || (call.endUser() == null && call.caller().scope().tokensPerMinute() == null);
+    }
+
+    /** The tokens the call used: reported, else estimated; none when it was not a call (refused after this). */
+    private void settle(String key, long charged, MeteredCall call) {
+        CallCost cost = costs.of(call);
+        long used = cost == null ? 0 : cost.inputTokens() + cost.outputTokens();
+        buckets.settle(LimitScope.PER_KEY_TOKENS, key, charged, used).subscribe();
     }
 
     /** A decision that Redis made goes on on the event loop that asked ({@link EventLoops}). */

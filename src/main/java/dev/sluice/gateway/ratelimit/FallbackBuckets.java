@@ -31,6 +31,10 @@ import reactor.core.publisher.Mono;
  * Entering and leaving the degraded state is logged once each (a flapping Redis at most once a minute);
  * {@code sluice.ratelimit.fallback} counts the decisions made locally and {@code sluice.ratelimit.degraded}
  * is 1 meanwhile.
+ * <p>
+ * A settlement ({@link #settle}) goes where decisions go: to this replica's buckets while degraded, else to Redis.
+ * One that Redis does not take is lost, never retried or failed: counted in {@code sluice.ratelimit.settlements.failed}
+ * and logged at most once a minute; the next decision finds out whether Redis is gone.
  */
 final class FallbackBuckets implements Buckets {
 
@@ -48,6 +52,9 @@ final class FallbackBuckets implements Buckets {
     private final AtomicBoolean degraded = new AtomicBoolean();
     /** When degradation was last logged: a Redis that flaps is logged once a minute, not once a flap. */
     private final AtomicLong lastAnnounced;
+    /** When a lost settlement was last logged. */
+    private final AtomicLong lastSettlementLogged;
+    private final Counter settlementsFailed;
     private volatile boolean announced;
     /** While degraded, the {@link System#nanoTime()} from which the next request may try Redis again. */
     private final AtomicLong nextAttempt = new AtomicLong();
@@ -64,6 +71,10 @@ final class FallbackBuckets implements Buckets {
         this.retryEveryNanos = retryEvery.toNanos();
         this.nanoTime = nanoTime;
         this.lastAnnounced = new AtomicLong(nanoTime.getAsLong() - QUIET.toNanos());
+        this.lastSettlementLogged = new AtomicLong(nanoTime.getAsLong() - QUIET.toNanos());
+        this.settlementsFailed = Counter.builder("sluice.ratelimit.settlements.failed")
+                .description("Settlements of a charge to the real usage (a key's tokens a minute) that Redis did not take")
+                .register(registry);
         this.fallbacks = Counter.builder("sluice.ratelimit.fallback")
                 .description("Rate-limit decisions a replica made alone because Redis was unreachable or slow")
                 .register(registry);
@@ -111,6 +122,23 @@ final class FallbackBuckets implements Buckets {
     }
 
     @Override
+    public Mono<Void> settle(LimitScope scope, String key, long charged, long used) {
+        if (degraded.get()) {
+            return local.settle(scope, key, charged, used);
+        }
+        return shared.settle(scope, key, charged, used)
+                .timeout(timeout)
+                .onErrorResume(failure -> {
+                    settlementsFailed.increment();
+                    if (mayLog(lastSettlementLogged)) {
+                        logger.warn("A rate-limit settlement was not taken by Redis and is dropped (" + describe(failure)
+                                + "); its charge stands as estimated");
+                    }
+                    return Mono.empty();
+                });
+    }
+
+    @Override
     public void sweep() {
         shared.sweep();
         local.sweep();
@@ -145,7 +173,7 @@ final class FallbackBuckets implements Buckets {
 
     private Mono<RateLimitDecision> fallBack(Throwable failure, Supplier<Mono<RateLimitDecision>> fromLocal) {
         nextAttempt.set(nanoTime.getAsLong() + retryEveryNanos);
-        if (degraded.compareAndSet(false, true) && mayAnnounce()) {
+        if (degraded.compareAndSet(false, true) && mayLog(lastAnnounced)) {
             announced = true;
             logger.warn("Rate limits are per replica until Redis answers again (" + describe(failure)
                     + "); each replica now allows the whole budget by itself");
@@ -168,10 +196,11 @@ final class FallbackBuckets implements Buckets {
         }
     }
 
-    private boolean mayAnnounce() {
-        long last = lastAnnounced.get();
+    /** At most once every {@link #QUIET}, since {@code lastLogged}. */
+    private boolean mayLog(AtomicLong lastLogged) {
+        long last = lastLogged.get();
         long now = nanoTime.getAsLong();
-        return now - last >= QUIET.toNanos() && lastAnnounced.compareAndSet(last, now);
+        return now - last >= QUIET.toNanos() && lastLogged.compareAndSet(last, now);
     }
 
     private String describe(Throwable failure) {

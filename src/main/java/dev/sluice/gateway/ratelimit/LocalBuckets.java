@@ -54,6 +54,11 @@ final class LocalBuckets implements Buckets {
     }
 
     @Override
+    public Mono<Void> settle(LimitScope scope, String key, long charged, long used) {
+        return Mono.fromRunnable(() -> scopes[scope.ordinal()].settle(key, charged, used));
+    }
+
+    @Override
     public void sweep() {
         for (Scope scope : scopes) {
             scope.buckets.sweep();
@@ -102,6 +107,16 @@ final class LocalBuckets implements Buckets {
                 buckets.remove(key, slot); // retired by the sweep just now: the next one is fresh
             }
         }
+
+        void settle(String key, long charged, long used) {
+            while (true) {
+                Slot slot = buckets.get(key);
+                if (slot.add(Buckets.settlement(slot.capacity, charged, used))) {
+                    return;
+                }
+                buckets.remove(key, slot);
+            }
+        }
     }
 
     private static final class Slot implements SweptMap.Slot {
@@ -118,6 +133,23 @@ final class LocalBuckets implements Buckets {
         /** The probe, or {@code null} when the sweep has retired this slot. */
         synchronized ConsumptionProbe tryConsume(long amount) {
             return retired ? null : bucket.tryConsumeAndReturnRemaining(Math.min(amount, capacity));
+        }
+
+        /**
+         * Adds {@code tokens} (bucket4j keeps the bucket within its capacity), or takes them when negative, below zero
+         * if need be; {@code false} when the sweep has retired this slot.
+         */
+        synchronized boolean add(long tokens) {
+            if (retired) {
+                return false;
+            }
+            if (tokens > 0) {
+                bucket.addTokens(tokens);
+            }
+            else if (tokens < 0) {
+                bucket.consumeIgnoringRateLimits(-tokens);
+            }
+            return true;
         }
 
         @Override

@@ -92,6 +92,44 @@ final class RedisBuckets implements SharedBuckets {
         });
     }
 
+    /** Straight to Redis on its connection's loop, as the charge was: bucket4j's add or forced take, one round trip. */
+    @Override
+    public Mono<Void> settle(LimitScope scope, String key, long charged, long used) {
+        Scope budgets = scopes[scope.ordinal()];
+        long limit = Buckets.limitOf(scope, key, budgets.limit);
+        long tokens = Buckets.settlement(limit, charged, used);
+        if (tokens == 0) {
+            return Mono.empty();
+        }
+        return Mono.fromFuture(() -> {
+            CompletableFuture<Void> settled = new CompletableFuture<>();
+            redis.loop().schedule(() -> {
+                AsyncProxyManager<String> manager = redis.buckets();
+                if (manager == null) {
+                    settled.completeExceptionally(RedisUnavailableException.NOT_CONNECTED);
+                    return;
+                }
+                try {
+                    AsyncBucketProxy bucket = manager.builder().build(key(scope, limit, key), budgets.configuration(limit));
+                    CompletableFuture<?> done = tokens > 0 ? bucket.addTokens(tokens) : bucket.consumeIgnoringRateLimits(-tokens);
+                    done.whenComplete((ignored, failure) -> {
+                        if (failure != null) {
+                            settled.completeExceptionally(failure instanceof CompletionException
+                                    && failure.getCause() != null ? failure.getCause() : failure);
+                        }
+                        else {
+                            settled.complete(null);
+                        }
+                    });
+                }
+                catch (RuntimeException failure) {
+                    settled.completeExceptionally(failure);
+                }
+            });
+            return settled;
+        });
+    }
+
     @Override
     public long lastAnswerNanos() {
         return redis.lastAnswerNanos();

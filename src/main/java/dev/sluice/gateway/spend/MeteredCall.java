@@ -6,8 +6,8 @@ import dev.sluice.gateway.routing.Route;
 import dev.sluice.gateway.routing.Target;
 
 /**
- * What {@link Spending} reads of a call (a chat on any API, or embeddings) once it has ended: the request's own
- * record, so that it allocates nothing for spend.
+ * What {@link CallCosts} and {@link Spending} read of a call (a chat on any API, or embeddings) once it has ended: the
+ * request's own record, so that it allocates nothing for spend, and where its cost is kept once worked out.
  */
 public interface MeteredCall extends ReplyCost {
 
@@ -33,4 +33,7 @@ public interface MeteredCall extends ReplyCost {
 
     /** Sluice's estimate of the input tokens, for a call whose provider reported no usage: read only then. */
     long estimatedInputTokens();
+
+    /** The call's own, empty until {@link CallCosts} first works out what it cost. */
+    MemoisedCost cost();
 }

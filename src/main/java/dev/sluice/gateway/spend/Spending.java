@@ -1,19 +1,13 @@
 package dev.sluice.gateway.spend;
 
-import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import dev.sluice.gateway.conversation.HistoryWrite;
 import dev.sluice.gateway.conversation.HistoryWriter;
-import dev.sluice.gateway.llm.ChatChunk;
-import dev.sluice.gateway.llm.TokenEstimate;
 import dev.sluice.gateway.routing.AliasesProperties;
 import dev.sluice.gateway.routing.Route;
 import dev.sluice.gateway.routing.Target;
@@ -23,11 +17,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.stereotype.Component;
 
 /**
- * What every call cost, worked out once when it ends: the tokens the provider reported (cached prompt tokens
- * among them, where it says so), else Sluice's estimate as the quota makes it (the estimated input plus a quarter
- * token per character streamed; the input alone when nothing came back; estimated); priced by the
- * {@link PriceBook}. The call's usage record goes to the history write-behind buffer ({@code usage_records}), and
- * the metrics {@code sluice_spend_usd_total} and {@code sluice_unpriced_calls_total} count it by provider and model.
+ * What every call cost, recorded once when it ends: {@link CallCosts} works it out (the same amount its budgets are
+ * charged), the call's usage record goes to the history write-behind buffer ({@code usage_records}), and the metrics
+ * {@code sluice_spend_usd_total} and {@code sluice_unpriced_calls_total} count it by provider and model.
  * <p>
  * A reply from the response cache, or shared with an identical request in flight, called no provider: it costs
  * nothing, and is recorded as one request with the replayed tokens, like the quota counts it. A request that
@@ -36,18 +28,15 @@ import org.springframework.stereotype.Component;
 @Component
 public class Spending {
 
-    /** OpenAI's {@code "prompt_tokens_details": {"cached_tokens": 1920, ...}}, as its usage carries it. */
-    private static final Pattern CACHED_TOKENS = Pattern.compile("\"cached_tokens\"\\s*:\\s*(\\d+)");
-
-    private final PriceBook prices;
+    private final CallCosts costs;
     private final HistoryWriter writer;
     private final MeterRegistry registry;
     private final Map<Target, Counter> spent = new ConcurrentHashMap<>();
     private final Map<Target, Counter> unpriced = new ConcurrentHashMap<>();
 
     /** The counter of each alias's targets is there from the start, at 0, so that a rate over it has a beginning. */
-    Spending(PriceBook prices, HistoryWriter writer, MeterRegistry registry, AliasesProperties aliases) {
-        this.prices = prices;
+    Spending(CallCosts costs, PriceBook prices, HistoryWriter writer, MeterRegistry registry, AliasesProperties aliases) {
+        this.costs = costs;
         this.writer = writer;
         this.registry = registry;
         aliases.aliases().forEach((alias, route) -> route.targets().forEach(spec -> {
@@ -64,51 +53,24 @@ public class Spending {
     }
 
     /**
-     * Works out what {@code call} cost and records it; {@code null} when it was not a call (see the class comment).
-     * Once per request, when it has ended.
+     * Records what {@code call} cost (worked out here, or already by its budgets' settlement) and returns it;
+     * {@code null} when it was not a call (see the class comment). Once per request, when it has ended.
      */
     public CallCost ended(MeteredCall call) {
-        Target target = call.target();
-        boolean cacheHit = !call.promptSent();
-        if (cacheHit) {
-            target = Target.parse(call.providerElsewhere());
-            if (target == null) {
-                return null;
-            }
+        CallCost cost = costs.of(call);
+        if (cost == null) {
+            return null;
         }
-        CallCost cost = cost(call, target, cacheHit);
+        Target target = cost.target();
         Route route = call.route();
-        if (!cacheHit) {
+        if (!cost.replayed()) {
             count(new Target(target.provider(), route == null ? Route.OTHER : route.metricModel(target)), cost);
         }
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         writer.offer(new HistoryWrite.Usage(Ids.uuid(), call.caller().id(), call.caller().apiKeyId(), call.endUser(),
                 call.kind(), call.model(), target.provider(), target.model(), LocalDate.from(now), cost.inputTokens(),
-                cost.outputTokens(), cost.cachedInputTokens(), cost.usd(), cost.estimated(), cacheHit, now));
+                cost.outputTokens(), cost.cachedInputTokens(), cost.usd(), cost.estimated(), cost.replayed(), now));
         return cost;
-    }
-
-    private CallCost cost(MeteredCall call, Target target, boolean cacheHit) {
-        ChatChunk.Usage usage = call.usage();
-        long input = usage != null ? usage.promptTokens() : call.estimatedInputTokens();
-        long output = usage != null ? usage.completionTokens() : TokenEstimate.ofChars(call.replyChars());
-        long cached = usage != null ? cachedTokens(usage) : 0;
-        if (cacheHit) {
-            return new CallCost(input, output, cached, 0L, false);
-        }
-        Route route = call.route();
-        Optional<Price> price = prices.price(route == null ? null : route.name(), target.provider(), target.model());
-        return new CallCost(input, output, cached, price.isPresent() ? price.get().costMicros(input, output, cached) : null,
-                usage == null);
-    }
-
-    private static long cachedTokens(ChatChunk.Usage usage) {
-        String details = usage.details().get("prompt_tokens_details");
-        if (details == null) {
-            return 0;
-        }
-        Matcher matcher = CACHED_TOKENS.matcher(details);
-        return matcher.find() ? Long.parseLong(matcher.group(1)) : 0;
     }
 
     /** The metrics, tagged with the provider and the model as the request metrics tag it: bounded. */

@@ -30,12 +30,13 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * USD budgets through HTTP, at a price of one cent per reply token ($10,000 per million) and free prompts, so that a
- * reply of 8 tokens with {@code max_tokens: 8} costs exactly its worst case, $0.08.
+ * reply of 8 tokens with {@code max_tokens: 8} costs exactly its worst case, $0.08: as much as each end user may spend
+ * a day.
  */
 @TestPropertySource(properties = {"sluice.auth.bootstrap-admin.email=" + BudgetIT.ADMIN_EMAIL,
         "sluice.auth.bootstrap-admin.password=" + TestAccounts.PASSWORD,
         "sluice.providers.fake.prices.fake-model.input=0", "sluice.providers.fake.prices.fake-model.output=10000",
-        "sluice.budgets.alert-at=0.8"})
+        "sluice.budgets.alert-at=0.8", "sluice.auth.end-users.enabled=true", "sluice.budgets.per-end-user.daily-usd=0.08"})
 class BudgetIT extends IntegrationTest {
 
     static final String ADMIN_EMAIL = "budget-admin@admins.example";
@@ -223,6 +224,28 @@ class BudgetIT extends IntegrationTest {
     }
 
     @Test
+    void anEndUserWhoSpentTheirDailyBudgetGets429NamingItWhileTheKeysOtherEndUsersAreServed() {
+        String key = createKey("{\"name\":\"app\"}");
+        String otherKey = createKey("{\"name\":\"other app\"}");
+        endUserChat(key, "alice").expectStatus().isOk();
+
+        long untilMidnight = Duration.between(Instant.now(), LocalDate.now(ZoneOffset.UTC).plusDays(1)
+                .atStartOfDay(ZoneOffset.UTC).toInstant()).toSeconds();
+        JsonNode refused = body(endUserChat(key, "alice").expectStatus().isEqualTo(429)
+                .expectHeader().value(HttpHeaders.RETRY_AFTER, retryAfter -> assertThat(Long.parseLong(retryAfter))
+                        .as("seconds until 00:00 UTC").isBetween(untilMidnight - 5, untilMidnight + 5)));
+
+        assertThat(refused.at("/error/code").asString()).isEqualTo("budget_exceeded");
+        assertThat(refused.at("/error/message").asString()).as("names the end user's budget, spent by the first call")
+                .startsWith("Daily budget of the end user used up: $0.08 of $0.08 spent or held today");
+        endUserChat(key, "bob").expectStatus().isOk();
+        endUserChat(otherKey, "alice").expectStatus().isOk(); // another app's alice is another end user
+        chat(new TestAccounts.Account(user.id(), user.email(), key), "/v1/chat/completions")
+                .expectStatus().isOk(); // the key itself, naming no end user, is not stopped
+        assertThat(upstream.requests()).as("only the refused call never reached the upstream").isEqualTo(4);
+    }
+
+    @Test
     void withoutABudgetTheQuotaShowsNoneAndCallsAreNotHeld() {
         JsonNode quota = quota(user);
         assertThat(quota.has("budgets")).as("no budget applies: none shown").isFalse();
@@ -290,6 +313,20 @@ class BudgetIT extends IntegrationTest {
                 ? "{\"model\":\"fake\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"
                 : "{\"model\":\"fake\",\"prompt\":\"Hi\",\"stream\":false}";
         return post(account, path, body);
+    }
+
+    private String createKey(String json) {
+        return body(web.post().uri("/api/v1/keys").header(HttpHeaders.AUTHORIZATION, user.bearer())
+                .contentType(MediaType.APPLICATION_JSON).bodyValue(json).exchange().expectStatus().isCreated())
+                .path("key").asString();
+    }
+
+    /** {@link #chat}'s $0.08 call on {@code /v1}, with the key, for {@code endUser}. */
+    private WebTestClient.ResponseSpec endUserChat(String key, String endUser) {
+        return web.post().uri("/v1/chat/completions").header(HttpHeaders.AUTHORIZATION, "Bearer " + key)
+                .header("X-Sluice-End-User", endUser).contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"model\":\"fake\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}")
+                .exchange();
     }
 
     private WebTestClient.ResponseSpec post(TestAccounts.Account account, String path, String body) {

@@ -126,6 +126,34 @@ class FallbackBucketsTests {
     }
 
     @Test
+    void aSettlementRedisDoesNotTakeIsCountedLoggedOnceAndDroppedWithoutDegrading(CapturedOutput output) {
+        redis.fail();
+
+        for (int i = 0; i < 3; i++) {
+            StepVerifier.create(buckets.settle(LimitScope.PER_KEY_TOKENS, Buckets.sized(100, "key-a"), 60, 10))
+                    .as("never fails the call that ended").verifyComplete();
+        }
+
+        assertThat(registry.get("sluice.ratelimit.settlements.failed").counter().count()).isEqualTo(3);
+        assertThat(occurrences(output.getAll(), "A rate-limit settlement was not taken by Redis")).as("logged once")
+                .isEqualTo(1);
+        assertThat(buckets.degraded()).as("the next decision finds out whether Redis is gone").isFalse();
+    }
+
+    @Test
+    void whileDegradedASettlementGoesToTheLocalBucketsThatDecided() {
+        redis.fail();
+        String key = Buckets.sized(100, "key-a");
+        assertThat(buckets.tryConsume(LimitScope.PER_KEY_TOKENS, key, 60).block().allowed()).isTrue();
+        int askedRedis = redis.calls.get();
+
+        buckets.settle(LimitScope.PER_KEY_TOKENS, key, 60, 10).block();
+
+        assertThat(redis.calls.get()).as("Redis not asked").isEqualTo(askedRedis);
+        assertThat(local.tryConsume(LimitScope.PER_KEY_TOKENS, key, 1).block().remaining()).as("100 - 10 - 1").isEqualTo(89);
+    }
+
+    @Test
     void degradationAndRecoveryAreLoggedOnceEach(CapturedOutput output) {
         redis.fail();
         for (int i = 0; i < 20; i++) {
@@ -224,6 +252,12 @@ class FallbackBucketsTests {
         public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key) {
             calls.incrementAndGet();
             return behaviour.get();
+        }
+
+        @Override
+        public Mono<Void> settle(LimitScope scope, String key, long charged, long used) {
+            calls.incrementAndGet();
+            return behaviour.get().then();
         }
 
         @Override

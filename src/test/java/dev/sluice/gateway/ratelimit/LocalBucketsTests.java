@@ -130,6 +130,49 @@ class LocalBucketsTests {
                 .verifyComplete();
     }
 
+    @Test
+    void aKeysTokensSettledToWhatCallsUsedAllowMoreCallsAMinuteThanTheirEstimates() {
+        String key = Buckets.sized(100, "key-a");
+        int calls = 0;
+        // Each call is charged 60 (its input and reply cap) and uses 10: the estimates alone allow one a minute.
+        while (calls < 10 && buckets.tryConsume(LimitScope.PER_KEY_TOKENS, key, 60).block().allowed()) {
+            buckets.settle(LimitScope.PER_KEY_TOKENS, key, 60, 10).block();
+            calls++;
+        }
+
+        assertThat(calls).as("10 tokens for each settled call: the sixth's 60 do not fit in the 50 left").isEqualTo(5);
+        assertThat(buckets.tryConsume(LimitScope.PER_KEY_TOKENS, key, 60).block().remaining())
+                .as("100 less 10 for each of the five calls").isEqualTo(50);
+    }
+
+    @Test
+    void aSettlementTakesWhatACallUsedBeyondItsEstimate() {
+        String key = Buckets.sized(100, "key-a");
+        buckets.tryConsume(LimitScope.PER_KEY_TOKENS, key, 10).block();
+
+        buckets.settle(LimitScope.PER_KEY_TOKENS, key, 10, 50).block();
+
+        RateLimitDecision refused = buckets.tryConsume(LimitScope.PER_KEY_TOKENS, key, 60).block();
+        assertThat(refused.allowed()).isFalse();
+        assertThat(refused.remaining()).as("the 50 used, not the 10 estimated").isEqualTo(50);
+    }
+
+    @Test
+    void aSettlementGivesBackAtMostWhatTheChargeTookAndLeavesADebtOfAtMostOneBudget() {
+        String key = Buckets.sized(100, "key-a");
+        buckets.tryConsume(LimitScope.PER_KEY_TOKENS, key, 500).block();
+        buckets.settle(LimitScope.PER_KEY_TOKENS, key, 500, 0).block();
+        assertThat(buckets.tryConsume(LimitScope.PER_KEY_TOKENS, key, 1).block().remaining())
+                .as("the charge took the budget's 100, and those came back").isEqualTo(99);
+
+        buckets.settle(LimitScope.PER_KEY_TOKENS, key, 1, 1_000).block();
+        assertThat(buckets.tryConsume(LimitScope.PER_KEY_TOKENS, key, 1).block().allowed()).as("in debt").isFalse();
+
+        clock.advance(Duration.ofMillis(1_200));
+        assertThat(buckets.tryConsume(LimitScope.PER_KEY_TOKENS, key, 1).block().allowed())
+                .as("a debt of one token, paid by two of refill; not the 900 that 999 tokens over would leave").isTrue();
+    }
+
     private void spend(LimitScope scope, String key, int times) {
         for (int i = 0; i < times; i++) {
             buckets.tryConsumeNow(scope, key);

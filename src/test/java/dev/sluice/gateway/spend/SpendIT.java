@@ -79,6 +79,26 @@ class SpendIT extends IntegrationTest {
     }
 
     @Test
+    void aBudgetIsChargedExactlyWhatTheUsageRecordCostsCachedInputAtItsOwnPriceIncluded() {
+        String key = body(web.post().uri("/api/v1/keys").header(HttpHeaders.AUTHORIZATION, user.bearer())
+                .contentType(MediaType.APPLICATION_JSON).bodyValue("{\"budget_usd\":1,\"budget_period\":\"daily\"}")
+                .exchange().expectStatus().isCreated()).path("key").asString();
+        upstream.enqueue(usage(1000, 500, 400));
+
+        chat("Bearer " + key, "fake").expectStatus().isOk();
+
+        BigDecimal recorded = new BigDecimal(awaitRequests(user, 1).at("/total/cost_usd").asString());
+        assertThat(recorded).as("600 × 2.5 + 400 × 1.25 + 500 × 10 micro-USD").isEqualByComparingTo("0.007");
+        await().atMost(TIMEOUT).untilAsserted(() -> {
+            JsonNode budget = keyBudget("Bearer " + key);
+            assertThat(budget.path("reserved_usd").decimalValue()).as("settled").isZero();
+            assertThat(budget.path("spent_usd").decimalValue())
+                    .as("the usage record's cost, not $0.0075 with the cached tokens at the full input price")
+                    .isEqualByComparingTo(recorded);
+        });
+    }
+
+    @Test
     void anAliasPriceOverridesTheProviders() {
         upstream.enqueue(usage(1000, 500, 0));
 
@@ -331,6 +351,16 @@ class SpendIT extends IntegrationTest {
     private JsonNode report(String authorization, String uri) {
         return body(web.get().uri(uri).header(HttpHeaders.AUTHORIZATION, authorization).exchange().expectStatus().isOk()
                 .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_JSON));
+    }
+
+    /** The key's budget in {@code GET /api/v1/quota}. */
+    private JsonNode keyBudget(String authorization) {
+        for (JsonNode budget : report(authorization, "/api/v1/quota").path("budgets")) {
+            if (budget.path("scope").asString().equals("key")) {
+                return budget;
+            }
+        }
+        throw new AssertionError("no key budget");
     }
 
     private String csv(String authorization, String uri) {

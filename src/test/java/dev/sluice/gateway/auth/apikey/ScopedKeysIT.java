@@ -95,13 +95,30 @@ class ScopedKeysIT extends IntegrationTest {
     @Test
     void aKeyOverItsOwnTokensPerMinuteGets429BeforeTheCall() {
         String key = createKey("{\"tokens_per_minute\":100}").path("key").asString();
-        String asking60 = "{\"model\":\"fake\",\"max_tokens\":60,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
-        post(key, "/v1/chat/completions", asking60).expectStatus().isOk();
+        post(key, "/v1/chat/completions", CHAT.formatted("fake")).expectStatus().isOk();
 
-        JsonNode refused = body(post(key, "/v1/chat/completions", asking60).expectStatus().isEqualTo(429)
+        // Over the key's size, an estimate needs the whole budget, which the first call's tokens still hold.
+        JsonNode refused = body(post(key, "/v1/chat/completions", "{\"model\":\"fake\",\"max_tokens\":200,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}").expectStatus().isEqualTo(429)
                 .expectHeader().exists(HttpHeaders.RETRY_AFTER));
         assertThat(refused.at("/error/message").asString()).contains("API key's limit of 100 tokens per minute");
         assertThat(upstream.requests()).as("the second call's estimate did not fit").isEqualTo(1);
+    }
+
+    @Test
+    void aKeysTokensAreSettledToWhatCallsUsedSoCallsFarBelowTheirCapFitMoreThanTheirEstimates() {
+        String key = createKey("{\"tokens_per_minute\":100}").path("key").asString();
+        // Each asks for up to 60 tokens and gets 8 short ones: charged 61, settled to about 10.
+        String asking60 = "{\"model\":\"fake\",\"max_tokens\":60,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
+        post(key, "/v1/chat/completions", asking60).expectStatus().isOk();
+
+        for (int call = 2; call <= 4; call++) {
+            // Unsettled, the 39 tokens left would take 13 s of refill to fit the next 61; a refused try costs nothing.
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> post(key, "/v1/chat/completions", asking60).returnResult(String.class).getStatus().value() == 200);
+        }
+
+        assertThat(upstream.requests()).as("four calls of 61 estimated tokens within a minute of 100").isEqualTo(4);
     }
 
     @Test
