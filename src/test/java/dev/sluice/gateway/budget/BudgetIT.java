@@ -22,7 +22,6 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
-import reactor.core.publisher.Flux;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -122,7 +121,7 @@ class BudgetIT extends IntegrationTest {
         setBudget(user.id(), "{\"daily_usd\":5}").expectStatus().isOk();
         upstream.enqueue(Script.tokens(8).dropAfter(3));
 
-        List<String> received = stream(user, "{\"model\":\"fake\",\"stream\":true,\"max_tokens\":8,"
+        List<String> received = streamedChat(user.bearer(), "{\"model\":\"fake\",\"stream\":true,\"max_tokens\":8,"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}").onErrorComplete().collectList().block(TIMEOUT);
 
         assertThat(received).as("three pieces, then the cut").isNotEmpty();
@@ -140,7 +139,7 @@ class BudgetIT extends IntegrationTest {
         setBudget(user.id(), "{\"daily_usd\":5}").expectStatus().isOk();
         upstream.enqueue(Script.tokens(100).every(Duration.ofMillis(50)));
 
-        List<String> received = stream(user, "{\"model\":\"fake\",\"stream\":true,\"max_tokens\":100,"
+        List<String> received = streamedChat(user.bearer(), "{\"model\":\"fake\",\"stream\":true,\"max_tokens\":100,"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Talk for a while\"}]}").take(3).collectList().block(TIMEOUT);
 
         assertThat(received).hasSize(3);
@@ -247,7 +246,7 @@ class BudgetIT extends IntegrationTest {
 
     @Test
     void withoutABudgetTheQuotaShowsNoneAndCallsAreNotHeld() {
-        JsonNode quota = quota(user);
+        JsonNode quota = quota(user.bearer());
         assertThat(quota.has("budgets")).as("no budget applies: none shown").isFalse();
         chat(user, "/v1/chat/completions").expectStatus().isOk();
     }
@@ -274,7 +273,7 @@ class BudgetIT extends IntegrationTest {
         JsonNode reset = body(setBudget(user.id(), "{\"daily_usd\":null,\"monthly_usd\":null}").expectStatus().isOk());
         assertThat(reset.path("daily_usd").isNull()).as("back to the default").isTrue();
         assertThat(reset.at("/effective/daily_usd").isNull()).as("which is none here").isTrue();
-        assertThat(quota(user).has("budgets")).isFalse();
+        assertThat(quota(user.bearer()).has("budgets")).isFalse();
     }
 
     @Test
@@ -293,7 +292,7 @@ class BudgetIT extends IntegrationTest {
                 .contentType(MediaType.APPLICATION_JSON).bodyValue("{\"daily_usd\":1000}").exchange().expectStatus().isForbidden();
         web.get().uri("/api/v1/admin/users/{id}/budget", user.id()).header(HttpHeaders.AUTHORIZATION, admin.bearer())
                 .exchange().expectStatus().isEqualTo(405);
-        assertThat(quota(user).has("budgets")).as("nothing was stored").isFalse();
+        assertThat(quota(user.bearer()).has("budgets")).as("nothing was stored").isFalse();
     }
 
     private void awaitSettled(TestAccounts.Account account, String period, String spent) {
@@ -334,41 +333,28 @@ class BudgetIT extends IntegrationTest {
                 .contentType(MediaType.APPLICATION_JSON).bodyValue(body).exchange();
     }
 
-    private Flux<String> stream(TestAccounts.Account account, String body) {
-        return client().post().uri("/v1/chat/completions").header(HttpHeaders.AUTHORIZATION, account.bearer())
-                .contentType(MediaType.APPLICATION_JSON).bodyValue(body)
-                .retrieve().bodyToFlux(SseEvents.TYPE)
-                .filter(event -> event.data() != null)
-                .map(event -> event.data());
-    }
-
     private WebTestClient.ResponseSpec setBudget(UUID id, String json) {
         return web.put().uri("/api/v1/admin/users/{id}/budget", id).header(HttpHeaders.AUTHORIZATION, admin.bearer())
                 .contentType(MediaType.APPLICATION_JSON).bodyValue(json).exchange();
     }
 
-    private JsonNode quota(TestAccounts.Account account) {
-        return body(web.get().uri("/api/v1/quota").header(HttpHeaders.AUTHORIZATION, account.bearer()).exchange()
-                .expectStatus().isOk());
-    }
-
     /** The user's budget of {@code period} in {@code GET /api/v1/quota}. */
     private JsonNode budget(TestAccounts.Account account, String period) {
-        for (JsonNode budget : quota(account).path("budgets")) {
+        for (JsonNode budget : quota(account.bearer()).path("budgets")) {
             if (budget.path("scope").asString().equals("user") && budget.path("period").asString().equals(period)) {
                 return budget;
             }
         }
-        throw new AssertionError("no " + period + " budget in " + quota(account));
+        throw new AssertionError("no " + period + " budget in " + quota(account.bearer()));
     }
 
     private JsonNode keyBudget(TestAccounts.Account account) {
-        for (JsonNode budget : quota(account).path("budgets")) {
+        for (JsonNode budget : quota(account.bearer()).path("budgets")) {
             if (budget.path("scope").asString().equals("key")) {
                 return budget;
             }
         }
-        throw new AssertionError("no key budget in " + quota(account));
+        throw new AssertionError("no key budget in " + quota(account.bearer()));
     }
 
     private double counter(String name, String period) {

@@ -198,7 +198,7 @@ class EmbeddingsIT extends IntegrationTest {
                 .expectBody().jsonPath("$.usage.prompt_tokens").isEqualTo(5);
 
         await().atMost(TIMEOUT).untilAsserted(() -> {
-            JsonNode quota = quota(user);
+            JsonNode quota = quota(user.bearer());
             assertThat(quota.at("/tokens/reserved").asLong()).as("settled").isZero();
             assertThat(quota.at("/tokens/used").asLong())
                     .as("the 5 words the provider counted, not the 8 tokens Sluice estimated").isEqualTo(5);
@@ -231,7 +231,7 @@ class EmbeddingsIT extends IntegrationTest {
         web.post().uri("/v1/embeddings").header("x-api-key", key).contentType(MediaType.APPLICATION_JSON)
                 .bodyValue("{\"model\":\"embed\",\"input\":\"hello\"}").exchange().expectStatus().isOk();
 
-        await().atMost(TIMEOUT).untilAsserted(() -> assertThat(quota(user).at("/requests/used").asLong())
+        await().atMost(TIMEOUT).untilAsserted(() -> assertThat(quota(user.bearer()).at("/requests/used").asLong())
                 .as("the key's owner made the request").isEqualTo(1));
     }
 
@@ -258,11 +258,6 @@ class EmbeddingsIT extends IntegrationTest {
     private void setLimits(TestAccounts.Account admin, UUID user, String json) {
         web.put().uri("/api/v1/admin/users/{id}/quota", user).header(HttpHeaders.AUTHORIZATION, admin.bearer())
                 .contentType(MediaType.APPLICATION_JSON).bodyValue(json).exchange().expectStatus().isOk();
-    }
-
-    private JsonNode quota(TestAccounts.Account account) {
-        return body(web.get().uri("/api/v1/quota").header(HttpHeaders.AUTHORIZATION, account.bearer()).exchange()
-                .expectStatus().isOk());
     }
 
     private double tokensIn(String provider, String model) {

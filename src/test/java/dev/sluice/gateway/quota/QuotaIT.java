@@ -21,7 +21,6 @@ import org.springframework.http.MediaType;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -94,12 +93,12 @@ class QuotaIT extends IntegrationTest {
         String midnight = LocalDate.now(ZoneOffset.UTC).plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant().toString();
 
         await().atMost(TIMEOUT).untilAsserted(() -> {
-            JsonNode quota = quota(user);
+            JsonNode quota = quota(user.bearer());
             assertThat(quota.at("/tokens/reserved").asLong()).as("settled").isZero();
             assertThat(quota.at("/tokens/used").asLong()).as("the reply's usage").isPositive();
             assertThat(quota.at("/tokens/remaining").asLong()).isEqualTo(9000 - quota.at("/tokens/used").asLong());
         });
-        JsonNode quota = quota(user);
+        JsonNode quota = quota(user.bearer());
         assertThat(quota.at("/requests/used").asLong()).isEqualTo(1);
         assertThat(quota.at("/requests/limit").asLong()).isEqualTo(7);
         assertThat(quota.at("/requests/remaining").asLong()).isEqualTo(6);
@@ -113,10 +112,10 @@ class QuotaIT extends IntegrationTest {
         upstream.enqueue(Script.tokens(4).every(Duration.ofMillis(300)));
         List<String> events = new ArrayList<>();
 
-        Disposable stream = streamFrom(user, "{\"model\":\"fake\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
+        Disposable stream = streamedChat(user.bearer(), "{\"model\":\"fake\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Count to four\"}]}").doOnNext(events::add).subscribe();
         try {
-            await().atMost(TIMEOUT).untilAsserted(() -> assertThat(quota(user).at("/tokens/reserved").asLong())
+            await().atMost(TIMEOUT).untilAsserted(() -> assertThat(quota(user.bearer()).at("/tokens/reserved").asLong())
                     .as("held while it streams: the prompt and the reply allowance").isEqualTo(4 + defaults.replyAllowance()));
             await().atMost(TIMEOUT).until(stream::isDisposed);
         }
@@ -127,7 +126,7 @@ class QuotaIT extends IntegrationTest {
         long reported = events.stream().filter(data -> data.contains("\"usage\":{")).findFirst()
                 .map(data -> SseEvents.json(data).at("/usage/total_tokens").asLong()).orElseThrow();
         await().atMost(TIMEOUT).untilAsserted(() -> {
-            JsonNode quota = quota(user);
+            JsonNode quota = quota(user.bearer());
             assertThat(quota.at("/tokens/reserved").asLong()).as("released").isZero();
             assertThat(quota.at("/tokens/used").asLong()).as("what the provider reported").isEqualTo(reported);
         });
@@ -137,12 +136,12 @@ class QuotaIT extends IntegrationTest {
     void aClientThatHangsUpMidStreamIsSettledToo() {
         upstream.enqueue(Script.tokens(100).every(Duration.ofMillis(50)));
 
-        List<String> received = streamFrom(user, "{\"model\":\"fake\",\"stream\":true,"
+        List<String> received = streamedChat(user.bearer(), "{\"model\":\"fake\",\"stream\":true,"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Talk for a while\"}]}").take(3).collectList().block(TIMEOUT);
 
         assertThat(received).hasSize(3);
         await().atMost(TIMEOUT).untilAsserted(() -> {
-            JsonNode quota = quota(user);
+            JsonNode quota = quota(user.bearer());
             assertThat(quota.at("/tokens/reserved").asLong()).as("the reservation does not leak").isZero();
             assertThat(quota.at("/tokens/used").asLong()).as("charged for the prompt and what was streamed").isPositive();
             assertThat(quota.at("/requests/used").asLong()).isEqualTo(1);
@@ -167,10 +166,10 @@ class QuotaIT extends IntegrationTest {
         assertThat(set.path("daily_requests").asLong()).isEqualTo(10);
         assertThat(set.path("daily_tokens").isNull()).as("the default").isTrue();
         assertThat(set.at("/effective/daily_tokens").asLong()).isEqualTo(defaults.dailyTokens());
-        assertThat(quota(user).at("/requests/limit").asLong()).isEqualTo(10);
+        assertThat(quota(user.bearer()).at("/requests/limit").asLong()).isEqualTo(10);
 
         setLimits(user.id(), "{\"daily_requests\":null,\"daily_tokens\":null}").expectStatus().isOk();
-        assertThat(quota(user).at("/requests/limit").asLong()).isEqualTo(defaults.dailyRequests());
+        assertThat(quota(user.bearer()).at("/requests/limit").asLong()).isEqualTo(defaults.dailyRequests());
     }
 
     @Test
@@ -228,22 +227,9 @@ class QuotaIT extends IntegrationTest {
                 .contentType(MediaType.APPLICATION_JSON).bodyValue(body).exchange();
     }
 
-    private Flux<String> streamFrom(TestAccounts.Account account, String body) {
-        return client().post().uri("/v1/chat/completions").header(HttpHeaders.AUTHORIZATION, account.bearer())
-                .contentType(MediaType.APPLICATION_JSON).bodyValue(body)
-                .retrieve().bodyToFlux(SseEvents.TYPE)
-                .filter(event -> event.data() != null)
-                .map(event -> event.data());
-    }
-
     private WebTestClient.ResponseSpec setLimits(UUID id, String json) {
         return web.put().uri("/api/v1/admin/users/{id}/quota", id).header(HttpHeaders.AUTHORIZATION, admin.bearer())
                 .contentType(MediaType.APPLICATION_JSON).bodyValue(json).exchange();
-    }
-
-    private JsonNode quota(TestAccounts.Account account) {
-        return body(web.get().uri("/api/v1/quota").header(HttpHeaders.AUTHORIZATION, account.bearer()).exchange()
-                .expectStatus().isOk());
     }
 
     private static JsonNode body(WebTestClient.ResponseSpec response) {

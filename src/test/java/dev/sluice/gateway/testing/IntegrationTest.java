@@ -1,5 +1,6 @@
 package dev.sluice.gateway.testing;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import dev.sluice.bench.FakeUpstream;
@@ -9,6 +10,8 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -16,6 +19,8 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.publisher.Flux;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The whole gateway on a random port, against real PostgreSQL and Redis and a scripted fake upstream on
@@ -78,5 +83,21 @@ public abstract class IntegrationTest {
     /** A client on a real socket, for tests that hang up in the middle of a reply. */
     protected WebClient client() {
         return WebClient.create("http://127.0.0.1:" + port);
+    }
+
+    /** What {@code GET /api/v1/quota} says to the caller of {@code authorization} (quotas and budgets). */
+    protected JsonNode quota(String authorization) {
+        byte[] body = web.get().uri("/api/v1/quota").header(HttpHeaders.AUTHORIZATION, authorization).exchange()
+                .expectStatus().isOk().expectBody().returnResult().getResponseBodyContent();
+        return SseEvents.json(new String(body, StandardCharsets.UTF_8));
+    }
+
+    /** The data of each event of a streamed {@code POST /v1/chat/completions} of {@code body}, {@code [DONE]} included. */
+    protected Flux<String> streamedChat(String authorization, String body) {
+        return client().post().uri("/v1/chat/completions").header(HttpHeaders.AUTHORIZATION, authorization)
+                .contentType(MediaType.APPLICATION_JSON).bodyValue(body)
+                .retrieve().bodyToFlux(SseEvents.TYPE)
+                .filter(event -> event.data() != null)
+                .map(event -> event.data());
     }
 }
