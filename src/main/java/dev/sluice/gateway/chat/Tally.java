@@ -8,7 +8,7 @@ import dev.sluice.gateway.conversation.Turn;
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatReply;
 import dev.sluice.gateway.llm.FinishReason;
-import dev.sluice.gateway.quota.ReplyCost;
+import dev.sluice.gateway.llm.ReplyCost;
 import dev.sluice.gateway.routing.Router;
 import dev.sluice.gateway.routing.RoutingTally;
 

@@ -14,6 +14,7 @@ import java.util.function.Supplier;
 
 import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatRequest;
+import dev.sluice.gateway.llm.ReplyCost;
 import dev.sluice.gateway.llm.TokenEstimate;
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;

@@ -6,6 +6,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 import dev.sluice.gateway.llm.ChatChunk;
+import dev.sluice.gateway.llm.ReplyCost;
 import dev.sluice.gateway.llm.TokenEstimate;
 import reactor.core.publisher.Mono;
 

@@ -1,7 +1,7 @@
 package dev.sluice.gateway.spend;
 
 import dev.sluice.gateway.auth.Caller;
-import dev.sluice.gateway.quota.ReplyCost;
+import dev.sluice.gateway.llm.ReplyCost;
 import dev.sluice.gateway.routing.Route;
 import dev.sluice.gateway.routing.Target;
 

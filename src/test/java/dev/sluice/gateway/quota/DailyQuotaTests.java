@@ -13,6 +13,7 @@ import dev.sluice.gateway.llm.ChatChunk;
 import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.llm.FinishReason;
+import dev.sluice.gateway.llm.ReplyCost;
 import dev.sluice.gateway.llm.ReplyOptions;
 import dev.sluice.gateway.llm.Role;
 import dev.sluice.gateway.web.ErrorCode;

@@ -1,6 +1,4 @@
-package dev.sluice.gateway.quota;
-
-import dev.sluice.gateway.llm.ChatChunk;
+package dev.sluice.gateway.llm;
 
 /** What a request's reply cost, as its tally says once the reply has ended: what its settlement charges. */
 public interface ReplyCost {
