@@ -14,10 +14,10 @@
 # Why interleaved: on the shared 2-core machine, runs of the same build minutes apart differed by up to 20 % in CPU
 # per request, so two builds measured one after the other compare their moments as much as their code.
 #
-# Knobs: PREWARM (45 s per workload and build), WIN (10 s), ROUNDS (3; odd, for a true median), PORT_BASE (9400: the fake +1, gateways +20...),
-# PROFILE (a label: that build is profiled after the rounds, collapsed stacks in LOG_DIR/ab-profile-LABEL-W1|W2.txt;
-# needs ASYNC_PROFILER, the path of libasyncProfiler.so), and those of bench/lib.sh (DATABASE_URL, REDIS_URL, JAVA,
-# GATEWAY_OPTS, LOG_DIR). CP: the bench classpath (bench/classpath.sh), built if unset.
+# Knobs: PREWARM (45 s per workload and build), WIN (10 s), ROUNDS (3; odd, for a true median), PORT_BASE (9400: the
+# fake +1, the gateways +20, +21...), PROFILE (a label: that build is profiled after the rounds, collapsed stacks in
+# LOG_DIR/ab-profile-LABEL-W1|W2.txt; needs ASYNC_PROFILER, the path of libasyncProfiler.so), and those of bench/lib.sh
+# (DATABASE_URL, REDIS_URL, JAVA, GATEWAY_OPTS, LOG_DIR). CP: the bench classpath (bench/classpath.sh), built if unset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
