@@ -2,6 +2,7 @@ package dev.sluice.gateway.auth;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 
 import dev.sluice.gateway.auth.apikey.ApiKeys;
 import dev.sluice.gateway.config.InvalidConfigurationException;
@@ -27,14 +28,20 @@ import org.springframework.security.config.web.server.SecurityWebFiltersOrder;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.authority.SimpleGrantedAuthority;
+import org.springframework.security.web.server.MatcherSecurityWebFilterChain;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.authentication.AuthenticationWebFilter;
 import org.springframework.security.web.server.authentication.ServerAuthenticationConverter;
 import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
+import org.springframework.security.web.server.firewall.ServerWebExchangeFirewall;
+import org.springframework.security.web.server.firewall.StrictServerWebExchangeFirewall;
+import org.springframework.security.web.server.header.HttpHeaderWriterWebFilter;
 import org.springframework.security.web.server.util.matcher.AndServerWebExchangeMatcher;
 import org.springframework.security.web.server.util.matcher.NegatedServerWebExchangeMatcher;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatcher;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
+import org.springframework.web.cors.reactive.CorsWebFilter;
+import org.springframework.web.server.WebFilter;
 import reactor.core.publisher.Mono;
 
 /**
@@ -54,6 +61,7 @@ class SecurityConfig {
     private static final String[] OPEN = {"/api/v1/auth/register", "/api/v1/auth/login"};
     /** The chat calls of the three APIs. */
     private static final String[] CHATS = {"/v1/chat/completions", "/v1/messages", "/api/v1/chat"};
+    private static final Set<String> CHAT_PATHS = Set.of(CHATS);
     /** The header Anthropic's SDKs send their key in. */
     private static final String API_KEY_HEADER = "x-api-key";
     private static final String CREDENTIALS_REQUIRED =
@@ -61,18 +69,41 @@ class SecurityConfig {
 
     /**
      * The chat calls, which carry nearly all the traffic: authenticated by the same filter as the rest of the API,
-     * with nothing else of the API chain's but the security headers and the check that a caller was named.
+     * with nothing else of the API chain's but CORS and the security headers. The authentication filter names a caller
+     * or refuses the request (401, or 503 when the key store cannot answer) whatever it carries, so the chain needs
+     * no authorization filter, no exception translation, and none of the filters that load a security context from a
+     * session or keep requests for after a login: each of those is a few operators on every chat.
      */
     @Bean
     @Order(Ordered.HIGHEST_PRECEDENCE)
     SecurityWebFilterChain chatFilterChain(ServerHttpSecurity http, AccessTokens tokens, ApiKeys apiKeys,
             Roles roles, AuthProperties properties, WebProperties web, Environment environment, ApiErrorHandler errors) {
         checkAnonymousAllowed(properties, environment);
-        return stateless(http.securityMatcher(ServerWebExchangeMatchers.pathMatchers(HttpMethod.POST, CHATS)), web, errors)
+        ServerWebExchangeMatcher chats = ServerWebExchangeMatchers.pathMatchers(HttpMethod.POST, CHATS);
+        SecurityWebFilterChain all = stateless(http.securityMatcher(chats), web, errors)
                 .addFilterAt(authentication(ServerWebExchangeMatchers.anyExchange(), tokens, apiKeys, roles, properties, errors),
                         SecurityWebFiltersOrder.AUTHENTICATION)
-                .authorizeExchange(exchanges -> exchanges.anyExchange().authenticated())
                 .build();
+        List<WebFilter> needed = all.getWebFilters()
+                .filter(filter -> filter instanceof CorsWebFilter || filter instanceof HttpHeaderWriterWebFilter
+                        || filter instanceof AuthenticationWebFilter)
+                .collectList()
+                .block();
+        return new MatcherSecurityWebFilterChain(chats, needed);
+    }
+
+    /**
+     * Spring Security's strict firewall, but for the chat calls named exactly (method and raw path, so that any
+     * encoding in the path still meets it): it wraps every request and response to check the URL, the host and each
+     * header as it is read and written, a cost on every chat for a path that can only be what it says. A chat's
+     * headers are read by name and its response headers are the gateway's own.
+     */
+    @Bean
+    static ServerWebExchangeFirewall firewall() {
+        StrictServerWebExchangeFirewall strict = new StrictServerWebExchangeFirewall();
+        return exchange -> exchange.getRequest().getMethod() == HttpMethod.POST
+                && CHAT_PATHS.contains(exchange.getRequest().getPath().value())
+                ? Mono.just(exchange) : strict.getFirewalledExchange(exchange);
     }
 
     @Bean

@@ -1,6 +1,5 @@
 package dev.sluice.gateway.ratelimit;
 
-import java.security.Principal;
 import java.time.Duration;
 
 import dev.sluice.gateway.auth.Caller;
@@ -10,7 +9,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.core.Ordered;
 import org.springframework.http.HttpHeaders;
-import org.springframework.security.core.Authentication;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
@@ -51,7 +49,7 @@ final class UserLimitFilter implements WebFilter, Ordered {
         if (perIp == null) {
             return chain.filter(exchange); // not a limited path
         }
-        return exchange.getPrincipal().mapNotNull(UserLimitFilter::caller).defaultIfEmpty(Caller.ANONYMOUS).flatMap(caller -> {
+        return Caller.current().defaultIfEmpty(Caller.ANONYMOUS).flatMap(caller -> {
             if (caller.isAnonymous()) {
                 return chain.filter(exchange);
             }
@@ -99,11 +97,5 @@ final class UserLimitFilter implements WebFilter, Ordered {
     /** The calls that hold an upstream call for as long as the reply lasts, streamed or not. */
     static boolean isChat(String path) {
         return path.equals("/v1/chat/completions") || path.equals("/v1/messages") || path.equals("/api/v1/chat");
-    }
-
-    /** The caller behind the request, or {@code null} for unauthenticated requests. */
-    private static Caller caller(Principal principal) {
-        return principal instanceof Authentication authentication && authentication.getPrincipal() instanceof Caller caller
-                ? caller : null;
     }
 }

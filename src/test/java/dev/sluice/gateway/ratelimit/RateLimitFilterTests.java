@@ -15,6 +15,8 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
 import org.springframework.mock.web.server.MockServerWebExchange;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.context.ReactiveSecurityContextHolder;
 import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
@@ -111,9 +113,14 @@ class RateLimitFilterTests {
         assertThat(users.getOrder()).as("after it, when the caller is known").isGreaterThan(-100);
     }
 
-    /** Both filters, as the application's chain runs them (with Spring Security between them). */
+    /**
+     * Both filters, as the application's chain runs them: with Spring Security between them, which names the
+     * exchange's caller in the Reactor context around the rest of the chain.
+     */
     private Mono<Void> limited(MockServerWebExchange exchange, WebFilterChain handler) {
-        return filter.filter(exchange, filtered -> users.filter(filtered, handler));
+        Mono<Void> limited = filter.filter(exchange, filtered -> users.filter(filtered, handler));
+        Authentication caller = (Authentication) exchange.getPrincipal().block();
+        return caller == null ? limited : limited.contextWrite(ReactiveSecurityContextHolder.withAuthentication(caller));
     }
 
     private static MockServerWebExchange exchange(String path, UUID user) {
