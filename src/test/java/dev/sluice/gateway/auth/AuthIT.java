@@ -8,6 +8,7 @@ import java.util.Date;
 import java.util.Map;
 import java.util.UUID;
 
+import dev.sluice.gateway.auth.apikey.ApiKeys;
 import dev.sluice.gateway.testing.IntegrationTest;
 import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.security.Keys;
@@ -65,6 +66,37 @@ class AuthIT extends IntegrationTest {
                 .expectStatus().isUnauthorized()
                 .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON);
         web.get().uri("/ready").exchange().expectStatus().isOk();
+    }
+
+    /**
+     * The chat chain has no authorization filter of its own (issue 13: it costs on every chat): the authentication
+     * filter alone must name a caller or refuse, for every chat path and every kind of missing or bad credential.
+     */
+    @Test
+    void everyChatPathRefusesAChatWithoutAValidCredentialBeforeAnythingGoesUpstream() {
+        String anonymousToken = Jwts.builder().issuer("sluice").subject(Caller.ANONYMOUS_ID.toString())
+                .expiration(Date.from(Instant.now().plusSeconds(600)))
+                .signWith(Keys.hmacShaKeyFor(SECRET.getBytes(StandardCharsets.UTF_8))).compact();
+        Map<String, String> bodies = Map.of(
+                "/v1/chat/completions", "{\"model\":\"fake\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}",
+                "/v1/messages", "{\"model\":\"fake\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}",
+                "/api/v1/chat", "{\"model\":\"fake\",\"prompt\":\"Hi\"}");
+        String[][] credentials = {{}, {"Authorization", "Bearer "}, {"Authorization", "Bearer not-a-credential"},
+                {"Authorization", "Basic dXNlcjpwYXNz"}, {"Authorization", "Bearer " + ApiKeys.PREFIX + "x".repeat(43)},
+                {"x-api-key", ApiKeys.PREFIX + "y".repeat(43)}, {"Authorization", "Bearer " + anonymousToken}};
+
+        bodies.forEach((path, body) -> {
+            for (String[] credential : credentials) {
+                WebTestClient.RequestBodySpec request = web.post().uri(path).contentType(MediaType.APPLICATION_JSON);
+                if (credential.length == 2) {
+                    request = request.header(credential[0], credential[1]);
+                }
+                request.bodyValue(body).exchange()
+                        .expectStatus().value(status -> assertThat(status)
+                                .as(path + " with " + String.join(": ", credential)).isEqualTo(401));
+            }
+        });
+        assertThat(upstream.requests()).as("nothing went upstream").isZero();
     }
 
     @Test
