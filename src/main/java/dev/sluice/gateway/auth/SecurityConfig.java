@@ -84,6 +84,7 @@ class SecurityConfig {
                 .addFilterAt(authentication(ServerWebExchangeMatchers.anyExchange(), tokens, apiKeys, roles, properties, errors),
                         SecurityWebFiltersOrder.AUTHENTICATION)
                 .build();
+        // At startup, on the main thread: the built chain's filters are an in-memory list, so this waits for nothing.
         List<WebFilter> needed = all.getWebFilters()
                 .filter(filter -> filter instanceof CorsWebFilter || filter instanceof HttpHeaderWriterWebFilter
                         || filter instanceof AuthenticationWebFilter)
