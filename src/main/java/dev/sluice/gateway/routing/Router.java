@@ -145,6 +145,12 @@ public class Router {
         /** A call to {@code target} starts: it serves the request unless it fails before its first token. */
         void attempt(Target target);
 
+        /**
+         * The call {@link #attempt} began was never sent: the target's protocol cannot express the request. It is not
+         * a call (not counted, its prompt not charged), and the target tried before it, if any, is the last again.
+         */
+        void withdrawn();
+
         /** Waiting on an upstream starts, unless it runs already. */
         void upstreamStarted();
 
@@ -310,6 +316,7 @@ public class Router {
             if (error instanceof UpstreamException.Unsupported unsupported) {
                 // Never sent, so no call: this protocol cannot say what the caller asked; the next target's may.
                 breaker.releasePermission();
+                listener.withdrawn();
                 guard.meters().skip(Skip.UNSUPPORTED);
                 return Flux.error(unsupported);
             }

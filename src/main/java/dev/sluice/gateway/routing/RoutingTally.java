@@ -13,6 +13,8 @@ public class RoutingTally implements Router.Listener {
 
     private final long startedAt;
     private volatile Target servedBy;
+    /** The target {@link #servedBy} named before the latest attempt, for an attempt withdrawn. */
+    private Target triedBefore;
     private volatile int attempts;
     private volatile boolean upstreamActive;
     private volatile long upstreamSince;
@@ -31,8 +33,15 @@ public class RoutingTally implements Router.Listener {
 
     @Override
     public void attempt(Target target) {
+        triedBefore = servedBy;
         servedBy = target;
         attempts++;
+    }
+
+    @Override
+    public void withdrawn() {
+        servedBy = triedBefore;
+        attempts--;
     }
 
     @Override

@@ -130,7 +130,8 @@ class RoutingIT extends IntegrationTest {
         web.post().uri("/v1/chat/completions").contentType(MediaType.APPLICATION_JSON)
                 .bodyValue(logprobs.formatted("simulated-first")).exchange()
                 .expectStatus().isOk()
-                .expectHeader().valueEquals("X-Sluice-Provider", "backup/m");
+                .expectHeader().valueEquals("X-Sluice-Provider", "backup/m")
+                .expectHeader().valueEquals("X-Sluice-Attempts", "1");
         web.post().uri("/v1/chat/completions").contentType(MediaType.APPLICATION_JSON)
                 .bodyValue(logprobs.formatted("demo")).exchange()
                 .expectStatus().isBadRequest()
