@@ -64,7 +64,7 @@ public final class ExternalServices {
         URI direct = URI.create(postgresUrl);
         String proxied = r2dbcUrl().replace("r2dbc:postgresql:", "r2dbc:pool:postgresql:")
                 .replace("@" + direct.getHost() + ":" + direct.getPort() + "/", "@127.0.0.1:" + proxyPort + "/");
-        return ConnectionFactories.get(proxied + "?initialSize=2&maxSize=20&maxAcquireTime=PT2S");
+        return ConnectionFactories.get(proxied + "?initialSize=2&maxSize=20&maxAcquireTime=PT2S&maxCreateConnectionTime=PT2S");
     }
 
     /** The Spring properties that point the gateway at these services, as {@code DATABASE_URL} and {@code REDIS_URL} would. */
