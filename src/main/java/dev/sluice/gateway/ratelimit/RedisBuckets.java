@@ -2,6 +2,7 @@ package dev.sluice.gateway.ratelimit;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.BucketState;
@@ -61,72 +62,57 @@ final class RedisBuckets implements SharedBuckets {
     /** Straight to Redis, on its connection's loop: amounts are for budgets few keys have (an API key's tokens). */
     @Override
     public Mono<RateLimitDecision> tryConsume(LimitScope scope, String key, long amount) {
-        Scope budgets = scopes[scope.ordinal()];
-        long limit = Buckets.limitOf(scope, key, budgets.limit);
-        return Mono.fromFuture(() -> {
-            CompletableFuture<RateLimitDecision> decision = new CompletableFuture<>();
-            redis.loop().schedule(() -> {
-                AsyncProxyManager<String> manager = redis.buckets();
-                if (manager == null) {
-                    decision.completeExceptionally(RedisUnavailableException.NOT_CONNECTED);
-                    return;
-                }
-                try {
-                    manager.builder().build(key(scope, limit, key), budgets.configuration(limit))
-                            .tryConsumeAndReturnRemaining(Math.min(amount, limit))
-                            .whenComplete((probe, failure) -> {
-                                if (failure != null) {
-                                    decision.completeExceptionally(failure instanceof CompletionException
-                                            && failure.getCause() != null ? failure.getCause() : failure);
-                                }
-                                else {
-                                    decision.complete(RateLimitDecision.of(scope, limit, probe));
-                                }
-                            });
-                }
-                catch (RuntimeException failure) {
-                    decision.completeExceptionally(failure);
-                }
-            });
-            return decision;
-        });
+        long limit = Buckets.limitOf(scope, key, scopes[scope.ordinal()].limit);
+        return onBucket(scope, key, limit, bucket -> bucket.tryConsumeAndReturnRemaining(Math.min(amount, limit)),
+                probe -> RateLimitDecision.of(scope, limit, probe));
     }
 
     /** Straight to Redis on its connection's loop, as the charge was: bucket4j's add or forced take, one round trip. */
     @Override
     public Mono<Void> settle(LimitScope scope, String key, long charged, long used) {
-        Scope budgets = scopes[scope.ordinal()];
-        long limit = Buckets.limitOf(scope, key, budgets.limit);
+        long limit = Buckets.limitOf(scope, key, scopes[scope.ordinal()].limit);
         long tokens = Buckets.settlement(limit, charged, used);
         if (tokens == 0) {
             return Mono.empty();
         }
+        return onBucket(scope, key, limit,
+                bucket -> (tokens > 0 ? bucket.addTokens(tokens) : bucket.consumeIgnoringRateLimits(-tokens))
+                        .thenApply(settled -> (Void) null),
+                done -> done);
+    }
+
+    /**
+     * One call to the Redis bucket of {@code key} at {@code limit}, made on the connection's loop, what it answers
+     * mapped by {@code answer} ({@code null}: nothing); its failure as the cause bucket4j wrapped.
+     */
+    private <R, T> Mono<T> onBucket(LimitScope scope, String key, long limit,
+            Function<AsyncBucketProxy, CompletableFuture<R>> call, Function<R, T> answer) {
+        Scope budgets = scopes[scope.ordinal()];
         return Mono.fromFuture(() -> {
-            CompletableFuture<Void> settled = new CompletableFuture<>();
+            CompletableFuture<T> result = new CompletableFuture<>();
             redis.loop().schedule(() -> {
                 AsyncProxyManager<String> manager = redis.buckets();
                 if (manager == null) {
-                    settled.completeExceptionally(RedisUnavailableException.NOT_CONNECTED);
+                    result.completeExceptionally(RedisUnavailableException.NOT_CONNECTED);
                     return;
                 }
                 try {
-                    AsyncBucketProxy bucket = manager.builder().build(key(scope, limit, key), budgets.configuration(limit));
-                    CompletableFuture<?> done = tokens > 0 ? bucket.addTokens(tokens) : bucket.consumeIgnoringRateLimits(-tokens);
-                    done.whenComplete((ignored, failure) -> {
-                        if (failure != null) {
-                            settled.completeExceptionally(failure instanceof CompletionException
-                                    && failure.getCause() != null ? failure.getCause() : failure);
-                        }
-                        else {
-                            settled.complete(null);
-                        }
-                    });
+                    call.apply(manager.builder().build(key(scope, limit, key), budgets.configuration(limit)))
+                            .whenComplete((value, failure) -> {
+                                if (failure != null) {
+                                    result.completeExceptionally(failure instanceof CompletionException
+                                            && failure.getCause() != null ? failure.getCause() : failure);
+                                }
+                                else {
+                                    result.complete(answer.apply(value));
+                                }
+                            });
                 }
                 catch (RuntimeException failure) {
-                    settled.completeExceptionally(failure);
+                    result.completeExceptionally(failure);
                 }
             });
-            return settled;
+            return result;
         });
     }
 
