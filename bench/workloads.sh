@@ -213,7 +213,15 @@ row() {
   [[ "$path" == sluice ]] && gc_from=$(wc -l < "$GC_LOG" 2>/dev/null || echo 0)
   [[ -n "$pids" ]] && reset_peak "$pids"
   echo "== $w $path: $([[ $stream == true ]] && echo stream || echo json) x$conc, warm-up $warmup, $duration ($client)" >&2
-  local measured
+  local measured sampler=""
+  # Sluice's many-stream rows leave a thread dump and the metrics from their middle, for the stalls that a full run
+  # has shown once and a rerun did not (docs/benchmarks.md, session 10).
+  if [[ "$path" == sluice && ( "$w" == W3 || "$w" == W4 ) ]]; then
+    ( sleep $(( $(seconds "$warmup") + $(seconds "$duration") / 2 ))
+      jcmd "$GATEWAY_PID" Thread.print > "$LOG_DIR/workloads-$w-sluice-threads.txt" 2>&1
+      curl -s --max-time 10 "$BASE/actuator/prometheus" > "$LOG_DIR/workloads-$w-sluice-metrics.txt" ) &
+    sampler=$!
+  fi
   if [[ $client == wrk ]]; then
     measured=$(wrk_row "$w" "$url" "$model" "$auth" "$stream" "$conc" "$warmup" "$duration" "$pids" "$out") \
       || FAILED=1
@@ -222,6 +230,7 @@ row() {
       "$out" "${extra[@]}") || FAILED=1
   fi
   [[ -n "$measured" ]] || FAILED=1
+  [[ -z "$sampler" ]] || wait "$sampler" || true
   local rss="–" heap="–"
   [[ -n "$pids" ]] && rss=$(mem_mb VmHWM "$pids")
   [[ "$path" == sluice ]] && heap=$(heap_mb "$GC_LOG" "$gc_from")
