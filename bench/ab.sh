@@ -14,7 +14,8 @@
 # Why interleaved: on the shared 2-core machine, runs of the same build minutes apart differed by up to 20 % in CPU
 # per request, so two builds measured one after the other compare their moments as much as their code.
 #
-# Knobs: PREWARM (45 s per workload and build), WIN (10 s), ROUNDS (3; odd, for a true median), PORT_BASE (9400: the
+# Knobs: PREWARM (45 s per workload and build), WIN (10 s), ROUNDS (3; odd, for a true median), CONC (64: the
+# windows' connections; with 1, W1 is workloads.sh's W0 and the p50 column its latency), PORT_BASE (9400: the
 # fake +1, the gateways +20, +21...), PROFILE (a label: that build is profiled after the rounds, collapsed stacks in
 # LOG_DIR/ab-profile-LABEL-W1|W2.txt; needs ASYNC_PROFILER, the path of libasyncProfiler.so), and those of bench/lib.sh
 # (DATABASE_URL, REDIS_URL, JAVA, GATEWAY_OPTS, LOG_DIR). CP: the bench classpath (bench/classpath.sh), built if unset.
@@ -27,6 +28,7 @@ PREWARM=${PREWARM:-45s}
 WIN=${WIN:-10s}
 ROUNDS=${ROUNDS:-3}
 PORT_BASE=${PORT_BASE:-9400}
+CONC=${CONC:-64}
 FAST_PORT=$((PORT_BASE + 1))
 OUT="$LOG_DIR/ab.tsv"
 [[ $# -ge 2 ]] || { echo "usage: $0 label=classes-dir label=classes-dir [...]" >&2; exit 2; }
@@ -43,7 +45,7 @@ ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 load() {
   local url=$1 key=$2 stream=$3 duration=$4
   shift 4
-  timeout "$(( $(seconds "$duration") + 60 ))" wrk -t2 -c64 --timeout 60s "$@" -d "$(seconds "$duration")s" \
+  timeout "$(( $(seconds "$duration") + 60 ))" wrk -t"$(( CONC < 2 ? CONC : 2 ))" -c"$CONC" --timeout 60s "$@" -d "$(seconds "$duration")s" \
       -s bench/wrk-chat.lua "$url" -- fast "$key" "$stream"
 }
 
