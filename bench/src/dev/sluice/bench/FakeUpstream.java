@@ -60,10 +60,15 @@ import tools.jackson.databind.node.ObjectNode;
  * <p>Counting: {@link #completedStreams()} and {@link #cancelledStreams()} count successful (status 200)
  * replies, streamed or not, each exactly once; error-status replies and dropped connections count in
  * neither. {@link #openConnections()} and {@link #closedConnections()} count sockets, whatever was sent on them.
+ *
+ * <p>A cancelled reply whose prompt carries a {@linkplain Stamp#MARKER request id} is also stamped with the instant
+ * the fake saw it cancelled ({@link #cancels()}, {@code GET /bench/cancels}), for {@code bench/cancel.sh}.
  */
 public final class FakeUpstream implements AutoCloseable {
 
     private static final int RECORD_LIMIT = 10_000;
+    /** A benchmark row's cancels, warm-up included, at up to a thousand a second. */
+    private static final int CANCEL_LIMIT = 100_000;
     private static final int PREPARED_LIMIT = 256;
     private static final Predicate<ByteBuf> FLUSH_EACH = b -> true;
     private static final ByteBuf DONE = shared("data: [DONE]\n\n");
@@ -86,6 +91,7 @@ public final class FakeUpstream implements AutoCloseable {
     private final ArrayDeque<String> apiKeys = new ArrayDeque<>();
     private final ArrayDeque<String> bodies = new ArrayDeque<>();
     private final ArrayDeque<String> modelListKeys = new ArrayDeque<>();
+    private final ArrayDeque<Stamp> cancels = new ArrayDeque<>();
     private int requests;
     private final Set<String> refusedKeys = ConcurrentHashMap.newKeySet();
     private volatile List<String> modelIds = DEFAULT_MODELS;
@@ -113,7 +119,8 @@ public final class FakeUpstream implements AutoCloseable {
                         .post("/v1/embeddings", this::embeddings)
                         .post("/embeddings", this::embeddings)
                         .get("/v1/models", this::models)
-                        .get("/models", this::models))
+                        .get("/models", this::models)
+                        .get("/bench/cancels", this::cancelList))
                 .bindNow(Duration.ofSeconds(10));
     }
 
@@ -162,6 +169,16 @@ public final class FakeUpstream implements AutoCloseable {
     /** Successful replies whose client went away before their end, waiting for the first token included. */
     public int cancelledStreams() {
         return cancelled.get();
+    }
+
+    /**
+     * Cancelled replies whose prompt carried a request id, each with the instant its cancel reached the fake, in that
+     * order; the last 100,000.
+     */
+    public List<Stamp> cancels() {
+        synchronized (recordLock) {
+            return List.copyOf(cancels);
+        }
     }
 
     /** Client connections open now, idle keep-alive ones included. */
@@ -233,6 +250,7 @@ public final class FakeUpstream implements AutoCloseable {
             apiKeys.clear();
             bodies.clear();
             modelListKeys.clear();
+            cancels.clear();
         }
     }
 
@@ -290,15 +308,16 @@ public final class FakeUpstream implements AutoCloseable {
         boolean stream = root.path("stream").isBoolean() && root.path("stream").booleanValue();
         JsonNode includeUsage = root.path("stream_options").path("include_usage");
         Prepared p = prepare(script, model);
+        exchange.id = requestId(root);
         Mono<Void> sent = stream
                 ? streamReply(script, p, includeUsage.isBoolean() && includeUsage.booleanValue(), promptTokens(root),
                         timer, exchange, response)
                 : plainReply(script, p, promptTokens(root), timer, exchange, response);
         return sent
                 .doOnSuccess(v -> exchange.settle(completed))
-                .doOnCancel(() -> exchange.settle(cancelled))
+                .doOnCancel(() -> cancelled(exchange))
                 // A failed write means the client went away mid-reply.
-                .doOnError(e -> exchange.settle(cancelled))
+                .doOnError(e -> cancelled(exchange))
                 .onErrorResume(e -> Mono.empty());
     }
 
@@ -327,7 +346,7 @@ public final class FakeUpstream implements AutoCloseable {
         }
         Flux<ByteBuf> body = pieces(p, count, script.firstTokenAfter(), script.every(), timer).concatWith(tail)
                 // Cancel reaches here when the client closes the socket, first-token wait included.
-                .doOnCancel(() -> exchange.settle(cancelled));
+                .doOnCancel(() -> cancelled(exchange));
         Mono<Void> sent = response.status(200)
                 .header(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
                 .header(HttpHeaderNames.CACHE_CONTROL, "no-cache")
@@ -516,6 +535,26 @@ public final class FakeUpstream implements AutoCloseable {
         return response.header(HttpHeaderNames.CONTENT_TYPE, "application/json").sendString(Mono.just(list.toString()));
     }
 
+    private void cancelled(Exchange exchange) {
+        Instant at = Instant.now();
+        if (exchange.settle(cancelled) && exchange.id != null) {
+            synchronized (recordLock) {
+                if (cancels.size() == CANCEL_LIMIT) {
+                    cancels.removeFirst();
+                }
+                cancels.addLast(new Stamp(exchange.id, at));
+            }
+        }
+    }
+
+    /** {@link #cancels()} as {@link Stamp#tsv()} lines. */
+    private Publisher<Void> cancelList(HttpServerRequest request, HttpServerResponse response) {
+        StringBuilder tsv = new StringBuilder();
+        cancels().forEach(stamp -> tsv.append(stamp.tsv()));
+        return response.header(HttpHeaderNames.CONTENT_TYPE, "text/tab-separated-values")
+                .sendString(Mono.just(tsv.toString()));
+    }
+
     private void record(String apiKey, String body) {
         synchronized (recordLock) {
             requests++;
@@ -538,6 +577,18 @@ public final class FakeUpstream implements AutoCloseable {
             p = prepared.computeIfAbsent(key, k -> new Prepared(k.script(), k.model()));
         }
         return p;
+    }
+
+    /** The id marked in the first message text that has one, or null. */
+    private static String requestId(JsonNode root) {
+        for (JsonNode message : root.path("messages")) {
+            JsonNode content = message.path("content");
+            String id = content.isString() ? Stamp.idIn(content.stringValue()) : null;
+            if (id != null) {
+                return id;
+            }
+        }
+        return null;
     }
 
     /** Roughly four characters a token, as OpenAI's rule of thumb; deterministic for tests. */
@@ -581,20 +632,24 @@ public final class FakeUpstream implements AutoCloseable {
         return Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(s.getBytes(StandardCharsets.UTF_8)));
     }
 
-    /** Per-request state: its connection and whether it has been counted. */
+    /** Per-request state: its connection, the id its prompt carries (or null) and whether it has been counted. */
     private static final class Exchange {
 
         private final AtomicBoolean settled = new AtomicBoolean();
         private Connection connection;
+        private volatile String id;
 
         void attach(Connection c) {
             this.connection = c;
         }
 
-        void settle(AtomicInteger counter) {
+        /** Counts the reply in {@code counter} unless it was counted already; whether it was counted now. */
+        boolean settle(AtomicInteger counter) {
             if (settled.compareAndSet(false, true)) {
                 counter.incrementAndGet();
+                return true;
             }
+            return false;
         }
 
         /** Closes the socket mid-reply (a FIN, so the pieces already written still arrive); counted nowhere. */

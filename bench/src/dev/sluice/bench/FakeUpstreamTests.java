@@ -1,6 +1,7 @@
 package dev.sluice.bench;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -149,6 +150,29 @@ class FakeUpstreamTests {
     }
 
     @Test
+    void stampsEachCancelledStreamWithTheIdInItsPromptAndListsThem() {
+        fake.enqueue(Script.tokens(5).stallAfter(1), Script.tokens(5).stallAfter(1), Script.tokens(2));
+        Instant before = Instant.now();
+
+        stream(body("Say hi bench-id:run-7")).blockFirst(TIMEOUT);
+        stream(body("Say hi without an id")).blockFirst(TIMEOUT);
+        post("k1", body("Say hi bench-id:run-8"));
+        await().atMost(TIMEOUT).until(() -> fake.cancelledStreams() == 2 && fake.completedStreams() == 1);
+        Instant after = Instant.now();
+
+        List<Stamp> cancels = fake.cancels();
+        assertThat(cancels).as("cancelled and marked: run-8 was read to its end").singleElement()
+                .satisfies(stamp -> {
+                    assertThat(stamp.id()).isEqualTo("run-7");
+                    assertThat(stamp.at()).isBetween(before, after);
+                });
+        assertThat(client.get().uri("http://127.0.0.1:" + fake.port() + "/bench/cancels").responseContent().aggregate()
+                .asString().block(TIMEOUT)).isEqualTo("run-7\t" + cancels.get(0).epochMicros() + "\n");
+        fake.reset();
+        assertThat(fake.cancels()).isEmpty();
+    }
+
+    @Test
     void streamsAToolCallInArgumentFragments() {
         String arguments = "{\"city\":\"Paris\",\"unit\":\"celsius\"}";
         fake.enqueue(Script.toolCall("get_weather", arguments));
@@ -247,6 +271,12 @@ class FakeUpstreamTests {
         return "{\"model\":\"m1\",\"stream\":" + stream
                 + (includeUsage ? ",\"stream_options\":{\"include_usage\":true}" : "")
                 + ",\"messages\":[{\"role\":\"user\",\"content\":\"Say hi\"}]}";
+    }
+
+    /** A streamed chat with a system message first and this user prompt. */
+    private static String body(String prompt) {
+        return "{\"model\":\"m1\",\"stream\":true,\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},"
+                + "{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}";
     }
 
     private Flux<String> stream(String body) {

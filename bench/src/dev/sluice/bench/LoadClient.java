@@ -1,17 +1,21 @@
 package dev.sluice.bench;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Queue;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -49,6 +53,12 @@ import reactor.netty.resources.LoopResources;
  * the header rows). {@code --cpu-pid} reports the CPU time other processes (the gateway; nginx's master and
  * workers, comma-separated) spent per measured request, read from {@code /proc}.
  *
+ * <p>{@code --cancel-after-chunks N} closes each stream's connection once N SSE {@code data:} events have arrived (a
+ * user leaving mid-stream); such a stream counts as a success, timed to its close. Each prompt then carries a
+ * {@linkplain Stamp request id} ({@code --label} and a sequence number), and {@code --cancel-log FILE} gets the
+ * instant of each measured close by id, as {@link Stamp#tsv()} lines, for {@code bench/cancel.sh} to join with
+ * the fake's {@code GET /bench/cancels}.
+ *
  * <p>The warm-up is {@code --warmup N} requests or {@code --warmup-for 30s} of load (whichever lasts longer when
  * both are given), unmeasured; with the same concurrency the measured requests follow without a pause.
  *
@@ -57,7 +67,7 @@ import reactor.netty.resources.LoopResources;
  * --stream true --model bench --header 'Authorization: Bearer x' (--warmup 1000 | --warmup-for 30s)
  * [--warmup-concurrency 100] --label gateway
  * [--max-tokens 64] [--ramp 1s] [--stall 10s] [--timeout 120s] [--deadline 10m] [--threads 2] [--cpu-pid 1234[,1235]]
- * [--method GET]
+ * [--method GET] [--cancel-after-chunks 3 [--cancel-log closes.tsv]]
  * </pre>
  */
 public final class LoadClient {
@@ -70,6 +80,7 @@ public final class LoadClient {
     private final ConnectionProvider pool;
     private final LoopResources loops;
     private final ByteBuf body;
+    private final AtomicLong requestIds = new AtomicLong();
 
     private LoadClient(Options options) {
         this.options = options;
@@ -82,7 +93,8 @@ public final class LoadClient {
                 .pendingAcquireMaxCount(-1)
                 .pendingAcquireTimeout(options.timeout)
                 .build();
-        byte[] json = requestJson(options).getBytes(StandardCharsets.UTF_8);
+        // Request ids have a fixed width, so every body has this one's Content-Length.
+        byte[] json = requestJson(options, options.cancelling() ? requestId(0) : null).getBytes(StandardCharsets.UTF_8);
         this.body = Unpooled.unreleasableBuffer(Unpooled.directBuffer(json.length).writeBytes(json));
         this.client = HttpClient.create(pool)
                 .runOn(loops)
@@ -98,10 +110,16 @@ public final class LoadClient {
                 .responseTimeout(options.stall);
     }
 
-    private static String requestJson(Options o) {
+    /** The chat request; {@code id} (or null) marked in its prompt. */
+    private static String requestJson(Options o, String id) {
+        String prompt = "Say hello to the benchmark in a few words." + (id == null ? "" : " " + Stamp.MARKER + id);
         return "{\"model\":" + FakeUpstream.quote(o.model) + ",\"stream\":" + o.stream
                 + (o.maxTokens > 0 ? ",\"max_tokens\":" + o.maxTokens : "")
-                + ",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the benchmark in a few words.\"}]}";
+                + ",\"messages\":[{\"role\":\"user\",\"content\":" + FakeUpstream.quote(prompt) + "}]}";
+    }
+
+    private String requestId(long n) {
+        return options.label + "-" + String.format(Locale.ROOT, "%09d", n);
     }
 
     public static void main(String[] args) {
@@ -119,7 +137,11 @@ public final class LoadClient {
     static Result run(Options options) {
         LoadClient load = new LoadClient(options);
         try {
-            return load.run();
+            Result result = load.run();
+            if (options.cancelLog != null) {
+                writeCancelLog(options.cancelLog, result);
+            }
+            return result;
         }
         finally {
             load.pool.disposeLater().block(Duration.ofSeconds(10));
@@ -151,6 +173,17 @@ public final class LoadClient {
         long cpuBefore = measured.cpuBefore.block(Duration.ofSeconds(5));
         return new Result(options, measured, measured.elapsedNanos(),
                 cpuBefore < 0 || cpuAfter < 0 ? -1 : cpuAfter - cpuBefore, deadlineHit);
+    }
+
+    private static void writeCancelLog(Path file, Result result) {
+        StringBuilder tsv = new StringBuilder();
+        result.phase().closes.forEach(stamp -> tsv.append(stamp.tsv()));
+        try {
+            Files.writeString(file, tsv);
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Runs the phase to its end; false when the hard deadline cut it short. */
@@ -194,8 +227,11 @@ public final class LoadClient {
     private Mono<Void> request(Phase phase, boolean measured) {
         return Mono.defer(() -> {
             long t0 = System.nanoTime();
+            String id = options.cancelling() ? requestId(requestIds.incrementAndGet()) : null;
+            Mono<ByteBuf> payload = id == null ? Mono.fromSupplier(body::duplicate)
+                    : Mono.fromSupplier(() -> Unpooled.wrappedBuffer(requestJson(options, id).getBytes(StandardCharsets.UTF_8)));
             HttpClient.ResponseReceiver<?> sent = options.get ? client.get().uri(options.url)
-                    : client.post().uri(options.url).send(Mono.fromSupplier(body::duplicate));
+                    : client.post().uri(options.url).send(payload);
             return sent
                     .response((res, content) -> {
                         int status = res.status().code();
@@ -206,7 +242,19 @@ public final class LoadClient {
                             return content.then(Mono.fromSupplier(() -> Outcome.ok(-1, System.nanoTime() - t0)));
                         }
                         SseScan scan = new SseScan(t0);
-                        return content.doOnNext(scan::feed).then(Mono.fromSupplier(scan::outcome));
+                        Flux<ByteBuf> read = content.doOnNext(scan::feed);
+                        if (options.cancelling()) {
+                            // Reactor Netty's client closes the connection when the body is cancelled (it cannot be
+                            // reused mid-response): the instant is taken just before that, on its way up.
+                            read = read.doOnCancel(scan::closing)
+                                    .takeUntil(b -> scan.dataEvents() >= options.cancelAfterChunks);
+                        }
+                        return read.then(Mono.fromSupplier(() -> {
+                            if (measured && scan.closedAt() != null) {
+                                phase.closes.add(new Stamp(id, scan.closedAt()));
+                            }
+                            return scan.outcome();
+                        }));
                     })
                     .single()
                     .timeout(options.timeout)
@@ -249,8 +297,10 @@ public final class LoadClient {
 
         private final long t0;
         private long firstContent = -1;
+        private int dataEvents;
         private boolean done;
         private boolean error;
+        private Instant closedAt;
         private byte[] carry;
 
         SseScan(long t0) {
@@ -288,6 +338,7 @@ public final class LoadClient {
             if (!startsWith(buf, from, to, DATA)) {
                 return;
             }
+            dataEvents++;
             int p = from + DATA.length;
             if (p < to && buf.getByte(p) == ' ') {
                 p++;
@@ -321,11 +372,25 @@ public final class LoadClient {
             return true;
         }
 
+        int dataEvents() {
+            return dataEvents;
+        }
+
+        /** The client closes the stream now. */
+        void closing() {
+            closedAt = Instant.now();
+        }
+
+        /** When the client closed the stream, or null. */
+        Instant closedAt() {
+            return closedAt;
+        }
+
         Outcome outcome() {
             if (error) {
                 return Outcome.failed("error event");
             }
-            if (!done) {
+            if (!done && closedAt == null) {
                 return Outcome.failed("no [DONE]");
             }
             return Outcome.ok(firstContent, System.nanoTime() - t0);
@@ -385,6 +450,8 @@ public final class LoadClient {
         final LongAdder stalled = new LongAdder();
         final LongAdder withoutContent = new LongAdder();
         final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
+        /** Measured streams the client closed ({@code --cancel-after-chunks}), by request id. */
+        final Queue<Stamp> closes = new ConcurrentLinkedQueue<>();
         final Histogram ttft = new ConcurrentHistogram(1, HIGHEST_MICROS, 3);
         final Histogram total = new ConcurrentHistogram(1, HIGHEST_MICROS, 3);
 
@@ -519,6 +586,9 @@ public final class LoadClient {
                     elapsedNanos / 1e9, throughput(), deadlineHit ? " (cut short by the hard deadline)" : ""));
             Map<String, Long> kinds = new TreeMap<>();
             phase.failures.forEach((k, v) -> kinds.put(k, v.sum()));
+            if (options.cancelling()) {
+                lines.add("  closed after " + options.cancelAfterChunks + " data events: " + phase.closes.size());
+            }
             lines.add("  errors " + phase.failed.sum() + (kinds.isEmpty() ? "" : " " + kinds) + ", stalled "
                     + phase.stalled.sum() + (phase.withoutContent.sum() > 0
                             ? ", ok without any content " + phase.withoutContent.sum() : ""));
@@ -573,6 +643,14 @@ public final class LoadClient {
         int warmupConcurrency = -1;
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         long[] cpuPids = new long[0];
+        /** {@code --cancel-after-chunks}: close each stream after this many data events; 0: read them to the end. */
+        int cancelAfterChunks;
+        /** {@code --cancel-log}: where the closes go, or null. */
+        Path cancelLog;
+
+        boolean cancelling() {
+            return cancelAfterChunks > 0;
+        }
 
         static Options parse(String... args) {
             Options o = new Options();
@@ -613,11 +691,23 @@ public final class LoadClient {
                         }
                         o.get = v.equalsIgnoreCase("GET");
                     }
+                    case "--cancel-after-chunks" -> o.cancelAfterChunks = Integer.parseInt(v);
+                    case "--cancel-log" -> o.cancelLog = Path.of(v);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
             if (o.get) {
                 o.stream = false;
+            }
+            if (o.cancelling() && !o.stream) {
+                throw new IllegalArgumentException("--cancel-after-chunks closes streams: it needs --stream true");
+            }
+            if (o.cancelling() && !Stamp.ID.matcher(o.label).matches()) {
+                throw new IllegalArgumentException("--cancel-after-chunks puts --label into request ids: letters, digits,"
+                        + " '.', '_' and '-' only, got " + o.label);
+            }
+            if (o.cancelLog != null && !o.cancelling()) {
+                throw new IllegalArgumentException("--cancel-log needs --cancel-after-chunks");
             }
             if (o.concurrency < 1) {
                 throw new IllegalArgumentException("--concurrency must be >= 1");

@@ -1,14 +1,22 @@
 package dev.sluice.bench;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.awaitility.Awaitility.await;
 
 class LoadClientTests {
 
@@ -76,7 +84,50 @@ class LoadClientTests {
         assertThat(result.phase().ok.sum()).isEqualTo(3);
         assertThat(result.phase().ttft.getTotalCount()).as("no first token without a stream").isZero();
         assertThat(result.phase().total.getMinValue()).isGreaterThanOrEqualTo(50_000);
-        assertThat(fake.requestBodies().get(0)).contains("\"stream\":false");
+        assertThat(fake.requestBodies().get(0)).as("the same bytes for every request, no request id").isEqualTo(
+                "{\"model\":\"bench\",\"stream\":false,"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the benchmark in a few words.\"}]}");
+        assertThat(fake.requestBodies()).containsOnly(fake.requestBodies().get(0));
+    }
+
+    @Test
+    void closesEachStreamAfterTheGivenDataEventsAndLogsTheInstantsByRequestId(@TempDir Path dir) throws IOException {
+        // Three pieces, then silence: only the client's close can end these streams.
+        fake.defaultScript(Script.tokens(8).stallAfter(3));
+        Path log = dir.resolve("closes.tsv");
+
+        LoadClient.Result result = LoadClient.run(LoadClient.Options.parse(
+                "--url", fake.baseUrl() + "/chat/completions", "--concurrency", "2", "--requests", "4", "--warmup", "1",
+                "--stall", "5s", "--cancel-after-chunks", "3", "--label", "t", "--cancel-log", log.toString()));
+
+        assertThat(result.phase().ok.sum()).as("a closed stream is a success").isEqualTo(4);
+        assertThat(result.phase().failed.sum()).isZero();
+        assertThat(result.phase().ttft.getTotalCount()).isEqualTo(4);
+        await().until(() -> fake.cancelledStreams() == 5);
+        await().until(() -> fake.openConnections() == 0);
+        assertThat(fake.closedConnections()).as("each close took its connection down").isEqualTo(5);
+        assertThat(fake.requestBodies()).as("a fixed-width id in each prompt, the warm-up's included")
+                .extracting(Stamp::idIn).containsExactlyInAnyOrder(
+                        "t-000000001", "t-000000002", "t-000000003", "t-000000004", "t-000000005");
+
+        List<String> lines = Files.readAllLines(log);
+        assertThat(lines).as("the measured closes").hasSize(4).allMatch(line -> line.matches("t-0000000\\d{2}\t\\d{16}"));
+        Map<String, Long> closed = lines.stream().map(line -> line.split("\t"))
+                .collect(Collectors.toMap(f -> f[0], f -> Long.parseLong(f[1])));
+        Map<String, Long> cancelled = fake.cancels().stream()
+                .collect(Collectors.toMap(Stamp::id, Stamp::epochMicros));
+        assertThat(cancelled).as("the fake saw every close").containsKeys(closed.keySet().toArray(String[]::new));
+        closed.forEach((id, at) -> assertThat(cancelled.get(id)).as("%s: cancel after the close, one clock", id)
+                .isGreaterThanOrEqualTo(at));
+    }
+
+    @Test
+    void refusesCancellingWhatCannotBeCancelledOrMarked() {
+        assertThatIllegalArgumentException().isThrownBy(
+                () -> LoadClient.Options.parse("--stream", "false", "--cancel-after-chunks", "3"));
+        assertThatIllegalArgumentException().as("the label goes into a request id").isThrownBy(
+                () -> LoadClient.Options.parse("--cancel-after-chunks", "3", "--label", "two words"));
+        assertThatIllegalArgumentException().isThrownBy(() -> LoadClient.Options.parse("--cancel-log", "x.tsv"));
     }
 
     @Test
