@@ -59,7 +59,7 @@ gauge() {
 # Waits, at most SETTLE seconds, for the history backlog and the pending quota settlements to reach 0, so that the
 # GC after a round does not count what the write-behind still holds for the database.
 settle() {
-  local m backlog=? pending=?
+  local m backlog="?" pending="?"
   for _ in $(seq "$((SETTLE * 2))"); do
     if m=$(metrics); then
       backlog=$(gauge sluice_history_backlog <<< "$m")
