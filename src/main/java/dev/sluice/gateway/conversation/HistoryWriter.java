@@ -18,6 +18,7 @@ import org.springframework.r2dbc.BadSqlGrammarException;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import reactor.util.concurrent.Queues;
 import reactor.util.retry.Retry;
 
@@ -125,9 +126,14 @@ public class HistoryWriter implements SmartLifecycle {
         return (int) backlog.rows();
     }
 
+    /**
+     * Starts the drain loop if it is idle. From {@link #offer} it runs on another thread: an offer comes from a reply's
+     * end, on the event loop that is about to write that reply, and preparing and sending a batch's statement there
+     * would delay the reply by that much (for a lone client, every reply is a batch of its own).
+     */
     private void kick() {
         if (draining.compareAndSet(false, true)) {
-            next();
+            Schedulers.parallel().schedule(this::next);
         }
     }
 
@@ -141,8 +147,8 @@ public class HistoryWriter implements SmartLifecycle {
         if (batch.isEmpty()) {
             draining.set(false);
             // A write offered after the poll and before the flag went down would wait for the next offer.
-            if (!queue.isEmpty()) {
-                kick();
+            if (!queue.isEmpty() && draining.compareAndSet(false, true)) {
+                next();
             }
             return;
         }
