@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
 
 import io.r2dbc.spi.Parameters;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -19,6 +20,12 @@ import reactor.core.publisher.Mono;
  * then the conversations' activity time, then feedback, then usage records. Every statement is idempotent (inserts ignore rows
  * whose id exists), so a batch that failed half-way, or whose commit was lost with the connection, can simply
  * be stored again.
+ * <p>
+ * A multi-row insert has as many rows as a power of two (a batch of 13 rows is inserted as 8, 4 and 1): every distinct
+ * statement text is kept by Spring's parsed-SQL cache, by the driver's statement cache of each pooled connection and
+ * as a prepared statement of each PostgreSQL session, so one text per batch size (up to {@code batch-size}, 200) made
+ * the heap grow by tens of megabytes under load (docs/benchmarks.md, "Memory across repeated loads"); this way there
+ * are at most eight per table.
  */
 class HistoryStore {
 
@@ -54,17 +61,39 @@ class HistoryStore {
                 usage.add(call);
             }
         }
-        return insertConversations(conversations)
-                .then(insertMessages(messages))
+        return inPowersOfTwo(conversations, this::insertConversations)
+                .then(inPowersOfTwo(messages, this::insertMessages))
                 .then(Flux.fromIterable(active.entrySet()).concatMap(entry -> touch(entry.getKey(), entry.getValue())).then())
                 .then(Flux.fromIterable(feedback).concatMap(this::upsert).then())
-                .then(insertUsage(usage));
+                .then(inPowersOfTwo(usage, this::insertUsage));
     }
 
-    private Mono<Void> insertConversations(List<HistoryWrite.NewConversation> rows) {
+    /** {@code rows} as slices of the sizes {@link #powersOfTwo} gives, each inserted in turn. */
+    private static <T> Mono<Void> inPowersOfTwo(List<T> rows, Function<List<T>, Mono<Void>> insert) {
         if (rows.isEmpty()) {
             return Mono.empty();
         }
+        List<List<T>> slices = new ArrayList<>();
+        int from = 0;
+        for (int size : powersOfTwo(rows.size())) {
+            slices.add(rows.subList(from, from + size));
+            from += size;
+        }
+        return Flux.fromIterable(slices).concatMap(insert).then();
+    }
+
+    /** {@code n} as a sum of distinct powers of two, largest first: 13 is 8, 4, 1. */
+    static List<Integer> powersOfTwo(int n) {
+        List<Integer> sizes = new ArrayList<>(Integer.bitCount(n));
+        for (int bit = Integer.highestOneBit(n); bit > 0; bit >>= 1) {
+            if ((n & bit) != 0) {
+                sizes.add(bit);
+            }
+        }
+        return sizes;
+    }
+
+    private Mono<Void> insertConversations(List<HistoryWrite.NewConversation> rows) {
         StringBuilder sql = new StringBuilder("INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES ");
         for (int i = 0; i < rows.size(); i++) {
             sql.append(i == 0 ? "" : ", ").append("(:id").append(i).append(", :user").append(i).append(", :title").append(i)
@@ -81,9 +110,6 @@ class HistoryStore {
     }
 
     private Mono<Void> insertMessages(List<HistoryWrite.Message> rows) {
-        if (rows.isEmpty()) {
-            return Mono.empty();
-        }
         Values values = new Values(rows.size() * 17);
         for (int i = 0; i < rows.size(); i++) {
             HistoryWrite.Message row = rows.get(i);
@@ -109,9 +135,6 @@ class HistoryStore {
     }
 
     private Mono<Void> insertUsage(List<HistoryWrite.Usage> rows) {
-        if (rows.isEmpty()) {
-            return Mono.empty();
-        }
         Values values = new Values(rows.size() * 16);
         for (int i = 0; i < rows.size(); i++) {
             HistoryWrite.Usage row = rows.get(i);
