@@ -77,7 +77,7 @@ class DockerfileTests {
     }
 
     @Test
-    void jvmOptionsNameTheCollectorAndSizeTheHeapToTheContainer() {
+    void jvmOptionsNameTheCollectorSizeTheHeapToTheContainerAndAddCompilerThreads() {
         List<String> options = Dockerfile.read().stage("runtime").heredoc(Dockerfile.OPTIONS);
         assertThat(options).filteredOn(option -> option.matches("-XX:\\+Use\\w+GC")).as("a collector by name: the JVM's own"
                 + " choice depends on the container's limits (SerialGC under 2 CPUs or 1792 MB), and the cache holds for one")
@@ -87,7 +87,9 @@ class DockerfileTests {
                 .as("a small initial heap: resident memory grows with what is used")
                 .noneMatch(option -> option.startsWith("-Xms") || option.startsWith("-XX:InitialRAMPercentage"))
                 .contains("-XX:+ExitOnOutOfMemoryError")
-                .as("C1 alone would cap throughput").noneMatch(option -> option.startsWith("-XX:TieredStopAtLevel"));
+                .as("C1 alone would cap throughput").noneMatch(option -> option.startsWith("-XX:TieredStopAtLevel"))
+                .as("more compiler threads than a 2-CPU container's two: a replica added under load warms up in seconds")
+                .contains("-XX:CICompilerCount=4");
     }
 
     @Test
