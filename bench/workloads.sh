@@ -93,6 +93,12 @@ if [[ " $WORKLOADS " == *" W4 "* ]]; then
 fi
 
 # --- nginx ---------------------------------------------------------------------------------------------------
+# nginx listens with reuseport: the workers of an earlier run that lost their master would share the port silently,
+# serve part of the nginx rows and leave their CPU uncounted.
+if ss -Hltn "sport = :$NGINX_PORT" 2>/dev/null | grep -q .; then
+  echo "port $NGINX_PORT is taken (an nginx left from an earlier run?): $(ss -Hltnp "sport = :$NGINX_PORT")" >&2
+  exit 1
+fi
 NGINX_DIR="$PWD/$LOG_DIR/workloads-nginx"
 rm -rf "$NGINX_DIR"
 mkdir -p "$NGINX_DIR"
