@@ -18,8 +18,7 @@ class BudgetConfiguration {
         return new BudgetLedger(database);
     }
 
-    /** Drained on shutdown, before the connection pool closes, so that finished calls are charged. */
-    @Bean(destroyMethod = "drain")
+    @Bean
     BudgetSettlements budgetSettlements(BudgetLedger ledger, MeterRegistry registry) {
         return new BudgetSettlements(ledger, registry);
     }

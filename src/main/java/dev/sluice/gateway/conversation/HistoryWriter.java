@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.sluice.gateway.config.ShutdownOrder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -46,8 +47,6 @@ import reactor.util.retry.Retry;
 public class HistoryWriter implements SmartLifecycle {
 
     private static final Log logger = LogFactory.getLog(HistoryWriter.class);
-    /** After the web server's graceful shutdown and stop, before the connection pool is closed. */
-    static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
 
     private final HistoryStore store;
     private final HistoryProperties properties;
@@ -258,6 +257,6 @@ public class HistoryWriter implements SmartLifecycle {
 
     @Override
     public int getPhase() {
-        return PHASE;
+        return ShutdownOrder.WRITE_BEHIND;
     }
 }

@@ -17,16 +17,19 @@ class QuotaConfiguration {
         return new QuotaLedger(database, properties);
     }
 
-    /** Drained on shutdown, before the connection pool closes, so that finished requests are charged. */
-    @Bean(destroyMethod = "drain")
+    @Bean
     Settlements quotaSettlements(QuotaLedger ledger, QuotaProperties properties, MeterRegistry registry) {
         return new Settlements(ledger, properties, registry);
     }
 
-    /** Closed on shutdown before the settlements drain, so that what its blocks hold goes back. */
-    @Bean(destroyMethod = "close")
+    @Bean
     QuotaBlocks quotaBlocks(QuotaLedger ledger, Settlements settlements, QuotaProperties properties) {
         return new QuotaBlocks(ledger, settlements, properties.blocks(), Schedulers.parallel());
+    }
+
+    @Bean
+    QuotaShutdown quotaShutdown(QuotaBlocks blocks, Settlements settlements) {
+        return new QuotaShutdown(blocks, settlements);
     }
 
     @Bean
