@@ -2,6 +2,7 @@ package dev.sluice.gateway.budget;
 
 import java.time.Clock;
 
+import dev.sluice.gateway.config.DrainOnShutdown;
 import dev.sluice.gateway.spend.CallCosts;
 import dev.sluice.gateway.spend.PriceBook;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,6 +22,12 @@ class BudgetConfiguration {
     @Bean
     BudgetSettlements budgetSettlements(BudgetLedger ledger, MeterRegistry registry) {
         return new BudgetSettlements(ledger, registry);
+    }
+
+    /** On shutdown the settlements in flight are waited for, so that a graceful stop holds nothing. */
+    @Bean
+    DrainOnShutdown budgetDrain(BudgetSettlements settlements) {
+        return new DrainOnShutdown(settlements::drain);
     }
 
     @Bean

@@ -11,8 +11,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.sluice.gateway.config.ShutdownOrder;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.TransientDataAccessException;
 import reactor.util.retry.Retry;
@@ -24,7 +22,7 @@ import reactor.util.retry.Retry;
  * {@code sluice.budget.settlements.failed}. A lost settlement leaves its worst case held, never released early: the
  * budget errs towards refusing, until its period ends. Shutdown waits a little for those in flight.
  */
-class BudgetSettlements implements SmartLifecycle {
+class BudgetSettlements {
 
     private static final Logger logger = LoggerFactory.getLogger(BudgetSettlements.class);
     static final int MAX_PENDING = 10_000;
@@ -37,7 +35,6 @@ class BudgetSettlements implements SmartLifecycle {
     private final AtomicInteger pending = new AtomicInteger();
     private final Counter failed;
     private final Counter dropped;
-    private volatile boolean running;
 
     BudgetSettlements(BudgetLedger ledger, MeterRegistry registry) {
         this.ledger = ledger;
@@ -69,30 +66,8 @@ class BudgetSettlements implements SmartLifecycle {
         return pending.get();
     }
 
-    @Override
-    public void start() {
-        running = true;
-    }
-
-    /** Once no request is served any more, while the database can still be reached: see {@link ShutdownOrder}. */
-    @Override
-    public void stop() {
-        running = false;
-        drain();
-    }
-
-    @Override
-    public boolean isRunning() {
-        return running;
-    }
-
-    @Override
-    public int getPhase() {
-        return ShutdownOrder.WRITE_BEHIND;
-    }
-
     /** Waits (briefly, on the shutdown thread) for the settlements in flight, so that a graceful stop holds nothing. */
-    private void drain() {
+    void drain() {
         long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
         while (pending.get() > 0 && System.nanoTime() < deadline) {
             LockSupport.parkNanos(Duration.ofMillis(10).toNanos());

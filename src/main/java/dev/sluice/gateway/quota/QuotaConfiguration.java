@@ -2,6 +2,7 @@ package dev.sluice.gateway.quota;
 
 import java.time.Clock;
 
+import dev.sluice.gateway.config.DrainOnShutdown;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -27,9 +28,13 @@ class QuotaConfiguration {
         return new QuotaBlocks(ledger, settlements, properties.blocks(), Schedulers.parallel());
     }
 
+    /** On shutdown the replica's blocks go back (what they hold and was not spent), then the settlements are waited for. */
     @Bean
-    QuotaShutdown quotaShutdown(QuotaBlocks blocks, Settlements settlements) {
-        return new QuotaShutdown(blocks, settlements);
+    DrainOnShutdown quotaDrain(QuotaBlocks blocks, Settlements settlements) {
+        return new DrainOnShutdown(() -> {
+            blocks.close();
+            settlements.drain();
+        });
     }
 
     @Bean

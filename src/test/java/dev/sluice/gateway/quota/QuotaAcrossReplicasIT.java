@@ -83,7 +83,9 @@ class QuotaAcrossReplicasIT {
     @Test
     void aReplicaThatStopsGivesItsBlocksBack() {
         String[] slowBlocks = {"--sluice.quotas.blocks.idle=30s", "--sluice.quotas.blocks.term=60s"};
-        ConfigurableApplicationContext leaving = replica(1_000, slowBlocks);
+        // Rate limits off on the replica that stops: Lettuce's close can spin for good on a command that was still being
+        // written (lettuce#3880), and the limits' background syncs are the Redis commands a chat leaves in flight.
+        ConfigurableApplicationContext leaving = replica(1_000, slowBlocks[0], slowBlocks[1], "--sluice.limits.enabled=false");
         String staying = baseUrl(replica(1_000, slowBlocks));
         TestAccounts.Account user = TestAccounts.register(staying);
         warmUp(baseUrl(leaving), user);
