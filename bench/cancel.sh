@@ -46,19 +46,7 @@ start_fake "$FAKE_PORT" "$TOKENS" "$INTERVAL" cancel-fake.log
 
 if [[ " $PATHS " == *" nginx "* ]]; then
   # The hop's three upstreams all at the one fake; the paced location is used.
-  NGINX_DIR="$PWD/$LOG_DIR/cancel-nginx"
-  rm -rf "$NGINX_DIR"
-  mkdir -p "$NGINX_DIR"
-  sed -e "s|@DIR@|$NGINX_DIR|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@FAST_PORT@|$FAKE_PORT|g" \
-      -e "s|@PACED_PORT@|$FAKE_PORT|g" -e "s|@SLOW_PORT@|$FAKE_PORT|g" -e "s|@NOFILE@|$(ulimit -n)|g" \
-      bench/nginx-hop.conf > "$NGINX_DIR/nginx.conf"
-  nginx_cmd=("$NGINX" -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" -c "$NGINX_DIR/nginx.conf")
-  timeout 30 "${nginx_cmd[@]}" -g "pid $NGINX_DIR/nginx.pid;" -t > "$NGINX_DIR/check.log" 2>&1 \
-    || { cat "$NGINX_DIR/check.log" >&2; exit 1; }
-  "${nginx_cmd[@]}" -g "pid $NGINX_DIR/nginx.pid; daemon off;" > "$NGINX_DIR/nginx.out" 2>&1 &
-  NGINX_PID=$!
-  BENCH_PIDS+=("$NGINX_PID")
-  wait_http nginx "http://127.0.0.1:$NGINX_PORT/nginx-health" "$NGINX_PID" 30
+  start_nginx cancel-nginx "$NGINX_PORT" "$FAKE_PORT" "$FAKE_PORT" "$FAKE_PORT"
 fi
 
 if [[ " $PATHS " == *" sluice "* ]]; then

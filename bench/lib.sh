@@ -1,6 +1,7 @@
-# Shared by the benchmark scripts (sourced, not run): building, fake upstreams, the gateway in production mode
-# (start_gateway: history-read.sh, limits-cost.sh, cache-hit.sh), bounded waits. Everything started through these
-# functions, or added to BENCH_PIDS, is stopped on exit.
+# Shared by the benchmark scripts (sourced, not run): building, fake upstreams, the nginx hop (start_nginx:
+# workloads.sh, cancel.sh), the gateway in production mode (start_gateway: history-read.sh, limits-cost.sh,
+# cache-hit.sh), bounded waits. Everything started through these functions, or added to BENCH_PIDS, is stopped on
+# exit.
 #
 # Environment: DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379),
 # JAVA (the java that runs the gateway, default java on the PATH; the fake and the load client always run on java),
@@ -70,6 +71,34 @@ start_fake() {
   FAKE_PID=$!
   BENCH_PIDS+=("$FAKE_PID")
   wait_http "fake upstream :$1" "http://127.0.0.1:$1/v1/models" "$FAKE_PID" 30
+}
+
+# name port fast-port paced-port slow-port: the nginx hop of bench/nginx-hop.conf, run from LOG_DIR/<name>; NGINX_PID
+# is its master, NGINX_PIDS its master and workers (comma-separated, for the CPU columns). NGINX: the binary (nginx).
+start_nginx() {
+  local dir="$PWD/$LOG_DIR/$1" port=$2 workers=""
+  # nginx listens with reuseport: the workers of an earlier run that lost their master would share the port silently,
+  # serve part of the rows and leave their CPU uncounted.
+  if ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+    echo "port $port is taken (an nginx left from an earlier run?): $(ss -Hltnp "sport = :$port")" >&2
+    return 1
+  fi
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@FAST_PORT@|$3|g" -e "s|@PACED_PORT@|$4|g" \
+      -e "s|@SLOW_PORT@|$5|g" -e "s|@NOFILE@|$(ulimit -n)|g" bench/nginx-hop.conf > "$dir/nginx.conf"
+  local cmd=("${NGINX:-nginx}" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf")
+  timeout 30 "${cmd[@]}" -g "pid $dir/nginx.pid;" -t > "$dir/check.log" 2>&1 || { cat "$dir/check.log" >&2; return 1; }
+  "${cmd[@]}" -g "pid $dir/nginx.pid; daemon off;" > "$dir/nginx.out" 2>&1 &
+  NGINX_PID=$!
+  BENCH_PIDS+=("$NGINX_PID")
+  wait_http nginx "http://127.0.0.1:$port/nginx-health" "$NGINX_PID" 30 || return 1
+  for _ in $(seq 50); do
+    workers=$(pgrep -P "$NGINX_PID" | paste -sd, -) || true
+    [[ -n "$workers" ]] && break
+    sleep 0.1
+  done
+  NGINX_PIDS="$NGINX_PID,$workers"
 }
 
 # [alias=port ...] [cache object]: for each pair, a provider "<alias>-upstream" at the fake on that port and the

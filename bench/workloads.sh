@@ -93,32 +93,7 @@ if [[ " $WORKLOADS " == *" W4 "* ]]; then
 fi
 
 # --- nginx ---------------------------------------------------------------------------------------------------
-# nginx listens with reuseport: the workers of an earlier run that lost their master would share the port silently,
-# serve part of the nginx rows and leave their CPU uncounted.
-if ss -Hltn "sport = :$NGINX_PORT" 2>/dev/null | grep -q .; then
-  echo "port $NGINX_PORT is taken (an nginx left from an earlier run?): $(ss -Hltnp "sport = :$NGINX_PORT")" >&2
-  exit 1
-fi
-NGINX_DIR="$PWD/$LOG_DIR/workloads-nginx"
-rm -rf "$NGINX_DIR"
-mkdir -p "$NGINX_DIR"
-sed -e "s|@DIR@|$NGINX_DIR|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@FAST_PORT@|$FAST_PORT|g" \
-    -e "s|@PACED_PORT@|$PACED_PORT|g" -e "s|@SLOW_PORT@|$SLOW_PORT|g" -e "s|@NOFILE@|$(ulimit -n)|g" \
-    bench/nginx-hop.conf > "$NGINX_DIR/nginx.conf"
-nginx_cmd=("$NGINX" -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" -c "$NGINX_DIR/nginx.conf")
-timeout 30 "${nginx_cmd[@]}" -g "pid $NGINX_DIR/nginx.pid;" -t > "$NGINX_DIR/check.log" 2>&1 \
-  || { cat "$NGINX_DIR/check.log" >&2; exit 1; }
-"${nginx_cmd[@]}" -g "pid $NGINX_DIR/nginx.pid; daemon off;" > "$NGINX_DIR/nginx.out" 2>&1 &
-NGINX_PID=$!
-BENCH_PIDS+=("$NGINX_PID")
-wait_http nginx "http://127.0.0.1:$NGINX_PORT/nginx-health" "$NGINX_PID" 30
-NGINX_PIDS=$NGINX_PID
-for _ in $(seq 50); do
-  workers=$(pgrep -P "$NGINX_PID" | paste -sd, -) || true
-  [[ -n "$workers" ]] && break
-  sleep 0.1
-done
-NGINX_PIDS="$NGINX_PID,$workers"
+start_nginx workloads-nginx "$NGINX_PORT" "$FAST_PORT" "$PACED_PORT" "$SLOW_PORT"
 
 # --- Sluice --------------------------------------------------------------------------------------------------
 # The cache at its default ("{}": on, deterministic requests only; the load client's carry no temperature, so
