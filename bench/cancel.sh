@@ -34,8 +34,7 @@ ROWS="$LOG_DIR/cancel-rows.md"
 : > "$ROWS"
 STARTED=$(date +%s)
 LOAD_START=$(loadavg)
-COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
-[[ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]] || COMMIT="$COMMIT + local changes"
+COMMIT=$(commit_label)
 
 # Every cancel closes a connection and the next stream opens one: take every file descriptor we are allowed.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

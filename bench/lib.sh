@@ -172,6 +172,14 @@ delete_account() {
   fi
 }
 
+# The commit measured, for a table's heading: its short hash, "+ local changes" when tracked files differ from it.
+commit_label() {
+  local commit
+  commit=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
+  [[ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]] || commit="$commit + local changes"
+  echo "$commit"
+}
+
 machine() {
   echo "$(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
 }

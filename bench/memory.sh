@@ -37,8 +37,7 @@ ROWS="$LOG_DIR/memory-rows.md"
 FAILED=0
 STARTED=$(date +%s)
 LOAD_START=$(loadavg)
-COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
-[[ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]] || COMMIT="$COMMIT + local changes"
+COMMIT=$(commit_label)
 
 bench_build
 start_fake "$FAKE_PORT" 32 0ms memory-fake.log

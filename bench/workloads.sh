@@ -76,8 +76,7 @@ rm -f "$COLD_SLICES"
 FAILED=0
 STARTED=$(date +%s)
 LOAD_START=$(loadavg)
-COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
-[[ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]] || COMMIT="$COMMIT + local changes"
+COMMIT=$(commit_label)
 
 # Thousands of sockets per process (W3, W4): take every file descriptor we are allowed.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -25,7 +25,7 @@ import reactor.core.publisher.Mono;
  * statement text is kept by Spring's parsed-SQL cache, by the driver's statement cache of each pooled connection and
  * as a prepared statement of each PostgreSQL session, so one text per batch size (up to {@code batch-size}, 200) made
  * the heap grow by tens of megabytes under load (docs/benchmarks.md, "Memory across repeated loads"); this way there
- * are at most eight per table.
+ * are at most eight per table at the default batch size (ten at the largest allowed).
  */
 class HistoryStore {
 
