@@ -3,14 +3,23 @@
 # cache-hit.sh), bounded waits. Everything started through these functions, or added to BENCH_PIDS, is stopped on
 # exit.
 #
-# Environment: DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379),
+# Environment: DATABASE_URL (postgres://postgres@127.0.0.1:5432/sluice_bench, created when missing), REDIS_URL
+# (redis://127.0.0.1:6379/15),
 # JAVA (the java that runs the gateway, default java on the PATH; the fake and the load client always run on java),
 # GATEWAY_OPTS (JVM options, -Xms256m -Xmx1g), GATEWAY_JAR (run the gateway with -jar from this jar instead of
 # GW_CP), GATEWAY_ARGS (more --name=value arguments for every gateway started), LOG_DIR (target/bench-logs),
 # SKIP_BUILD=1 with CP and GW_CP set.
 
-DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
-REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+# The benchmarks' own database and Redis index, apart from the tests' (database test, Redis index 0): a run leaves
+# millions of history and usage rows behind, and CI runs the tests on this machine's services as a session leaves
+# them, where an admin report over those rows outlasted a test's timeout.
+BENCH_DATABASE=sluice_bench
+DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$BENCH_DATABASE}
+REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/15}
+if [[ "$DATABASE_URL" == */$BENCH_DATABASE ]] && command -v psql > /dev/null \
+    && [[ -z "$(psql -qtA "${DATABASE_URL%/*}/postgres" -c "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DATABASE'" 2>/dev/null)" ]]; then
+  psql -q "${DATABASE_URL%/*}/postgres" -c "CREATE DATABASE $BENCH_DATABASE" > /dev/null
+fi
 JAVA=${JAVA:-java}
 GATEWAY_OPTS=${GATEWAY_OPTS:-"-Xms256m -Xmx1g"}
 LOG_DIR=${LOG_DIR:-target/bench-logs}
