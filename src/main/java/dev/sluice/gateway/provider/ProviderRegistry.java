@@ -18,8 +18,10 @@ import dev.sluice.gateway.provider.http.WireProtocol;
 import dev.sluice.gateway.provider.key.KeyPool;
 import dev.sluice.gateway.provider.openai.OpenAiProtocol;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.http.client.ReactorResourceFactory;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
+import reactor.netty.resources.LoopResources;
 import tools.jackson.databind.json.JsonMapper;
 
 /** Builds one client per configured provider at startup, refusing configurations it cannot serve. */
@@ -30,10 +32,11 @@ public class ProviderRegistry implements DisposableBean {
 
     private final Map<String, Provider> providers;
 
-    public ProviderRegistry(ProvidersProperties properties, JsonMapper jsonMapper) {
+    /** @param resources the HTTP server's event loops, which the providers' connections share (EventStreamClient) */
+    public ProviderRegistry(ProvidersProperties properties, JsonMapper jsonMapper, ReactorResourceFactory resources) {
         Map<String, Provider> built = new LinkedHashMap<>();
         new TreeMap<>(properties.providers()).forEach((name, settings) ->
-                built.put(name, build(name, settings, jsonMapper)));
+                built.put(name, build(name, settings, jsonMapper, resources.getLoopResources())));
         this.providers = Collections.unmodifiableMap(built);
     }
 
@@ -45,7 +48,7 @@ public class ProviderRegistry implements DisposableBean {
         return providers.values();
     }
 
-    private static Provider build(String name, ProviderProperties settings, JsonMapper jsonMapper) {
+    private static Provider build(String name, ProviderProperties settings, JsonMapper jsonMapper, LoopResources loops) {
         String property = "sluice.providers." + name;
         if (!NAME.matcher(name).matches()) {
             throw new InvalidConfigurationException(property, "a provider name may only hold letters, digits, '.', '_' and '-'");
@@ -78,7 +81,7 @@ public class ProviderRegistry implements DisposableBean {
             return new Provider(name, settings, baseUrl(settings), new DemoProviderClient(settings.tokenInterval()), null,
                     new KeyPool(name, settings.apiKeys()), (headers, key) -> { });
         }
-        EventStreamClient client = new EventStreamClient(name, settings, jsonMapper, protocol);
+        EventStreamClient client = new EventStreamClient(name, settings, jsonMapper, protocol, loops);
         return new Provider(name, settings, baseUrl(settings), client, client, new KeyPool(name, settings.apiKeys()),
                 protocol.headers());
     }

@@ -16,6 +16,7 @@ import dev.sluice.gateway.provider.http.FakeEventServer.Reply;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import reactor.netty.http.HttpResources;
 import reactor.test.StepVerifier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -44,7 +45,7 @@ class GeminiEmbeddingsTests {
         client = new EventStreamClient("gemini", new ProviderProperties(ProviderType.GEMINI, baseUrl, List.of(KEY),
                 List.of("*"), 10, 10, Duration.ofSeconds(2), null, null, new ProviderProperties.Timeouts(
                         Duration.ofSeconds(2), Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(300)),
-                Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS), JSON, GeminiProtocol.of(baseUrl, JSON));
+                Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS), JSON, GeminiProtocol.of(baseUrl, JSON), HttpResources.get());
         embeddings = new GeminiEmbeddings(baseUrl, client, JSON, 64 * 1024, () -> new IllegalStateException("too large"));
     }
 

@@ -17,6 +17,7 @@ import dev.sluice.gateway.routing.RoutingProperties.DirectModels;
 import dev.sluice.gateway.web.ErrorCode;
 import dev.sluice.gateway.web.GatewayException;
 import org.junit.jupiter.api.Test;
+import org.springframework.http.client.ReactorResourceFactory;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.core.context.ReactiveSecurityContextHolder;
 import reactor.core.publisher.Mono;
@@ -138,7 +139,7 @@ class ModelCatalogTests {
                         Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1)), Duration.ofMillis(1),
                 ReplyOptions.CapName.MAX_TOKENS);
         ProviderRegistry providers = new ProviderRegistry(new ProvidersProperties(Map.of("demo", demo)),
-                JsonMapper.builder().build());
+                JsonMapper.builder().build(), new ReactorResourceFactory());
         AliasesProperties aliases = new AliasesProperties(Map.of("fast",
                 new AliasesProperties.AliasProperties(RouteStrategy.ORDERED, List.of("demo/listed"), null)));
         RoutingProperties routing = new RoutingProperties(1, Duration.ofMillis(200), Duration.ofSeconds(2),

@@ -4,7 +4,9 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Supplier;
 
 import dev.sluice.gateway.llm.ChatChunk;
@@ -15,6 +17,7 @@ import dev.sluice.gateway.provider.UpstreamCall;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -26,6 +29,7 @@ import reactor.netty.ByteBufFlux;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.client.HttpClientResponse;
 import reactor.netty.resources.ConnectionProvider;
+import reactor.netty.resources.LoopResources;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -35,10 +39,15 @@ import tools.jackson.databind.json.JsonMapper;
  * through the same connections, keys and failure typing ({@link JsonClient}).
  * <p>
  * Reactor Netty's client, used directly: the body's buffers go straight to the {@link EventStreamDecoder}.
- * One pooled, non-blocking client per provider, built once: at most {@code maxConcurrency} connections,
- * at most {@code maxQueue} calls waiting up to {@code maxQueueWait} for one, the connect timeout on the
- * socket and the idle timeout as the socket's read timeout (no timer per chunk). The first-token and
- * total deadlines belong to routing. Cancelling a stream closes its connection.
+ * Pooled and non-blocking, built once per provider, with one lane per event loop of the HTTP server: a call
+ * takes its connection from the lane of the loop it runs on, so that the caller's request, the upstream's
+ * reply and the caller's response are all handled by one thread. (One pool for all loops would hand a call a
+ * connection of another loop about as often as not, and each such call wakes a second thread twice.) Each lane
+ * holds at most {@code maxConcurrency} connections, with at most {@code maxQueue} calls waiting up to
+ * {@code maxQueueWait} for one; routing's bulkhead bounds the provider's calls across lanes. A call from a thread
+ * that is no event loop uses the first lane. The connect timeout is on the socket and the idle timeout is the
+ * socket's read timeout (no timer per chunk). The first-token and total deadlines belong to routing. Cancelling a
+ * stream closes its connection.
  */
 public final class EventStreamClient implements ProviderClient, JsonClient, Disposable {
 
@@ -50,32 +59,60 @@ public final class EventStreamClient implements ProviderClient, JsonClient, Disp
     /** Room for a reply that did not say its length; grown as needed. */
     private static final int REPLY_CAPACITY = 8 * 1024;
 
-    private final ConnectionProvider connections;
-    private final HttpClient.RequestSender posts;
+    private final Lane[] lanes;
     private final WireProtocol protocol;
     private final JsonMapper json;
     private final UpstreamFailures failures;
 
-    public EventStreamClient(String name, ProviderProperties properties, JsonMapper json, WireProtocol protocol) {
-        ProviderProperties.Timeouts timeouts = properties.timeouts();
-        // A zero wait would mean "wait forever" to the pool; to us it means "do not queue".
-        boolean queues = !properties.maxQueueWait().isZero();
-        this.connections = ConnectionProvider.builder("sluice-" + name)
-                .maxConnections(properties.maxConcurrency())
-                .pendingAcquireMaxCount(queues ? properties.maxQueue() : 0)
-                .pendingAcquireTimeout(properties.maxQueueWait())
-                .maxIdleTime(MAX_IDLE)
-                .maxLifeTime(MAX_LIFE)
-                .evictInBackground(EVICTION_INTERVAL)
-                .build();
-        this.posts = HttpClient.create(connections)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeouts.connect().toMillis()))
-                // Reactor Netty's response timeout is the longest silence between two reads of a response.
-                .responseTimeout(timeouts.idle())
-                .post();
+    /** @param loops the HTTP server's event loop resources, whose server loops the lanes run on */
+    public EventStreamClient(String name, ProviderProperties properties, JsonMapper json, WireProtocol protocol,
+            LoopResources loops) {
+        List<Lane> built = new ArrayList<>();
+        loops.onServer(LoopResources.DEFAULT_NATIVE)
+                .forEach(loop -> built.add(new Lane((EventLoop) loop, name + "-" + built.size(), properties)));
+        this.lanes = built.toArray(Lane[]::new);
         this.protocol = protocol;
         this.json = json;
-        this.failures = new UpstreamFailures(json, timeouts, Clock.systemUTC());
+        this.failures = new UpstreamFailures(json, properties.timeouts(), Clock.systemUTC());
+    }
+
+    /** A pool of connections on one event loop, and the client that sends on them. */
+    private static final class Lane {
+
+        final EventLoop loop;
+        final ConnectionProvider connections;
+        final HttpClient.RequestSender posts;
+
+        Lane(EventLoop loop, String name, ProviderProperties properties) {
+            ProviderProperties.Timeouts timeouts = properties.timeouts();
+            // A zero wait would mean "wait forever" to the pool; to us it means "do not queue".
+            boolean queues = !properties.maxQueueWait().isZero();
+            this.loop = loop;
+            this.connections = ConnectionProvider.builder("sluice-" + name)
+                    .maxConnections(properties.maxConcurrency())
+                    .pendingAcquireMaxCount(queues ? properties.maxQueue() : 0)
+                    .pendingAcquireTimeout(properties.maxQueueWait())
+                    .maxIdleTime(MAX_IDLE)
+                    .maxLifeTime(MAX_LIFE)
+                    .evictInBackground(EVICTION_INTERVAL)
+                    .build();
+            this.posts = HttpClient.create(connections)
+                    .runOn(loop)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeouts.connect().toMillis()))
+                    // Reactor Netty's response timeout is the longest silence between two reads of a response.
+                    .responseTimeout(timeouts.idle())
+                    .post();
+        }
+    }
+
+    /** The lane of the event loop this runs on, else the first. */
+    private HttpClient.RequestSender posts() {
+        for (Lane lane : lanes) {
+            if (lane.loop.inEventLoop()) {
+                return lane.posts;
+            }
+        }
+        return lanes[0].posts;
     }
 
     @Override
@@ -83,7 +120,7 @@ public final class EventStreamClient implements ProviderClient, JsonClient, Disp
         // Deferred so that a request the protocol cannot encode fails as a signal, at subscription.
         return Flux.defer(() -> {
             byte[] body = json.writeValueAsBytes(protocol.body().apply(call));
-            return posts.uri(protocol.endpoint().apply(call))
+            return posts().uri(protocol.endpoint().apply(call))
                     .send((request, outbound) -> {
                         HttpHeaders headers = request.requestHeaders()
                                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
@@ -103,7 +140,7 @@ public final class EventStreamClient implements ProviderClient, JsonClient, Disp
             Supplier<? extends RuntimeException> tooLarge) {
         return Flux.defer(() -> {
                     byte[] request = json.writeValueAsBytes(body);
-                    return posts.uri(uri)
+                    return posts().uri(uri)
                             .send((outgoing, outbound) -> {
                                 HttpHeaders headers = outgoing.requestHeaders()
                                         .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
@@ -141,12 +178,14 @@ public final class EventStreamClient implements ProviderClient, JsonClient, Disp
 
     @Override
     public void dispose() {
-        connections.dispose();
+        for (Lane lane : lanes) {
+            lane.connections.dispose();
+        }
     }
 
     @Override
     public boolean isDisposed() {
-        return connections.isDisposed();
+        return Arrays.stream(lanes).allMatch(lane -> lane.connections.isDisposed());
     }
 
     /** A whole reply, gathered piece by piece, refused past its limit. */

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
+import reactor.netty.http.HttpResources;
 import reactor.test.StepVerifier;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -47,7 +48,7 @@ class JsonClientTests {
                 List.of("*"), 10, 10, Duration.ofSeconds(2), null, null, new ProviderProperties.Timeouts(
                         Duration.ofSeconds(2), Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(300)),
                 Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS), JSON,
-                OpenAiProtocol.of(baseUrl, ReplyOptions.CapName.MAX_TOKENS, JSON));
+                OpenAiProtocol.of(baseUrl, ReplyOptions.CapName.MAX_TOKENS, JSON), HttpResources.get());
         embeddings = OpenAiProtocol.embeddings(baseUrl);
     }
 

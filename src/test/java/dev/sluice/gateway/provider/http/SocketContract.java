@@ -29,6 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
+import reactor.netty.http.HttpResources;
 import reactor.test.StepVerifier;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -84,7 +85,7 @@ public abstract class SocketContract {
     void start() {
         // A fake per test: a connection cancelled late by one test cannot count in the next.
         fake = FakeEventServer.start();
-        client = new EventStreamClient("fake", properties(), JSON, protocols.apply(URI.create(fake.baseUrl() + "/v1")));
+        client = new EventStreamClient("fake", properties(), JSON, protocols.apply(URI.create(fake.baseUrl() + "/v1")), HttpResources.get());
     }
 
     @AfterEach
@@ -211,7 +212,7 @@ public abstract class SocketContract {
     void cancellingBeforeTheReplyHeadersArriveClosesTheConnectionToo() throws IOException {
         try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             EventStreamClient waiting = new EventStreamClient("silent", properties(), JSON,
-                    protocols.apply(URI.create("http://127.0.0.1:" + silent.getLocalPort() + "/v1")));
+                    protocols.apply(URI.create("http://127.0.0.1:" + silent.getLocalPort() + "/v1")), HttpResources.get());
             Disposable subscription = waiting.stream(call()).subscribe(chunk -> { }, error -> { });
             try (Socket upstream = silent.accept()) {
                 upstream.setSoTimeout((int) Duration.ofSeconds(1).toMillis());

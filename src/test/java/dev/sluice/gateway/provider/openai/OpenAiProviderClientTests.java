@@ -30,8 +30,13 @@ import dev.sluice.gateway.provider.UpstreamException.Unavailable;
 import dev.sluice.gateway.provider.http.EventStreamClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import io.netty.util.concurrent.EventExecutor;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.http.HttpResources;
+import reactor.netty.resources.LoopResources;
 import reactor.test.StepVerifier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -301,14 +306,43 @@ class OpenAiProviderClientTests {
         assertThat(fake.completedStreams()).as("one connection, used one call after the other").isEqualTo(2);
     }
 
+    @Test
+    void aCallMadeOnAnEventLoopIsServedOnThatLoop() throws Exception {
+        LoopResources loops = LoopResources.create("lanes-test", 2, true);
+        EventStreamClient lanes = client(fake.baseUrl(), Duration.ofSeconds(10), 10, 10, Duration.ofSeconds(2), loops);
+        try {
+            for (EventExecutor loop : loops.onServer(LoopResources.DEFAULT_NATIVE)) {
+                Thread loopThread = loop.submit(Thread::currentThread).get();
+                fake.enqueue(Script.text("Hello", " world"));
+                Flux.defer(() -> lanes.stream(call("sk-test"))).subscribeOn(Schedulers.fromExecutor(loop))
+                        .map(chunk -> Thread.currentThread())
+                        .as(StepVerifier::create)
+                        .thenConsumeWhile(thread -> true, thread -> assertThat(thread)
+                                .as("the reply on the caller's loop, not on the loop of a connection an earlier call left")
+                                .isSameAs(loopThread))
+                        .expectComplete()
+                        .verify(TIMEOUT);
+            }
+        }
+        finally {
+            lanes.dispose();
+            loops.disposeLater().block(TIMEOUT);
+        }
+    }
+
     private static EventStreamClient client(String baseUrl, Duration idle, int maxConcurrency, int maxQueue,
             Duration maxQueueWait) {
+        return client(baseUrl, idle, maxConcurrency, maxQueue, maxQueueWait, HttpResources.get());
+    }
+
+    private static EventStreamClient client(String baseUrl, Duration idle, int maxConcurrency, int maxQueue,
+            Duration maxQueueWait, LoopResources loops) {
         ProviderProperties properties = new ProviderProperties(ProviderType.OPENAI, URI.create(baseUrl), List.of("sk-test"),
                 List.of("*"), maxConcurrency, maxQueue, maxQueueWait, null, null,
                 new ProviderProperties.Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(15), idle, Duration.ofSeconds(300)),
                 Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS);
         return new EventStreamClient("fake", properties, JSON,
-                OpenAiProtocol.of(properties.baseUrl(), properties.replyCapParameter(), JSON));
+                OpenAiProtocol.of(properties.baseUrl(), properties.replyCapParameter(), JSON), loops);
     }
 
     private static UpstreamCall call(String apiKey) {
