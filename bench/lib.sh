@@ -138,9 +138,10 @@ BENCH_JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
 # to the prod profile: credentials required, Redis-backed limits); GATEWAY_PID is its pid. Sign-up is opened,
 # which prod closes by default, because the benchmarks register their own account (register_and_login).
 start_gateway() {
-  local port=$1 log=$2 json=$3 main=(-cp "$GW_CP" dev.sluice.gateway.SluiceApplication)
+  local port=$1 log=$2 json=$3 main
   shift 3
-  if [[ -n "${GATEWAY_JAR:-}" ]]; then main=(-jar "$GATEWAY_JAR"); fi
+  # The image's training sets GATEWAY_JAR and no GW_CP.
+  if [[ -n "${GATEWAY_JAR:-}" ]]; then main=(-jar "$GATEWAY_JAR"); else main=(-cp "$GW_CP" dev.sluice.gateway.SluiceApplication); fi
   # shellcheck disable=SC2086
   DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" \
   SLUICE_AUTH_JWT_SECRET=${SLUICE_AUTH_JWT_SECRET:-$BENCH_JWT_SECRET} \

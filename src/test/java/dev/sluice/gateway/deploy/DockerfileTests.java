@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -74,6 +75,28 @@ class DockerfileTests {
         assertThat(arguments).as("the training fixes the heap below 32 GB").anyMatch(argument -> argument.startsWith("-Xmx"));
         assertThat(run).as("production mode: PostgreSQL and Redis of the training stage")
                 .contains("DATABASE_URL=postgres://", "REDIS_URL=redis://");
+    }
+
+    @Test
+    void theTrainingStartsTheGatewayFromTheJarWithNothingButTheStagesEnvironment() throws Exception {
+        Path logs = Files.createTempDirectory("training-logs");
+        // bench/lib.sh's gateway start as aot-train.sh calls it in the training stage: CP and GATEWAY_JAR set, no
+        // GW_CP (the benchmarks' classpath of the gateway); echo in place of java prints the command it would run.
+        ProcessBuilder training = new ProcessBuilder("bash", "-c", "set -euo pipefail; source bench/lib.sh; "
+                + "GATEWAY_JAR=/app/app.jar start_gateway 0 gateway.log '{}' || true")
+                .redirectErrorStream(true);
+        Map<String, String> environment = training.environment();
+        environment.remove("GW_CP");
+        environment.put("CP", "/train/classes:/app/lib/*");
+        environment.put("JAVA", "echo");
+        environment.put("LOG_DIR", logs.toString());
+        environment.put("DATABASE_URL", "postgres://postgres:training@127.0.0.1:1/postgres");
+        environment.put("REDIS_URL", "redis://127.0.0.1:1");
+        Process process = training.start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(output).as("set -u in the scripts: no variable the stage does not set").doesNotContain("unbound variable");
+        assertThat(Files.readString(logs.resolve("gateway.log"))).contains("-jar /app/app.jar --server.port=0");
     }
 
     @Test
