@@ -23,6 +23,9 @@ import org.springframework.validation.annotation.Validated;
  * @param bufferBytes most heap the waiting writes may hold (their text at two bytes a character); past that too
  * @param perUserShare the part of either bound one user's waiting writes may take, so that others still get in
  * @param batchSize most writes stored in one round of statements
+ * @param linger how long a write offered to an idle writer waits for others to share its round of statements; under
+ *        load the rounds fill while the one before is stored, and a lone client's replies then cost one round per
+ *        linger instead of one each
  * @param retryBackoff first wait before storing a batch again while the database is unreachable
  * @param maxRetryBackoff longest wait between two attempts
  * @param shutdownWait how long a graceful shutdown waits for the buffer to empty
@@ -37,6 +40,7 @@ public record HistoryProperties(
         @DefaultValue("64MB") @NotNull DataSize bufferBytes,
         @DefaultValue("0.125") @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") double perUserShare,
         @DefaultValue("200") @Positive @Max(1000) int batchSize,
+        @DefaultValue("10ms") @NotNull Duration linger,
         @DefaultValue("100ms") Duration retryBackoff,
         @DefaultValue("5s") Duration maxRetryBackoff,
         @DefaultValue("10s") Duration shutdownWait,

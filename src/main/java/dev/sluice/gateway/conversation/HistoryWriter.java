@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.sluice.gateway.config.ShutdownOrder;
@@ -126,13 +127,14 @@ public class HistoryWriter implements SmartLifecycle {
     }
 
     /**
-     * Starts the drain loop if it is idle. From {@link #offer} it runs on another thread: an offer comes from a reply's
-     * end, on the event loop that is about to write that reply, and preparing and sending a batch's statement there
-     * would delay the reply by that much (for a lone client, every reply is a batch of its own).
+     * Starts the drain loop if it is idle, {@code linger} later, on another thread: an offer comes from a reply's end,
+     * on the event loop that is about to write that reply, and preparing and sending a batch's statement there would
+     * delay the reply by that much; the linger lets the replies that end meanwhile share the statements (for a lone
+     * client every reply would be a batch of its own, a statement on the loops that serve the next request).
      */
     private void kick() {
         if (draining.compareAndSet(false, true)) {
-            Schedulers.parallel().schedule(this::next);
+            Schedulers.parallel().schedule(this::next, properties.linger().toNanos(), TimeUnit.NANOSECONDS);
         }
     }
 

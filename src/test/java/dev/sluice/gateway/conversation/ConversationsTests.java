@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ConversationsTests {
 
     private static HistoryProperties properties(int messages, int tokens) {
-        return new HistoryProperties(messages, tokens, 100, DataSize.ofMegabytes(1), 1, 10, Duration.ofMillis(1), Duration.ofMillis(5),
+        return new HistoryProperties(messages, tokens, 100, DataSize.ofMegabytes(1), 1, 10, Duration.ZERO, Duration.ofMillis(1), Duration.ofMillis(5),
                 Duration.ofSeconds(1), Duration.ofSeconds(1));
     }
 

@@ -28,7 +28,7 @@ class HistoryReadOnH2Tests {
 
     private final DatabaseClient database = h2();
     private final Conversations conversations = new Conversations(database, null,
-            new HistoryProperties(20, 8000, 100, DataSize.ofMegabytes(1), 1, 10, Duration.ofMillis(1), Duration.ofMillis(5),
+            new HistoryProperties(20, 8000, 100, DataSize.ofMegabytes(1), 1, 10, Duration.ZERO, Duration.ofMillis(1), Duration.ofMillis(5),
                     Duration.ofSeconds(1), Duration.ofSeconds(1)));
 
     @Test

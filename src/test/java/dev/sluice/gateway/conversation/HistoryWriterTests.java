@@ -62,10 +62,27 @@ class HistoryWriterTests {
     }
 
     private HistoryWriter writer(int rows, DataSize bytes, double perUserShare) {
+        return writer(rows, bytes, perUserShare, Duration.ZERO);
+    }
+
+    private HistoryWriter writer(int rows, DataSize bytes, double perUserShare, Duration linger) {
         HistoryWriter writer = new HistoryWriter(store, new HistoryProperties(20, 8000, rows, bytes, perUserShare, 3,
-                Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofSeconds(5), Duration.ofSeconds(1)), meters);
+                linger, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofSeconds(5), Duration.ofSeconds(1)), meters);
         writer.start();
         return writer;
+    }
+
+    @Test
+    void writesOfferedToAnIdleWriterWithinItsLingerShareOneRoundOfStatements() {
+        HistoryWriter writer = writer(100, DataSize.ofMegabytes(1), 1, Duration.ofSeconds(1));
+        List<HistoryWrite> writes = List.of(message(), message(), message());
+
+        writes.forEach(writer::offer);
+        assertThat(stored).as("nothing stored before the linger is over").isEmpty();
+
+        assertThat(writer.flush(Duration.ofSeconds(5))).isTrue();
+        assertThat(stored).containsExactlyElementsOf(writes);
+        assertThat(statements.get()).as("three replies of a lone client, one batch").isEqualTo(1);
     }
 
     @Test
