@@ -76,12 +76,16 @@ public class UpstreamModelLists implements UpstreamModels, SmartLifecycle {
         return lists.getOrDefault(provider, List.of());
     }
 
-    /** A fetch of every list at once and then one every refresh interval; a slow round skips ticks, never queues them. */
+    /**
+     * A fetch of every list at once and then one every refresh interval. A round that outlasts the interval is
+     * followed by one at once, never by a queue of them: the tick it missed is kept, not dropped, so no list
+     * waits a whole interval more for a round that was only late.
+     */
     Flux<Void> refreshes() {
         if (listings.isEmpty()) {
             return Flux.empty();
         }
-        return Flux.interval(Duration.ZERO, refresh).onBackpressureDrop().concatMap(tick -> refresh(), 0);
+        return Flux.interval(Duration.ZERO, refresh).onBackpressureLatest().concatMap(tick -> refresh(), 0);
     }
 
     /** Fetches every list once, side by side; completes when each has been kept or found failing. */

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 import dev.sluice.bench.FakeUpstream;
@@ -13,6 +14,10 @@ import dev.sluice.gateway.testing.GlobalVirtualTime;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+import reactor.netty.resources.LoopResources;
 import reactor.test.StepVerifier;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -54,7 +59,7 @@ class UpstreamModelListsTests {
     void theListIsFetchedAtOnceAndThenEveryRefreshInterval() {
         StepVerifier.withVirtualTime(lists::refreshes)
                 .expectSubscription()
-                .then(() -> await("the fetch at start").atMost(TIMEOUT).until(() -> fake.modelListKeys().size() == 1))
+                .then(() -> await("the fetch at start").atMost(TIMEOUT).until(() -> lists.of("fake").equals(List.of("fake-model"))))
                 .then(() -> fake.listModels("newer"))
                 .thenAwait(Duration.ofMinutes(5))
                 .then(() -> await("the fetch a refresh interval later").atMost(TIMEOUT)
@@ -62,6 +67,38 @@ class UpstreamModelListsTests {
                 .thenCancel()
                 .verify(TIMEOUT);
         assertThat(fake.modelListKeys()).as("no fetch but the two ticks'").hasSize(2);
+    }
+
+    @Test
+    void aRoundOutlastingTheIntervalIsFollowedByOneAtOnce() {
+        AtomicInteger asked = new AtomicInteger();
+        LoopResources loops = LoopResources.create("silent-upstream", 1, true);
+        // A real socket that accepts and never answers; the fetch's timeout runs on virtual time.
+        DisposableServer silent = HttpServer.create().host("127.0.0.1").port(0).runOn(loops)
+                .handle((request, response) -> {
+                    asked.incrementAndGet();
+                    return Mono.never();
+                })
+                .bindNow(TIMEOUT);
+        try {
+            UpstreamModelLists late = new UpstreamModelLists(List.of(new UpstreamModelLists.Listing("silent",
+                    ProviderType.OPENAI, URI.create("http://127.0.0.1:" + silent.port() + "/models"),
+                    new KeyPool("silent", List.of("k1")), (headers, key) -> { }, Duration.ofMinutes(7))),
+                    new ProviderProbe(), JSON, Duration.ofMinutes(5));
+
+            StepVerifier.withVirtualTime(late::refreshes)
+                    .expectSubscription()
+                    .then(() -> await("the fetch at start").atMost(TIMEOUT).until(() -> asked.get() == 1))
+                    // The first round times out at 7 min; the tick it missed at 5 min starts the next one then.
+                    .thenAwait(Duration.ofMinutes(7))
+                    .then(() -> await("the next round as the late one ends").atMost(TIMEOUT).until(() -> asked.get() == 2))
+                    .thenCancel()
+                    .verify(TIMEOUT);
+        }
+        finally {
+            silent.disposeNow(TIMEOUT);
+            loops.disposeLater(Duration.ZERO, TIMEOUT).block(TIMEOUT);
+        }
     }
 
     @Test
