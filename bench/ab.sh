@@ -112,7 +112,7 @@ if [[ -n "${PROFILE:-}" ]]; then
     for w in W1 W2; do
       stream=false
       [[ $w == W2 ]] && stream=true
-      file="$PWD/$LOG_DIR/ab-profile-$PROFILE-$w.txt"
+      file="$LOG_DIR/ab-profile-$PROFILE-$w.txt"
       # jcmd reads "key=value" as its own argument unless the agent's options are quoted.
       timeout 30 jcmd "${pids[$i]}" JVMTI.agent_load "$ASYNC_PROFILER" "\"start,event=cpu,interval=1ms,threads,file=$file,collapsed\"" > /dev/null
       load "${urls[$i]}" "${keys[$i]}" "$stream" 20s > /dev/null 2>&1 || true

@@ -24,6 +24,8 @@ JAVA=${JAVA:-java}
 GATEWAY_OPTS=${GATEWAY_OPTS:-"-Xms256m -Xmx1g"}
 LOG_DIR=${LOG_DIR:-target/bench-logs}
 mkdir -p "$LOG_DIR"
+# Absolute, for the paths handed to processes with another working directory (the profiler's file, nginx's prefix).
+LOG_DIR=$(cd "$LOG_DIR" && pwd)
 # Reactor Netty logs each broken connection at WARN; under load the client counts them instead.
 QUIET="-Dlogback.configurationFile=$PWD/bench/logback.xml"
 
@@ -85,7 +87,7 @@ start_fake() {
 # name port fast-port paced-port slow-port: the nginx hop of bench/nginx-hop.conf, run from LOG_DIR/<name>; NGINX_PID
 # is its master, NGINX_PIDS its master and workers (comma-separated, for the CPU columns). NGINX: the binary (nginx).
 start_nginx() {
-  local dir="$PWD/$LOG_DIR/$1" port=$2 workers=""
+  local dir="$LOG_DIR/$1" port=$2 workers=""
   # nginx listens with reuseport: the workers of an earlier run that lost their master would share the port silently,
   # serve part of the rows and leave their CPU uncounted.
   if ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then

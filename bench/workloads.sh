@@ -24,6 +24,8 @@
 # rows have no TTFT). W3 and W4 are one LoadClient run each (TTFT, stalls). The rows of a workload run back to
 # back (direct, nginx, Sluice), so they share the machine's state. Before W0, for their JITs, the fast fake gets
 # FAKE_PREWARM of direct load and Sluice PREWARM (each half non-streaming, half streaming, at concurrency 64).
+# 150 s, as issue 13's baseline was warmed: on JDK 17 one C2 thread still took a third of the gateway's CPU after
+# 45 s of W1 and settled after about 75 s (docs/benchmarks.md, session 12), so a shorter pre-warm measures the JIT.
 #
 # Why wrk: the fake upstream, the client and the proxy all run on the machine's cores (2 here), so a client takes
 # CPU from the proxy under load. LoadClient, a JVM, costs several times what wrk does per request: on this machine
@@ -35,7 +37,7 @@
 # while others build are noise. CPU per request is the proxy's own, from /proc over the measured window: Sluice's
 # JVM (JIT and GC included), nginx's master and workers.
 #
-# Knobs (environment): WARMUP (10s), DURATION (15s), PREWARM (60s), FAKE_PREWARM (10s), COLD (30s), COLD_SLICE (5s:
+# Knobs (environment): WARMUP (10s), DURATION (15s), PREWARM (150s), FAKE_PREWARM (10s), COLD (30s), COLD_SLICE (5s:
 # the cold row's replies are also counted per slice from readiness on, printed under the tables), W4 (unset: skipped),
 # W4_DURATION (60s), W4_WARMUP (20s), W4_TOKENS (100), W4_INTERVAL (100ms; 9,000 x 100 x 100 ms is 90,000 chunks/s,
 # which may take the fake and the client alone beyond 2 cores: see bench/README.md), WORKLOADS ("W0 W1 W2 W3",
@@ -50,7 +52,7 @@ source bench/lib.sh
 
 WARMUP=${WARMUP:-10s}
 DURATION=${DURATION:-15s}
-PREWARM=${PREWARM:-60s}
+PREWARM=${PREWARM:-150s}
 FAKE_PREWARM=${FAKE_PREWARM:-10s}
 COLD=${COLD:-30s}
 COLD_SLICE=${COLD_SLICE:-5s}
@@ -104,10 +106,10 @@ start_sluice() { # log-name
   local started=$SECONDS
   rm -f "$LOG_DIR/$1-gc.log"*
   # filecount=0: one file, never rotated, so that a row's lines start where the previous row's ended.
-  GATEWAY_OPTS="$GATEWAY_OPTS -Xlog:gc:file=$PWD/$LOG_DIR/$1-gc.log::filecount=0" \
+  GATEWAY_OPTS="$GATEWAY_OPTS -Xlog:gc:file=$LOG_DIR/$1-gc.log::filecount=0" \
     start_gateway "$GATEWAY_PORT" "$1.log" "$GATEWAY_JSON" || return 1
   READY_AFTER=$((SECONDS - started))
-  GC_LOG="$PWD/$LOG_DIR/$1-gc.log"
+  GC_LOG="$LOG_DIR/$1-gc.log"
 }
 start_sluice workloads-gateway
 EMAIL="bench-workloads-$(date +%s)-$$@sluice.invalid"
