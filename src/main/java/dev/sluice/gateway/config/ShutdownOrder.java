@@ -2,7 +2,7 @@ package dev.sluice.gateway.config;
 
 import org.springframework.context.SmartLifecycle;
 
-/** When the stages that write behind the requests stop on shutdown, as Spring lifecycle phases (the highest stops first). */
+/** When the stages of a shutdown run, as Spring lifecycle phases (the highest stops first). */
 public final class ShutdownOrder {
 
     /**
@@ -12,6 +12,12 @@ public final class ShutdownOrder {
      * left for the beans' destruction, after them, can no longer reach the database.
      */
     public static final int WRITE_BEHIND = SmartLifecycle.DEFAULT_PHASE - 4096;
+
+    /**
+     * After every stage that may still send a Redis command, one phase ahead of Spring's Redis connection factory
+     * (phase 0), which {@code redis/BoundedRedisClose} stops here under a bound.
+     */
+    public static final int REDIS_CLOSE = 1;
 
     private ShutdownOrder() {
     }
