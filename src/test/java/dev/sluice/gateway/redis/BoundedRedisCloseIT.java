@@ -8,11 +8,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 import dev.sluice.gateway.testing.ExternalServices;
+import io.lettuce.core.AbstractRedisAsyncCommands;
 import io.lettuce.core.Delegating;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisChannelWriter;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.protocol.DefaultEndpoint;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -85,8 +85,8 @@ class BoundedRedisCloseIT {
 
     /** The lock Lettuce's endpoint takes for each command it writes, on the factory's shared connection. */
     private static Object sharedLock(LettuceConnectionFactory factory) throws ReflectiveOperationException {
-        RedisAsyncCommands<?, ?> commands = (RedisAsyncCommands<?, ?>) factory.getConnection().getNativeConnection();
-        RedisChannelWriter channel = ((RedisChannelHandler<?, ?>) commands.getStatefulConnection()).getChannelWriter();
+        AbstractRedisAsyncCommands<?, ?> commands = (AbstractRedisAsyncCommands<?, ?>) factory.getConnection().getNativeConnection();
+        RedisChannelWriter channel = ((RedisChannelHandler<?, ?>) commands.getConnection()).getChannelWriter();
         while (channel instanceof Delegating<?> delegating) {
             channel = (RedisChannelWriter) delegating.getDelegate();
         }
