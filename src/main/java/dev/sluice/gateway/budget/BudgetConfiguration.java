@@ -2,7 +2,8 @@ package dev.sluice.gateway.budget;
 
 import java.time.Clock;
 
-import dev.sluice.gateway.config.DrainOnShutdown;
+import dev.sluice.gateway.config.ShutdownOrder;
+import dev.sluice.gateway.config.ShutdownStep;
 import dev.sluice.gateway.spend.CallCosts;
 import dev.sluice.gateway.spend.PriceBook;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -26,8 +27,8 @@ class BudgetConfiguration {
 
     /** On shutdown the settlements in flight are waited for, so that a graceful stop holds nothing. */
     @Bean
-    DrainOnShutdown budgetDrain(BudgetSettlements settlements) {
-        return new DrainOnShutdown(settlements::drain);
+    ShutdownStep budgetDrain(BudgetSettlements settlements) {
+        return new ShutdownStep(ShutdownOrder.WRITE_BEHIND, settlements::drain);
     }
 
     @Bean

@@ -15,7 +15,7 @@ public final class ShutdownOrder {
 
     /**
      * After every stage that may still send a Redis command, one phase ahead of Spring's Redis connection factory
-     * (phase 0), which {@code redis/BoundedRedisClose} stops here under a bound.
+     * (phase 0), which {@code redis/RedisShutdownConfiguration} stops here under a bound.
      */
     public static final int REDIS_CLOSE = 1;
 

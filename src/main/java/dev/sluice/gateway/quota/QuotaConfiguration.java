@@ -2,7 +2,8 @@ package dev.sluice.gateway.quota;
 
 import java.time.Clock;
 
-import dev.sluice.gateway.config.DrainOnShutdown;
+import dev.sluice.gateway.config.ShutdownOrder;
+import dev.sluice.gateway.config.ShutdownStep;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -30,8 +31,8 @@ class QuotaConfiguration {
 
     /** On shutdown the replica's blocks go back (what they hold and was not spent), then the settlements are waited for. */
     @Bean
-    DrainOnShutdown quotaDrain(QuotaBlocks blocks, Settlements settlements) {
-        return new DrainOnShutdown(() -> {
+    ShutdownStep quotaDrain(QuotaBlocks blocks, Settlements settlements) {
+        return new ShutdownStep(ShutdownOrder.WRITE_BEHIND, () -> {
             blocks.close();
             settlements.drain();
         });

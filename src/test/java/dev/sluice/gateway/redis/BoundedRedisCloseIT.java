@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.support.StaticListableBeanFactory;
+import org.springframework.context.annotation.AnnotationConfigApplicationContext;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
@@ -43,7 +44,7 @@ class BoundedRedisCloseIT {
     void connectionsThatCloseAreClosedBeforeTheShutdownGoesOn() {
         factory.getConnection().ping();
 
-        new BoundedRedisClose(provider(factory), WAIT).stop();
+        new BoundedRedisClose(provider(factory), WAIT).run();
 
         assertThat(factory.isRunning()).isFalse();
     }
@@ -56,7 +57,7 @@ class BoundedRedisCloseIT {
         Method raise = writersMethod(lock, "incrementWriters");
         writer.submit(() -> raise.invoke(lock)).get();
 
-        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> new BoundedRedisClose(provider(factory), WAIT).stop(),
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> new BoundedRedisClose(provider(factory), WAIT).run(),
                 "the shutdown waited for the wedged close");
         assertTimeoutPreemptively(Duration.ofSeconds(10), () -> factory.stop(), "the factory's own stop waited for it too");
         assertThat(closing()).as("the close spins on, on its daemon thread").isTrue();
@@ -64,6 +65,26 @@ class BoundedRedisCloseIT {
         // Lowered again by its own thread, the count lets the close end, so no thread spins on after the test.
         Method lower = writersMethod(lock, "decrementWriters");
         writer.submit(() -> lower.invoke(lock)).get();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !closing());
+    }
+
+    @Test
+    void aGatewayContextWhoseConnectionLettuceWedgesStillCloses() throws Exception {
+        RedisURI uri = RedisURI.create(ExternalServices.get().redisUrl());
+        AnnotationConfigApplicationContext context = new AnnotationConfigApplicationContext();
+        context.register(RedisShutdownConfiguration.class);
+        context.registerBean(LettuceConnectionFactory.class,
+                () -> new LettuceConnectionFactory(new RedisStandaloneConfiguration(uri.getHost(), uri.getPort())));
+        context.refresh();
+        LettuceConnectionFactory wedged = context.getBean(LettuceConnectionFactory.class);
+        wedged.getConnection().ping();
+        Object lock = sharedLock(wedged);
+        writer.submit(() -> writersMethod(lock, "incrementWriters").invoke(lock)).get();
+
+        assertTimeoutPreemptively(BoundedRedisClose.WAIT.plusSeconds(5), context::close,
+                "the context's close waited for the wedged connection");
+
+        writer.submit(() -> writersMethod(lock, "decrementWriters").invoke(lock)).get();
         await().atMost(Duration.ofSeconds(10)).until(() -> !closing());
     }
 
