@@ -184,7 +184,10 @@ class SpendIT extends IntegrationTest {
         String cacheable = "{\"model\":\"fake\",\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"Cache me "
                 + user.id() + "\"}]}";
         upstream.enqueue(usage(1000, 500, 0));
+        double stored = cacheWrites();
         chatBody(user.bearer(), cacheable).expectStatus().isOk();
+        // The reply is stored behind the request path: the next request can only hit once it is.
+        await().atMost(TIMEOUT).until(() -> cacheWrites() > stored);
         chatBody(user.bearer(), cacheable).expectStatus().isOk().expectHeader().valueEquals("X-Sluice-Cache", "hit");
 
         JsonNode total = awaitRequests(user, 2).path("total");
@@ -375,6 +378,11 @@ class SpendIT extends IntegrationTest {
 
     private double spent(String model) {
         Counter counter = registry.find("sluice.spend.usd").tags("provider", "fake", "model", model).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    private double cacheWrites() {
+        Counter counter = registry.find("sluice.cache.writes").tags("outcome", "stored").counter();
         return counter == null ? 0 : counter.count();
     }
 
