@@ -362,8 +362,8 @@ public final class FakeUpstream implements AutoCloseable {
 
     private Mono<Void> plainReply(Script script, Prepared p, int promptTokens, Scheduler timer, Exchange exchange,
             HttpServerResponse response) {
-        if (!script.events().isEmpty()) {
-            return error(response, 500, "server_error", null, "this fake streams a script of events only", null);
+        if (script.events().size() > 1) {
+            return error(response, 500, "server_error", null, "a whole reply is one document: script one event", null);
         }
         int count = script.piecesBeforeEnding();
         Duration total = script.firstTokenAfter().plus(script.every().multipliedBy(count));
@@ -376,6 +376,7 @@ public final class FakeUpstream implements AutoCloseable {
         }
         String json = ending instanceof Script.MidStreamError error
                 ? "{\"error\":{\"message\":" + quote(error.message()) + ",\"type\":\"server_error\",\"code\":null}}"
+                : !script.events().isEmpty() ? script.events().get(0)
                 : p.completion(promptTokens);
         byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
         return delay(total, timer).then(response.status(200)

@@ -31,7 +31,8 @@ import java.util.Objects;
  *        one built from {@code errorMessage}; {@code null} for that one
  * @param events {@code data:} payloads streamed verbatim, one chunk each, instead of chunks built from the tokens:
  *        a vendor's own chunks, with whatever fields they have; they carry their own finish and usage, so that a
- *        complete reply ends with {@code [DONE]} alone. Streamed replies only
+ *        complete reply ends with {@code [DONE]} alone. Asked for a whole reply, the one payload of a script of one
+ *        is the whole body
  */
 public record Script(
         int status,

@@ -98,7 +98,7 @@ public class ChatService {
                 quota.meter(user, request, tally, capped -> budgets.meter(call, route, capped, held ->
                         cache.serve(held, user, call.cacheDirectives(), tally, () -> {
                             tally.routed();
-                            return ReplySizeLimit.apply(router.stream(route, held, tally), limits.maxReplyBytes(), route.name());
+                            return ReplySizeLimit.apply(router.stream(route, held, whole, tally), limits.maxReplyBytes(), route.name());
                         })))));
         return new TallyOperator(reply, tally, context -> AccessLog.chat(context, request, call), () -> ended(call));
     }

@@ -13,4 +13,12 @@ import reactor.core.publisher.Flux;
 public interface ProviderClient {
 
     Flux<ChatChunk> stream(UpstreamCall call);
+
+    /**
+     * Whether a call for a {@linkplain UpstreamCall#whole() whole} reply is asked of the upstream as one reply, not
+     * streamed: its chunks then all come at once when the reply is done, and only the total timeout can bound it.
+     */
+    default boolean asksWholeReplies() {
+        return false;
+    }
 }

@@ -28,6 +28,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param replyCapParameter the name a reply cap the caller did not name (a quota's, or one from the native or the
  *        Anthropic API) is sent under: {@code max-tokens}, which every OpenAI-compatible server reads, or
  *        {@code max-completion-tokens}, which OpenAI's reasoning models require (openai only)
+ * @param wholeReplies whether a chat whose caller did not ask to stream is asked of this provider as one JSON reply
+ *        instead of a stream gathered here (openai only): that costs the upstream and the gateway several times less,
+ *        but a whole reply has no first token or gaps to time, so only the connect and total timeouts bound it, and a
+ *        silent provider is given up on after {@code total} rather than {@code first-token}
  */
 public record ProviderProperties(
         @NotNull ProviderType type,
@@ -41,7 +45,8 @@ public record ProviderProperties(
         @Positive Integer tokensPerMinute,
         @DefaultValue @Valid Timeouts timeouts,
         @DefaultValue("40ms") @NotNull Duration tokenInterval,
-        @DefaultValue("max-tokens") @NotNull ReplyOptions.CapName replyCapParameter) {
+        @DefaultValue("max-tokens") @NotNull ReplyOptions.CapName replyCapParameter,
+        @DefaultValue("false") boolean wholeReplies) {
 
     public ProviderProperties {
         apiKeys = apiKeys == null ? List.of() : List.copyOf(apiKeys);
@@ -64,5 +69,11 @@ public record ProviderProperties(
             @DefaultValue("15s") @NotNull Duration firstToken,
             @DefaultValue("30s") @NotNull Duration idle,
             @DefaultValue("300s") @NotNull Duration total) {
+
+        /** For a reply asked for whole: it comes in one piece when it is done, so the first token and the gaps are
+         *  timed by the total timeout too. */
+        public Timeouts forWholeReply() {
+            return new Timeouts(connect, total, total, total);
+        }
     }
 }

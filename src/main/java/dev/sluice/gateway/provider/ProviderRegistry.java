@@ -58,6 +58,10 @@ public class ProviderRegistry implements DisposableBean {
             throw new InvalidConfigurationException(property + ".timeouts.idle", "must be at least timeouts.first-token ("
                     + timeouts.firstToken() + "): the idle timer also runs while the first token is awaited");
         }
+        if (settings.wholeReplies() && settings.type() != ProviderType.OPENAI) {
+            throw new InvalidConfigurationException(property + ".whole-replies",
+                    "only an openai provider can be asked for whole replies; the others are always streamed");
+        }
         WireProtocol protocol = switch (settings.type()) {
             case OPENAI -> {
                 checkBaseUrl(property, settings, true, "an openai provider needs an absolute base URL, e.g. https://api.openai.com/v1");

@@ -11,6 +11,7 @@ import dev.sluice.gateway.llm.ChatMessage;
 import dev.sluice.gateway.llm.ChatRequest;
 import dev.sluice.gateway.provider.Provider;
 import dev.sluice.gateway.provider.ProviderClient;
+import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.ProviderRegistry;
 import dev.sluice.gateway.provider.UpstreamCall;
 import dev.sluice.gateway.provider.UpstreamException;
@@ -78,9 +79,12 @@ public class Router {
                 .register(registry);
     }
 
-    /** Streams the reply to {@code request} along {@code route}, telling {@code listener} of each call it makes. */
-    public Flux<ChatChunk> stream(Route route, ChatRequest request, Listener listener) {
-        return route(route, request, estimateTokens(request), listener, CHATS);
+    /**
+     * Streams the reply to {@code request} along {@code route}, telling {@code listener} of each call it makes.
+     * {@code whole}: the caller takes the reply whole, which lets a provider be asked for it whole.
+     */
+    public Flux<ChatChunk> stream(Route route, ChatRequest request, boolean whole, Listener listener) {
+        return route(route, request, estimateTokens(request), listener, whole ? WHOLE_CHATS : STREAMED_CHATS);
     }
 
     /**
@@ -120,20 +124,40 @@ public class Router {
 
         /** The usage that {@code piece} reports, for the token meters; {@code null} for a piece that reports none. */
         ChatChunk.Usage usage(T piece);
+
+        /**
+         * Whether a call to {@code provider} asks for a reply that comes whole when it is done, with no first token
+         * to time: then only the total timeout bounds it, and its time to the first piece is no time to first token.
+         */
+        default boolean asksWhole(Provider provider) {
+            return false;
+        }
     }
 
-    /** Chats: the provider's client streams the reply's chunks, of which one reports the usage. */
-    private static final Calls<ChatRequest, ChatChunk> CHATS = new Calls<>() {
+    private static final Calls<ChatRequest, ChatChunk> STREAMED_CHATS = new ChatCalls(false);
+    private static final Calls<ChatRequest, ChatChunk> WHOLE_CHATS = new ChatCalls(true);
+
+    /**
+     * Chats: the provider's client streams the reply's chunks, of which one reports the usage. A reply its caller
+     * takes whole is asked for whole of a client that can ask for one, and then timed by its total timeout alone.
+     */
+    private record ChatCalls(boolean whole) implements Calls<ChatRequest, ChatChunk> {
+
         @Override
         public Flux<ChatChunk> call(Provider provider, Target target, ChatRequest request, String apiKey) {
-            return provider.client().stream(new UpstreamCall(target.model(), request, apiKey));
+            return provider.client().stream(new UpstreamCall(target.model(), request, apiKey, whole));
         }
 
         @Override
         public ChatChunk.Usage usage(ChatChunk chunk) {
             return chunk instanceof ChatChunk.Usage usage ? usage : null;
         }
-    };
+
+        @Override
+        public boolean asksWhole(Provider provider) {
+            return whole && provider.client().asksWholeReplies();
+        }
+    }
 
     /**
      * What the router tells of one request as it routes it: each call it makes, and the time it spends waiting on
@@ -258,7 +282,10 @@ public class Router {
             listener.upstreamStarted();
             long sentAt = System.nanoTime();
             String model = route.metricModel(target);
-            return StreamTimeouts.apply(calls.call(provider, target, request, lease.key()), provider.properties().timeouts())
+            boolean whole = calls.asksWhole(provider);
+            ProviderProperties.Timeouts timeouts = provider.properties().timeouts();
+            return StreamTimeouts.apply(calls.call(provider, target, request, lease.key()),
+                            whole ? timeouts.forWholeReply() : timeouts)
                     .doOnNext(piece -> {
                         ChatChunk.Usage usage = calls.usage(piece);
                         if (usage != null) {
@@ -270,10 +297,12 @@ public class Router {
                             firstTokenAt = System.nanoTime();
                             long firstToken = firstTokenAt - sentAt;
                             breaker.onSuccess(firstToken, TimeUnit.NANOSECONDS);
-                            if (route.listed()) {
-                                latency.record(target, firstToken); // only configured targets, whatever callers ask
+                            if (!whole) {
+                                if (route.listed()) {
+                                    latency.record(target, firstToken); // only configured targets, whatever callers ask
+                                }
+                                guard.meters().firstToken(model, firstToken);
                             }
-                            guard.meters().firstToken(model, firstToken);
                             guard.meters().attempt(Outcome.OK);
                         }
                     })

@@ -12,7 +12,8 @@ import reactor.core.publisher.Mono;
 /**
  * The time-to-first-token and total deadlines of one upstream call. The idle gap between chunks is
  * watched by the provider's HTTP client at the socket, which costs no timer per chunk. A reply of one piece
- * (embeddings) has its first token when the whole of it has come.
+ * (embeddings) has its first token when the whole of it has come. Timeouts whose first token is due no sooner than the
+ * total (those of a chat reply asked for whole) get the total deadline alone.
  * <p>
  * Two timers a call, and per chunk only a flag: Reactor's {@code timeout(first, next)} would start and cancel a
  * subscription on every chunk to learn what one flag says. A deadline that passes cancels the call (the
@@ -29,9 +30,14 @@ final class StreamTimeouts {
         Duration total = timeouts.total();
         return Flux.defer(() -> {
             Deadlines deadlines = new Deadlines();
+            Mono<TimedOut> totalDeadline = Mono.delay(total).map(tick -> new TimedOut(Phase.TOTAL, total));
+            if (firstToken.compareTo(total) >= 0) {
+                // A reply asked for whole: its first token is its end, which the total deadline times.
+                return upstream.takeUntilOther(totalDeadline.doOnNext(deadlines::passed))
+                        .concatWith(Mono.defer(deadlines::<T>failure));
+            }
             Mono<TimedOut> firstTokenDeadline = Mono.delay(firstToken).flatMap(tick -> deadlines.firstSeen ? Mono.never()
                     : Mono.just(new TimedOut(Phase.FIRST_TOKEN, firstToken)));
-            Mono<TimedOut> totalDeadline = Mono.delay(total).map(tick -> new TimedOut(Phase.TOTAL, total));
             return upstream.doOnNext(deadlines)
                     .takeUntilOther(Mono.firstWithSignal(firstTokenDeadline, totalDeadline).doOnNext(deadlines::passed))
                     .concatWith(Mono.defer(deadlines::<T>failure));

@@ -45,6 +45,13 @@ class ConfigurationValidationTests {
     }
 
     @Test
+    void wholeRepliesAreRefusedForAProtocolThatAlwaysStreams() {
+        assertRefused("sluice.providers.claude.whole-replies: only an openai provider can be asked for whole replies",
+                "sluice.providers.claude.type=anthropic", "sluice.providers.claude.api-keys=k",
+                "sluice.providers.claude.whole-replies=true");
+    }
+
+    @Test
     void aModelListRefreshOfZeroIsRefusedRatherThanFetchingInALoop() {
         assertRefused("sluice.routing.model-list-refresh: must be positive", "sluice.routing.model-list-refresh=0s");
     }

@@ -45,7 +45,7 @@ class GeminiEmbeddingsTests {
         client = new EventStreamClient("gemini", new ProviderProperties(ProviderType.GEMINI, baseUrl, List.of(KEY),
                 List.of("*"), 10, 10, Duration.ofSeconds(2), null, null, new ProviderProperties.Timeouts(
                         Duration.ofSeconds(2), Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(300)),
-                Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS), JSON, GeminiProtocol.of(baseUrl, JSON), HttpResources.get());
+                Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS, false), JSON, GeminiProtocol.of(baseUrl, JSON), HttpResources.get());
         embeddings = new GeminiEmbeddings(baseUrl, client, JSON, 64 * 1024, () -> new IllegalStateException("too large"));
     }
 

@@ -137,7 +137,7 @@ class ModelCatalogTests {
         ProviderProperties demo = new ProviderProperties(ProviderType.DEMO, null, List.of(), List.of("listed", "*"), 10, 10,
                 Duration.ofSeconds(1), null, null, new ProviderProperties.Timeouts(Duration.ofSeconds(1),
                         Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1)), Duration.ofMillis(1),
-                ReplyOptions.CapName.MAX_TOKENS);
+                ReplyOptions.CapName.MAX_TOKENS, false);
         ProviderRegistry providers = new ProviderRegistry(new ProvidersProperties(Map.of("demo", demo)),
                 JsonMapper.builder().build(), new ReactorResourceFactory());
         AliasesProperties aliases = new AliasesProperties(Map.of("fast",

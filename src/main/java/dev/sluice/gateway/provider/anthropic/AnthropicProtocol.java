@@ -21,7 +21,7 @@ public final class AnthropicProtocol {
     public static WireProtocol of(URI baseUrl, JsonMapper json) {
         URI endpoint = WireProtocol.resolve(baseUrl != null ? baseUrl : DEFAULT_BASE_URL, "/messages");
         return new WireProtocol(call -> endpoint, AnthropicProtocol::headers, new AnthropicRequestEncoder(json)::wire,
-                () -> new AnthropicEventReader(json));
+                () -> new AnthropicEventReader(json), false);
     }
 
     private static void headers(HttpHeaders headers, String apiKey) {

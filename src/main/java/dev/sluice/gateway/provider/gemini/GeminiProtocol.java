@@ -27,7 +27,7 @@ public final class GeminiProtocol {
     public static WireProtocol of(URI baseUrl, JsonMapper json) {
         String models = WireProtocol.resolve(baseUrl != null ? baseUrl : DEFAULT_BASE_URL, "/models/").toString();
         return new WireProtocol(call -> endpoint(models, call), (headers, apiKey) -> headers.set("x-goog-api-key", apiKey),
-                new GeminiRequestEncoder(json)::wire, () -> new GeminiEventReader(json));
+                new GeminiRequestEncoder(json)::wire, () -> new GeminiEventReader(json), false);
     }
 
     private static URI endpoint(String models, UpstreamCall call) {

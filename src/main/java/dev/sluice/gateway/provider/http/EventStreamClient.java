@@ -14,6 +14,7 @@ import dev.sluice.gateway.provider.JsonClient;
 import dev.sluice.gateway.provider.ProviderClient;
 import dev.sluice.gateway.provider.ProviderProperties;
 import dev.sluice.gateway.provider.UpstreamCall;
+import dev.sluice.gateway.provider.UpstreamException.StreamBroken;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelOption;
@@ -34,7 +35,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The client of every HTTP provider: POSTs a JSON request and streams the server-sent events of the
- * reply as neutral chunks, failures typed by {@link UpstreamFailures}. What differs between wire
+ * reply as neutral chunks, failures typed by {@link UpstreamFailures}. A chat whose caller takes the reply whole is
+ * asked for whole when the provider says {@code whole-replies} and its protocol can ask for one: one JSON document
+ * costs the upstream and this client several times less than the same reply as events. What differs between wire
  * protocols comes from a {@link WireProtocol}. Calls whose reply is one JSON document (embeddings) go
  * through the same connections, keys and failure typing ({@link JsonClient}).
  * <p>
@@ -46,7 +49,7 @@ import tools.jackson.databind.json.JsonMapper;
  * holds at most {@code maxConcurrency} connections, with at most {@code maxQueue} calls waiting up to
  * {@code maxQueueWait} for one; routing's bulkhead bounds the provider's calls across lanes. A call from a thread
  * that is no event loop uses the first lane. The connect timeout is on the socket and the idle timeout is the
- * socket's read timeout (no timer per chunk). The first-token and total deadlines belong to routing. Cancelling a
+ * socket's read timeout (no timer per chunk), except for a reply asked for whole, which is silent until it is done. The first-token and total deadlines belong to routing. Cancelling a
  * stream closes its connection.
  */
 public final class EventStreamClient implements ProviderClient, JsonClient, Disposable {
@@ -58,11 +61,14 @@ public final class EventStreamClient implements ProviderClient, JsonClient, Disp
     private static final Duration EVICTION_INTERVAL = Duration.ofSeconds(30);
     /** Room for a reply that did not say its length; grown as needed. */
     private static final int REPLY_CAPACITY = 8 * 1024;
+    /** The longest chat reply asked for whole: more than a reply past the chat's own size limit takes. */
+    static final int MAX_WHOLE_REPLY_BYTES = 16 << 20;
 
     private final Lane[] lanes;
     private final WireProtocol protocol;
     private final JsonMapper json;
     private final UpstreamFailures failures;
+    private final boolean asksWholeReplies;
 
     /** @param loops the HTTP server's event loop resources, whose server loops the lanes run on */
     public EventStreamClient(String name, ProviderProperties properties, JsonMapper json, WireProtocol protocol,
@@ -74,6 +80,7 @@ public final class EventStreamClient implements ProviderClient, JsonClient, Disp
         this.protocol = protocol;
         this.json = json;
         this.failures = new UpstreamFailures(json, properties.timeouts(), Clock.systemUTC());
+        this.asksWholeReplies = protocol.wholeReplies() && properties.wholeReplies();
     }
 
     /** A pool of connections on one event loop, and the client that sends on them. */
@@ -116,7 +123,15 @@ public final class EventStreamClient implements ProviderClient, JsonClient, Disp
     }
 
     @Override
-    public Flux<ChatChunk> stream(UpstreamCall call) {
+    public boolean asksWholeReplies() {
+        return asksWholeReplies;
+    }
+
+    @Override
+    public Flux<ChatChunk> stream(UpstreamCall asked) {
+        UpstreamCall call = asked.whole() && !asksWholeReplies
+                ? new UpstreamCall(asked.model(), asked.request(), asked.apiKey()) : asked;
+        boolean whole = call.whole();
         // Deferred so that a request the protocol cannot encode fails as a signal, at subscription.
         return Flux.defer(() -> {
             byte[] body = json.writeValueAsBytes(protocol.body().apply(call));
@@ -124,15 +139,50 @@ public final class EventStreamClient implements ProviderClient, JsonClient, Disp
                     .send((request, outbound) -> {
                         HttpHeaders headers = request.requestHeaders()
                                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
-                                .set(HttpHeaderNames.ACCEPT, HttpHeaderValues.TEXT_EVENT_STREAM);
+                                .set(HttpHeaderNames.ACCEPT, whole ? HttpHeaderValues.APPLICATION_JSON
+                                        : HttpHeaderValues.TEXT_EVENT_STREAM);
+                        if (whole) {
+                            // A whole reply is silent until it is done; routing's total deadline bounds it instead.
+                            request.responseTimeout(null);
+                        }
                         protocol.headers().accept(headers, call.apiKey());
                         // One write with its Content-Length; wrapped anew, as a retried request sends it again.
                         return outbound.send(Mono.just(Unpooled.wrappedBuffer(body)));
                     })
-                    .response((response, content) -> response.status().codeClass() == HttpStatusClass.SUCCESS
-                            ? EventStreamDecoder.decode(content, protocol.readers()).onErrorMap(failures::duringReply)
-                            : rejection(response, content, call.apiKey()));
+                    .response((response, content) -> {
+                        if (response.status().codeClass() != HttpStatusClass.SUCCESS) {
+                            return rejection(response, content, call.apiKey());
+                        }
+                        return whole ? wholeReply(response, content)
+                                : EventStreamDecoder.decode(content, protocol.readers()).onErrorMap(failures::duringReply);
+                    });
         }).onErrorMap(failures::beforeReply);
+    }
+
+    /** A reply asked for whole: its one document gathered, then read as one payload, the usage last. */
+    private Flux<ChatChunk> wholeReply(HttpClientResponse response, ByteBufFlux content) {
+        long length = response.responseHeaders().getInt(HttpHeaderNames.CONTENT_LENGTH, -1);
+        if (length > MAX_WHOLE_REPLY_BYTES) {
+            return Flux.error(tooLongReply());
+        }
+        return content.reduceWith(() -> new WholeReply(length, MAX_WHOLE_REPLY_BYTES), WholeReply::add)
+                .onErrorMap(failure -> failure instanceof Oversized ? tooLongReply() : failures.duringReply(failure))
+                .flatMapIterable(reply -> {
+                    ChunkSink chunks = new ChunkSink();
+                    protocol.readers().get().read(reply.bytes, 0, reply.length, chunks);
+                    if (!chunks.finished()) {
+                        throw new StreamBroken("upstream's reply did not say why it finished");
+                    }
+                    List<ChatChunk> read = new ArrayList<>(chunks.take());
+                    if (chunks.usage() != null) {
+                        read.add(chunks.usage());
+                    }
+                    return read;
+                });
+    }
+
+    private static StreamBroken tooLongReply() {
+        return new StreamBroken("upstream's reply is longer than " + MAX_WHOLE_REPLY_BYTES + " bytes");
     }
 
     @Override
@@ -156,8 +206,8 @@ public final class EventStreamClient implements ProviderClient, JsonClient, Disp
                                 if (length > maxReplyBytes) {
                                     return Mono.error(Oversized.INSTANCE);
                                 }
-                                return content.asByteArray().onErrorMap(failures::duringReply)
-                                        .reduceWith(() -> new WholeReply(length, maxReplyBytes), WholeReply::add)
+                                return content.reduceWith(() -> new WholeReply(length, maxReplyBytes), WholeReply::add)
+                                        .onErrorMap(failure -> !(failure instanceof Oversized), failures::duringReply)
                                         .map(WholeReply::bytes);
                             });
                 })
@@ -200,15 +250,17 @@ public final class EventStreamClient implements ProviderClient, JsonClient, Disp
             this.bytes = new byte[declaredLength >= 0 ? (int) declaredLength : Math.min(REPLY_CAPACITY, limit)];
         }
 
-        WholeReply add(byte[] piece) {
-            if (piece.length > limit - length) {
+        /** Copies the buffer's bytes, which stay its owner's (Reactor Netty releases each as it is handed over). */
+        WholeReply add(ByteBuf piece) {
+            int count = piece.readableBytes();
+            if (count > limit - length) {
                 throw Oversized.INSTANCE; // cancels the read, which closes the connection
             }
-            if (piece.length > bytes.length - length) {
-                bytes = Arrays.copyOf(bytes, (int) Math.min(limit, Math.max(2L * bytes.length, (long) length + piece.length)));
+            if (count > bytes.length - length) {
+                bytes = Arrays.copyOf(bytes, (int) Math.min(limit, Math.max(2L * bytes.length, (long) length + count)));
             }
-            System.arraycopy(piece, 0, bytes, length, piece.length);
-            length += piece.length;
+            piece.readBytes(bytes, length, count);
+            length += count;
             return this;
         }
 

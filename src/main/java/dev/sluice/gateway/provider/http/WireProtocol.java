@@ -19,12 +19,15 @@ import io.netty.handler.codec.http.HttpHeaders;
  * @param body the request body of a call, an object to write as JSON; throws
  *        {@link UpstreamException.Rejected} when the request cannot be put in the protocol's terms
  * @param readers a fresh reader for each reply
+ * @param wholeReplies whether the protocol can ask for a reply whole: {@code body} then asks for one when the call
+ *        is {@linkplain UpstreamCall#whole() whole}, and a reader reads the reply's one JSON document as one payload
  */
 public record WireProtocol(
         Function<UpstreamCall, URI> endpoint,
         BiConsumer<HttpHeaders, String> headers,
         Function<UpstreamCall, ?> body,
-        Supplier<? extends EventReader> readers) {
+        Supplier<? extends EventReader> readers,
+        boolean wholeReplies) {
 
     /** {@code path} under {@code baseUrl}, however many slashes the operator ended the base URL with. */
     public static URI resolve(URI baseUrl, String path) {

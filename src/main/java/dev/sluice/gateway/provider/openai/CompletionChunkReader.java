@@ -32,6 +32,9 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code index}, which every server writes first. The stream's {@code obfuscation} padding is not kept: it pads
  * chunks Sluice writes anew.
  * <p>
+ * A reply asked for whole, one {@code chat.completion} document, is read as one payload: it has the shape of a chunk
+ * whose choices carry their {@code message} in place of a {@code delta}, and its tool calls whole.
+ * <p>
  * Usage may come in the finish chunk, in a chunk of its own after it, or as a running total on every
  * chunk; the sink keeps the latest. vLLM's {@code stop_reason}, when a string, says which stop sequence matched.
  */
@@ -187,7 +190,7 @@ final class CompletionChunkReader implements EventReader {
                     continue;
                 }
             }
-            if (name.equals("delta") && value == JsonToken.START_OBJECT) {
+            if (isMessage(name) && value == JsonToken.START_OBJECT) {
                 readDelta(parser, out);
             }
             else if (name.equals("finish_reason") && value == JsonToken.VALUE_STRING) {
@@ -222,7 +225,7 @@ final class CompletionChunkReader implements EventReader {
         }
         while (name != null) {
             JsonToken value = parser.currentToken();
-            if (name.equals("delta") && value == JsonToken.START_OBJECT) {
+            if (isMessage(name) && value == JsonToken.START_OBJECT) {
                 while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
                     String field = parser.currentName();
                     parser.nextToken();
@@ -250,6 +253,11 @@ final class CompletionChunkReader implements EventReader {
             otherChoices = new ArrayList<>(2);
         }
         otherChoices.add(new OtherChoice(index, build(fields), build(delta)));
+    }
+
+    /** A chunk's {@code delta}, or a whole reply's {@code message}. */
+    private static boolean isMessage(String name) {
+        return name.equals("delta") || name.equals("message");
     }
 
     /** Whether a delta's value adds anything: {@code null} and an empty string do not. */

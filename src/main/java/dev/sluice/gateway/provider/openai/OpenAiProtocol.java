@@ -11,7 +11,7 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * OpenAI's Chat Completions, as any OpenAI-compatible API speaks it (OpenAI, Groq, OpenRouter, Mistral,
  * Together, DeepSeek, vLLM, Ollama, llama.cpp): {@code POST {base}/chat/completions} with a bearer key,
- * {@code chat.completion.chunk} events back. Embeddings are {@code POST {base}/embeddings} ({@link #embeddings}).
+ * {@code chat.completion.chunk} events back, or one {@code chat.completion} for a reply asked for whole. Embeddings are {@code POST {base}/embeddings} ({@link #embeddings}).
  */
 public final class OpenAiProtocol {
 
@@ -22,7 +22,7 @@ public final class OpenAiProtocol {
     public static WireProtocol of(URI baseUrl, ReplyOptions.CapName unnamedCap, JsonMapper json) {
         URI endpoint = WireProtocol.resolve(baseUrl, "/chat/completions");
         return new WireProtocol(call -> endpoint, OpenAiProtocol::bearer, new OpenAiRequestEncoder(unnamedCap)::wire,
-                () -> new CompletionChunkReader(json));
+                () -> new CompletionChunkReader(json), true);
     }
 
     /** Where an OpenAI-compatible API takes embeddings requests, which go there in OpenAI's own shape. */

@@ -21,9 +21,9 @@ import dev.sluice.gateway.provider.UpstreamCall;
 import tools.jackson.databind.util.RawValue;
 
 /**
- * Writes a neutral request as a Chat Completions request body. The gateway always streams from the
- * upstream, also for callers that did not ask to stream, and always asks for usage so quotas settle to
- * the real token count. A message of several parts (texts, images) is an array of content parts, inline images as
+ * Writes a neutral request as a Chat Completions request body: streamed, with the usage asked for so that quotas
+ * settle to the real token count, or, for a {@linkplain UpstreamCall#whole() whole} call, not streamed (a whole
+ * reply always says its usage). A message of several parts (texts, images) is an array of content parts, inline images as
  * {@code data:} URLs. What the caller sent beyond the neutral model (parameters, message fields, parts of other
  * kinds) goes back as it came, so that this protocol loses nothing on its way through.
  * <p>
@@ -73,8 +73,8 @@ final class OpenAiRequestEncoder {
                 hasTools ? tools.parallelCalls() : null,
                 format == null ? null : new OpenAiRequestWire.ResponseFormat(format.type(), format.jsonSchema()),
                 request.user(),
-                true,
-                INCLUDE_USAGE,
+                !call.whole(),
+                call.whole() ? null : INCLUDE_USAGE,
                 raw(request.passThrough()));
     }
 

@@ -47,7 +47,7 @@ class JsonClientTests {
         client = new EventStreamClient("fake", new ProviderProperties(ProviderType.OPENAI, baseUrl, List.of(KEY),
                 List.of("*"), 10, 10, Duration.ofSeconds(2), null, null, new ProviderProperties.Timeouts(
                         Duration.ofSeconds(2), Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(300)),
-                Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS), JSON,
+                Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS, false), JSON,
                 OpenAiProtocol.of(baseUrl, ReplyOptions.CapName.MAX_TOKENS, JSON), HttpResources.get());
         embeddings = OpenAiProtocol.embeddings(baseUrl);
     }

@@ -236,6 +236,6 @@ public abstract class SocketContract {
     private static ProviderProperties properties() {
         return new ProviderProperties(ProviderType.OPENAI, null, List.of(KEY), List.of("*"), 10, 10, Duration.ofSeconds(2),
                 null, null, new ProviderProperties.Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(15),
-                        Duration.ofSeconds(10), Duration.ofSeconds(300)), Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS);
+                        Duration.ofSeconds(10), Duration.ofSeconds(300)), Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS, false);
     }
 }

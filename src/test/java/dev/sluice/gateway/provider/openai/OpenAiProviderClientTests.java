@@ -85,9 +85,83 @@ class OpenAiProviderClientTests {
         assertThat(fake.apiKeys()).containsExactly("sk-test");
         JsonNode body = JSON.readTree(fake.requestBodies().get(0));
         assertThat(body.path("model").stringValue()).isEqualTo("fake-model");
-        assertThat(body.path("stream").booleanValue()).as("always streamed upstream").isTrue();
+        assertThat(body.path("stream").booleanValue()).as("a streamed call is streamed upstream").isTrue();
         assertThat(body.path("stream_options").path("include_usage").booleanValue()).isTrue();
         assertThat(body.path("messages").get(0).path("content").stringValue()).isEqualTo("Say hello");
+    }
+
+    @Test
+    void aWholeCallIsAskedForWholeAndReadAsTheChunksOfAStream() {
+        useWholeReplies(Duration.ofSeconds(10));
+        fake.enqueue(Script.text("Hello", " world"));
+
+        client.stream(wholeCall()).as(StepVerifier::create)
+                .expectNext(new TextDelta("Hello world"), new Finish(FinishReason.STOP))
+                .assertNext(usage -> assertThat(((Usage) usage).completionTokens()).isEqualTo(2))
+                .expectComplete()
+                .verify(TIMEOUT);
+
+        JsonNode body = JSON.readTree(fake.requestBodies().get(0));
+        assertThat(body.path("stream").booleanValue()).as("a whole reply is asked for whole").isFalse();
+        assertThat(body.has("stream_options")).as("a whole reply always carries its usage").isFalse();
+    }
+
+    @Test
+    void aWholeToolCallIsReadWithItsIdNameAndArguments() {
+        useWholeReplies(Duration.ofSeconds(10));
+        fake.enqueue(Script.toolCall("get_weather", "{\"city\":\"Paris\"}"));
+
+        ChatReply reply = ChatReply.collect(client.stream(wholeCall())).block(TIMEOUT);
+
+        assertThat(reply.toolCalls()).containsExactly(new ToolCall("call_fake", "get_weather", "{\"city\":\"Paris\"}"));
+        assertThat(reply.finishReason()).isEqualTo(FinishReason.TOOL_CALLS);
+    }
+
+    @Test
+    void aWholeReplySlowerThanTheIdleTimeoutStillArrives() {
+        useWholeReplies(Duration.ofMillis(200));
+        fake.enqueue(Script.text("late").firstTokenAfter(Duration.ofMillis(600)));
+
+        ChatReply reply = ChatReply.collect(client.stream(wholeCall())).block(TIMEOUT);
+
+        assertThat(reply.text()).as("silent until done, which the total timeout bounds, not the idle one")
+                .isEqualTo("late");
+    }
+
+    @Test
+    void anErrorDocumentInsteadOfAWholeReplyBreaksIt() {
+        useWholeReplies(Duration.ofSeconds(10));
+        fake.enqueue(Script.text("Hi").midStreamError(0, "model crashed"));
+
+        client.stream(wholeCall()).as(StepVerifier::create)
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(StreamBroken.class)
+                        .hasMessageContaining("model crashed"))
+                .verify(TIMEOUT);
+    }
+
+    @Test
+    void aWholeReplyThatNeverSaysItFinishedBreaks() {
+        useWholeReplies(Duration.ofSeconds(10));
+        fake.enqueue(Script.events("{\"choices\":[{\"index\":0,\"message\":{\"content\":\"Hi\"}}]}"));
+
+        client.stream(wholeCall()).as(StepVerifier::create)
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(StreamBroken.class)
+                        .hasMessageContaining("finished"))
+                .verify(TIMEOUT);
+    }
+
+    @Test
+    void withoutWholeRepliesAWholeCallIsStreamedUpstream() {
+        fake.enqueue(Script.text("Hello", " world"));
+
+        client.stream(wholeCall()).as(StepVerifier::create)
+                .expectNext(new TextDelta("Hello"), new TextDelta(" world"), new Finish(FinishReason.STOP))
+                .expectNextCount(1)
+                .expectComplete()
+                .verify(TIMEOUT);
+
+        assertThat(client.asksWholeReplies()).isFalse();
+        assertThat(JSON.readTree(fake.requestBodies().get(0)).path("stream").booleanValue()).isTrue();
     }
 
     @Test
@@ -337,12 +411,29 @@ class OpenAiProviderClientTests {
 
     private static EventStreamClient client(String baseUrl, Duration idle, int maxConcurrency, int maxQueue,
             Duration maxQueueWait, LoopResources loops) {
+        return client(baseUrl, idle, maxConcurrency, maxQueue, maxQueueWait, loops, false);
+    }
+
+    private static EventStreamClient client(String baseUrl, Duration idle, int maxConcurrency, int maxQueue,
+            Duration maxQueueWait, LoopResources loops, boolean wholeReplies) {
         ProviderProperties properties = new ProviderProperties(ProviderType.OPENAI, URI.create(baseUrl), List.of("sk-test"),
                 List.of("*"), maxConcurrency, maxQueue, maxQueueWait, null, null,
                 new ProviderProperties.Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(15), idle, Duration.ofSeconds(300)),
-                Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS);
+                Duration.ofMillis(40), ReplyOptions.CapName.MAX_TOKENS, wholeReplies);
         return new EventStreamClient("fake", properties, JSON,
                 OpenAiProtocol.of(properties.baseUrl(), properties.replyCapParameter(), JSON), loops);
+    }
+
+    /** This test's client asks for whole replies ({@code whole-replies}), with this idle timeout. */
+    private void useWholeReplies(Duration idle) {
+        client.dispose();
+        client = client(fake.baseUrl(), idle, 10, 10, Duration.ofSeconds(2), HttpResources.get(), true);
+        assertThat(client.asksWholeReplies()).isTrue();
+    }
+
+    private static UpstreamCall wholeCall() {
+        return new UpstreamCall("fake-model", ChatRequest.of("fast", List.of(ChatMessage.of(Role.USER, "Say hello"))),
+                "sk-test", true);
     }
 
     private static UpstreamCall call(String apiKey) {

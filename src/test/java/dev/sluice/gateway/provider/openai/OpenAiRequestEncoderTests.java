@@ -118,9 +118,19 @@ class OpenAiRequestEncoderTests {
         assertThat(written.path("model").stringValue()).as("the provider's own model name, not the alias")
                 .isEqualTo("llama-3.1-8b-instant");
         assertThat(written.path("messages").toString()).isEqualTo("[{\"role\":\"user\",\"content\":\"Hi\"}]");
-        assertThat(written.path("stream").booleanValue()).as("the gateway always streams upstream").isTrue();
+        assertThat(written.path("stream").booleanValue()).as("a streamed call").isTrue();
         assertThat(written.path("stream_options").path("include_usage").booleanValue())
                 .as("usage is needed to settle quotas").isTrue();
+    }
+
+    @Test
+    void aWholeCallAsksForAWholeReplyWhichCarriesItsUsageUnasked() {
+        ChatRequest request = ChatRequest.of("fast", List.of(ChatMessage.of(Role.USER, "Hi")));
+
+        JsonNode written = JSON.readTree(encode(new UpstreamCall("llama-3.1-8b-instant", request, null, true)));
+
+        assertThat(written.propertyNames()).containsExactlyInAnyOrder("model", "messages", "stream");
+        assertThat(written.path("stream").booleanValue()).isFalse();
     }
 
     @Test
