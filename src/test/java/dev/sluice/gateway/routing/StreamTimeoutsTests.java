@@ -40,6 +40,21 @@ class StreamTimeoutsTests {
     }
 
     @Test
+    void aReplyAskedForWholeMayComeLaterThanTheFirstTokenTimeoutButNotThanTheTotal() {
+        StepVerifier.withVirtualTime(() -> StreamTimeouts.apply(
+                        Flux.just(TOKEN).delaySubscription(Duration.ofSeconds(100)), TIMEOUTS.forWholeReply()))
+                .thenAwait(Duration.ofSeconds(100))
+                .expectNext(TOKEN)
+                .verifyComplete();
+        StepVerifier.withVirtualTime(() -> StreamTimeouts.apply(Flux.<ChatChunk>never(), TIMEOUTS.forWholeReply()))
+                .expectSubscription()
+                .expectNoEvent(Duration.ofMillis(299_999))
+                .thenAwait(Duration.ofMillis(1))
+                .expectErrorSatisfies(error -> assertThat(((TimedOut) error).phase()).isEqualTo(TimedOut.Phase.TOTAL))
+                .verify(Duration.ofSeconds(5));
+    }
+
+    @Test
     void aReplyLongerThanTheTotalTimeoutFailsAsATotalTimeout() {
         StepVerifier.withVirtualTime(() -> StreamTimeouts.apply(
                         Flux.interval(Duration.ofSeconds(1)).map(i -> TOKEN), TIMEOUTS))

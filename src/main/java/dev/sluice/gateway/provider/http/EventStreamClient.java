@@ -49,8 +49,8 @@ import tools.jackson.databind.json.JsonMapper;
  * holds at most {@code maxConcurrency} connections, with at most {@code maxQueue} calls waiting up to
  * {@code maxQueueWait} for one; routing's bulkhead bounds the provider's calls across lanes. A call from a thread
  * that is no event loop uses the first lane. The connect timeout is on the socket and the idle timeout is the
- * socket's read timeout (no timer per chunk), except for a reply asked for whole, which is silent until it is done. The first-token and total deadlines belong to routing. Cancelling a
- * stream closes its connection.
+ * socket's read timeout (no timer per chunk), except for a reply asked for whole, which is silent until it is done.
+ * The first-token and total deadlines belong to routing. Cancelling a stream closes its connection.
  */
 public final class EventStreamClient implements ProviderClient, JsonClient, Disposable {
 
@@ -62,7 +62,7 @@ public final class EventStreamClient implements ProviderClient, JsonClient, Disp
     /** Room for a reply that did not say its length; grown as needed. */
     private static final int REPLY_CAPACITY = 8 * 1024;
     /** The longest chat reply asked for whole: more than a reply past the chat's own size limit takes. */
-    static final int MAX_WHOLE_REPLY_BYTES = 16 << 20;
+    private static final int MAX_WHOLE_REPLY_BYTES = 16 << 20;
 
     private final Lane[] lanes;
     private final WireProtocol protocol;
