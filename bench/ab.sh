@@ -40,7 +40,6 @@ DEPS=$(timeout 600 bench/classpath.sh runtime | cut -d: -f2-)
 
 start_fake "$FAST_PORT" 32 0ms ab-fake.log
 
-ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 # url key stream duration [wrk options]: one bounded wrk run of the benchmark's chat.
 load() {
   local url=$1 key=$2 stream=$3 duration=$4
@@ -77,9 +76,9 @@ done
 window() {
   local i=$1 out="$LOG_DIR/ab-${labels[$1]}-$2-$4.txt" before after
   load "${urls[$i]}" "${keys[$i]}" "$3" 3s > /dev/null 2>&1 || true
-  before=$(ticks "${pids[$i]}")
+  before=$(cpu_ticks "${pids[$i]}")
   load "${urls[$i]}" "${keys[$i]}" "$3" "$WIN" --latency > "$out" 2>&1 || echo "   wrk failed (see $out)" >&2
-  after=$(ticks "${pids[$i]}")
+  after=$(cpu_ticks "${pids[$i]}")
   awk -v b="$before" -v a="$after" -v l="${labels[$i]}" -v w="$2" -v r="$4" -v la="$(cut -d' ' -f1 /proc/loadavg)" '
     $1 == "wrk-row" {
       for (k = 2; k <= NF; k++) { split($k, kv, "="); f[kv[1]] = kv[2] }

@@ -59,7 +59,6 @@ bench_build
 JAR="$PWD/$WORK/app/app.jar"
 JSON=$(gateway_json "bench=$FAKE_PORT")
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # Resident MB, and of it the anonymous part (heap, metaspace, code, stacks; the rest maps files: the AOT cache, jars).
 rss_mb() { awk '/^VmRSS:/ { t = $2 } /^RssAnon:/ { a = $2 } END { printf "%.0f (anon %.0f)", t / 1024, a / 1024 }' "/proc/$1/status"; }
 

@@ -27,14 +27,6 @@ WEBFLUX_PORT=$((PORT_BASE + 31))
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 bench_build
 
-cpu_ticks() { # pids (comma-separated): their user + system clock ticks
-  local pid total=0
-  for pid in ${1//,/ }; do
-    total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
-  done
-  echo "$total"
-}
-
 start_floor() { # netty|webflux port
   java "$QUIET" -Xms256m -Xmx1g -cp "$CP" dev.sluice.bench.ProxyFloor "$1" "$2" "http://127.0.0.1:$FAST_PORT" \
       > "$LOG_DIR/floor-$1.log" 2>&1 &

@@ -1,7 +1,7 @@
-# Shared by the benchmark scripts (sourced, not run): building, fake upstreams, the nginx hop (start_nginx:
-# workloads.sh, cancel.sh), the gateway in production mode (start_gateway: history-read.sh, limits-cost.sh,
-# cache-hit.sh), bounded waits. Everything started through these functions, or added to BENCH_PIDS, is stopped on
-# exit.
+# Shared by the benchmark scripts (sourced, not run): building, a process's CPU (cpu_ticks), fake upstreams, the
+# nginx hop (start_nginx: workloads.sh, cancel.sh, floor.sh), the gateway in production mode (start_gateway:
+# history-read.sh, limits-cost.sh, cache-hit.sh...), bounded waits. Everything started through these functions, or
+# added to BENCH_PIDS, is stopped on exit.
 #
 # Environment: DATABASE_URL (postgres://postgres@127.0.0.1:5432/sluice_bench, created when missing), REDIS_URL
 # (redis://127.0.0.1:6379/15),
@@ -41,6 +41,19 @@ bench_cleanup() {
   done
 }
 trap bench_cleanup EXIT INT TERM
+
+# Sum of utime + stime (/proc/PID/stat) over comma-separated pids, in clock ticks (100 a second); "" if one is
+# gone or none given. The same reading as LoadClient's --cpu-pid.
+cpu_ticks() {
+  local pid t total=0
+  [[ -n "$1" ]] || return 0
+  for pid in ${1//,/ }; do
+    t=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }') || true
+    [[ -n "$t" ]] || return 0
+    total=$((total + t))
+  done
+  echo "$total"
+}
 
 bench_build() {
   if [[ -z "${SKIP_BUILD:-}" ]]; then

@@ -151,18 +151,6 @@ heap_mb() {
     | grep -oE '[0-9]+M(\([0-9]+%\))?->' | tr -dc '0-9\n' | sort -n | tail -n 1 | grep . || echo "–"
 }
 
-# Sum of utime + stime (/proc/PID/stat) over comma-separated pids, in clock ticks (100 a second); "" if one is
-# gone or none given. The same reading as LoadClient's --cpu-pid.
-cpu_ticks() {
-  local pid t total=0
-  [[ -n "$1" ]] || return 0
-  for pid in ${1//,/ }; do
-    t=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }') || true
-    [[ -n "$t" ]] || return 0
-    total=$((total + t))
-  done
-  echo "$total"
-}
 # A duration like 5s / 500ms / 1m in ms.
 millis() {
   case "$1" in *ms) echo "${1%ms}" ;; *s) echo $(( ${1%s} * 1000 )) ;; *m) echo $(( ${1%m} * 60000 )) ;; *) echo $(( $1 * 1000 )) ;; esac
