@@ -37,7 +37,7 @@ import tools.jackson.databind.json.JsonMapper;
  * The client of every HTTP provider: POSTs a JSON request and streams the server-sent events of the
  * reply as neutral chunks, failures typed by {@link UpstreamFailures}. A chat whose caller takes the reply whole is
  * asked for whole when the provider says {@code whole-replies} and its protocol can ask for one: one JSON document
- * costs the upstream and this client several times less than the same reply as events. What differs between wire
+ * costs the upstream and this client less than the same reply as events. What differs between wire
  * protocols comes from a {@link WireProtocol}. Calls whose reply is one JSON document (embeddings) go
  * through the same connections, keys and failure typing ({@link JsonClient}).
  * <p>
