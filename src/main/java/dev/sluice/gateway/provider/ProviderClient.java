@@ -15,8 +15,9 @@ public interface ProviderClient {
     Flux<ChatChunk> stream(UpstreamCall call);
 
     /**
-     * Whether a call for a {@linkplain UpstreamCall#whole() whole} reply is asked of the upstream as one reply, not
-     * streamed: its chunks then all come at once when the reply is done, and only the total timeout can bound it.
+     * Whether this client may be given {@linkplain UpstreamCall#whole() whole} calls, for callers that do not stream:
+     * the reply is asked of the upstream as one, its chunks all come at once when it is done, and only the total
+     * timeout can bound it. A client that does not gets streamed calls only.
      */
     default boolean asksWholeReplies() {
         return false;

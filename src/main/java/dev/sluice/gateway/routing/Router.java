@@ -139,13 +139,14 @@ public class Router {
 
     /**
      * Chats: the provider's client streams the reply's chunks, of which one reports the usage. A reply its caller
-     * takes whole is asked for whole of a client that can ask for one, and then timed by its total timeout alone.
+     * takes whole is asked for whole of a client that asks for whole replies, and then timed by its total timeout
+     * alone.
      */
     private record ChatCalls(boolean whole) implements Calls<ChatRequest, ChatChunk> {
 
         @Override
         public Flux<ChatChunk> call(Provider provider, Target target, ChatRequest request, String apiKey) {
-            return provider.client().stream(new UpstreamCall(target.model(), request, apiKey, whole));
+            return provider.client().stream(new UpstreamCall(target.model(), request, apiKey, asksWhole(provider)));
         }
 
         @Override

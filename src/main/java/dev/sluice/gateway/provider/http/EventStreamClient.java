@@ -128,9 +128,7 @@ public final class EventStreamClient implements ProviderClient, JsonClient, Disp
     }
 
     @Override
-    public Flux<ChatChunk> stream(UpstreamCall asked) {
-        UpstreamCall call = asked.whole() && !asksWholeReplies
-                ? new UpstreamCall(asked.model(), asked.request(), asked.apiKey()) : asked;
+    public Flux<ChatChunk> stream(UpstreamCall call) {
         boolean whole = call.whole();
         // Deferred so that a request the protocol cannot encode fails as a signal, at subscription.
         return Flux.defer(() -> {

@@ -11,7 +11,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * OpenAI's Chat Completions, as any OpenAI-compatible API speaks it (OpenAI, Groq, OpenRouter, Mistral,
  * Together, DeepSeek, vLLM, Ollama, llama.cpp): {@code POST {base}/chat/completions} with a bearer key,
- * {@code chat.completion.chunk} events back, or one {@code chat.completion} for a reply asked for whole. Embeddings are {@code POST {base}/embeddings} ({@link #embeddings}).
+ * {@code chat.completion.chunk} events back, or one {@code chat.completion} for a reply asked for whole. Embeddings
+ * are {@code POST {base}/embeddings} ({@link #embeddings}).
  */
 public final class OpenAiProtocol {
 

@@ -23,9 +23,9 @@ import tools.jackson.databind.util.RawValue;
 /**
  * Writes a neutral request as a Chat Completions request body: streamed, with the usage asked for so that quotas
  * settle to the real token count, or, for a {@linkplain UpstreamCall#whole() whole} call, not streamed (a whole
- * reply always says its usage). A message of several parts (texts, images) is an array of content parts, inline images as
- * {@code data:} URLs. What the caller sent beyond the neutral model (parameters, message fields, parts of other
- * kinds) goes back as it came, so that this protocol loses nothing on its way through.
+ * reply always says its usage). A message of several parts (texts, images) is an array of content parts, inline
+ * images as {@code data:} URLs. What the caller sent beyond the neutral model (parameters, message fields, parts of
+ * other kinds) goes back as it came, so that this protocol loses nothing on its way through.
  * <p>
  * The reply cap goes under the name the caller gave it ({@code max_tokens} or {@code max_completion_tokens}); a cap
  * the caller did not name (a quota's, or one from an API with one name for it) under the provider's

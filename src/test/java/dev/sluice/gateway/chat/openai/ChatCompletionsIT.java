@@ -70,6 +70,10 @@ class ChatCompletionsIT extends IntegrationTest {
                 .jsonPath("$.choices[0].message.content").isEqualTo("Hello world")
                 .jsonPath("$.choices[0].finish_reason").isEqualTo("stop")
                 .jsonPath("$.usage.completion_tokens").isEqualTo(2);
+
+        assertThat(SseEvents.json(upstream.requestBodies().get(0)).path("stream").booleanValue())
+                .as("streamed from the provider, so that a silent one is left after the first-token timeout")
+                .isTrue();
     }
 
     @Test

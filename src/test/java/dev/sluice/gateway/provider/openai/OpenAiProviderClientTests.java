@@ -151,17 +151,9 @@ class OpenAiProviderClientTests {
     }
 
     @Test
-    void withoutWholeRepliesAWholeCallIsStreamedUpstream() {
-        fake.enqueue(Script.text("Hello", " world"));
-
-        client.stream(wholeCall()).as(StepVerifier::create)
-                .expectNext(new TextDelta("Hello"), new TextDelta(" world"), new Finish(FinishReason.STOP))
-                .expectNextCount(1)
-                .expectComplete()
-                .verify(TIMEOUT);
-
-        assertThat(client.asksWholeReplies()).isFalse();
-        assertThat(JSON.readTree(fake.requestBodies().get(0)).path("stream").booleanValue()).isTrue();
+    void onlyAProviderThatSaysWholeRepliesTakesWholeCalls() {
+        assertThat(client.asksWholeReplies()).as("off by default: the first-token timeout needs a stream").isFalse();
+        useWholeReplies(Duration.ofSeconds(10));
     }
 
     @Test
